@@ -1,0 +1,129 @@
+"""Backend choice: the offline fake Stripe or Stripe test mode, behind one StripeClient.
+
+Everything in the kit talks to Stripe through :class:`Backend`: the same code path for
+both modes, only the API base and the Stripe.js URL differ.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import stripe
+
+from labkit.settings import Settings, load_settings, redact
+
+STRIPE_API_BASE = "https://api.stripe.com"
+STRIPE_JS_URL = "https://js.stripe.com/v3/"
+
+
+@dataclass
+class Backend:
+    settings: Settings
+    api_base: str
+    js_url: str
+    client: stripe.StripeClient
+    fake: Any = None  # the FakeStripe this backend started, if any
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def offline(self) -> bool:
+        return self.settings.offline
+
+    @property
+    def js_origin(self) -> str:
+        """The origin Stripe.js (and its card iframe) comes from, for the page's CSP."""
+        scheme, rest = self.js_url.split("://", 1)
+        return f"{scheme}://{rest.split('/', 1)[0]}"
+
+    @property
+    def api_origin(self) -> str:
+        scheme, rest = self.api_base.split("://", 1)
+        return f"{scheme}://{rest.split('/', 1)[0]}"
+
+    def account(self) -> dict[str, Any]:
+        """The account's test-mode state, read through the API (a plain dict)."""
+        acct = self.client.v1.accounts.retrieve_current()
+        balance = self.client.v1.balance.retrieve()
+        return {
+            "account id": acct.id,
+            "business name": (acct.get("business_profile") or {}).get("name")
+            or (acct.get("settings") or {}).get("dashboard", {}).get("display_name"),
+            "country": acct.get("country"),
+            "default currency": acct.get("default_currency"),
+            "charges enabled": acct.get("charges_enabled"),
+            "payouts enabled": acct.get("payouts_enabled"),
+            "card payments": (acct.get("capabilities") or {}).get("card_payments"),
+            "test mode (livemode false)": not balance.livemode,
+            "pending balance": ", ".join(f"{b.amount / 100:.2f} {b.currency.upper()}" for b in balance.pending) or "0",
+        }
+
+    def ping(self) -> tuple[bool, str]:
+        """Does the API answer with these keys? ``(ok, human-readable detail)``."""
+        try:
+            acct = self.client.v1.accounts.retrieve_current()
+            return True, f"answers at {self.api_base} (account {acct.id})"
+        except stripe.AuthenticationError as exc:
+            return False, f"the API at {self.api_base} rejected the secret key: {exc.user_message}"
+        except stripe.APIConnectionError:
+            return False, f"no answer from {self.api_base} (offline? firewall? wrong LABKIT_STRIPE_API_BASE?)"
+        except stripe.StripeError as exc:
+            return False, f"the API at {self.api_base} answered with an error: {exc.user_message}"
+
+    def close(self) -> None:
+        if self.fake is not None and not self._closed:
+            self.fake.stop()
+        self._closed = True
+
+    def __enter__(self) -> "Backend":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def make_client(secret_key: str, api_base: str) -> stripe.StripeClient:
+    return stripe.StripeClient(secret_key, base_addresses={"api": api_base}, max_network_retries=2)
+
+
+def connect(settings: Settings | None = None) -> Backend:
+    """Open the backend the settings choose; in offline mode start the fake unless one is given."""
+    settings = settings or load_settings()
+    fake = None
+    if settings.offline:
+        if settings.api_base:
+            api_base = settings.api_base
+        else:
+            from labkit.fakestripe import FakeStripe
+
+            fake = FakeStripe(host="127.0.0.1", port=0).start()
+            api_base = fake.url
+        js_url = api_base + "/v3/"
+    else:
+        api_base = settings.api_base or STRIPE_API_BASE
+        js_url = STRIPE_JS_URL
+    return Backend(settings=settings, api_base=api_base, js_url=js_url,
+                   client=make_client(settings.secret_key, api_base), fake=fake)
+
+
+# ---------------------------------------------------------------------- labkit status
+def add_status_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-ping", action="store_true", help="do not call the API")
+
+
+def run_status(args: argparse.Namespace) -> int:
+    settings = load_settings()  # a live or malformed key raises SettingsError: the CLI prints it, exit 2
+    print(f"backend:          {'offline fake Stripe' if settings.offline else 'Stripe test mode'}")
+    print(f"secret key:       {redact(settings.secret_key)}  (server side only: creates and reads payments)")
+    print(f"publishable key:  {redact(settings.publishable_key)}  (sent to the browser: Stripe.js, card field)")
+    print(f"webhook secret:   {redact(settings.webhook_secret)}  (verifies Stripe-Signature on webhooks)")
+    print(f"database:         {settings.db_path}")
+    if args.no_ping:
+        return 0
+    with connect(settings) as backend:
+        ok, detail = backend.ping()
+        print(f"API:              {'OK' if ok else 'FAILED'}: {detail}")
+    if not ok:
+        print("labkit status: the Stripe API does not answer; see README → Troubleshooting.", file=sys.stderr)
+    return 0 if ok else 1

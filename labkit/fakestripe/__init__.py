@@ -1,0 +1,59 @@
+"""An offline fake of Stripe test mode: the REST API, signed webhooks, and a fake Stripe.js.
+
+>>> from labkit.fakestripe import FakeStripe
+>>> with FakeStripe() as fake:                       # a free port on 127.0.0.1
+...     client = stripe.StripeClient("sk_test_anything", base_addresses={"api": fake.url})
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from labkit.fakestripe.api import FakeStripeApp, create_app
+from labkit.fakestripe.webhooks import DEFAULT_RETRY_SCHEDULE
+from labkit.serving import BackgroundServer
+
+__all__ = ["FakeStripe", "FakeStripeApp", "create_app"]
+
+
+class FakeStripe:
+    """The fake Stripe app served from a background thread."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, db_path: str | Path | None = None,
+                 retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE, delivery_timeout: float = 5.0,
+                 allow_remote_webhooks: bool = False) -> None:
+        self.app = create_app(db_path=db_path, retry_schedule=retry_schedule, delivery_timeout=delivery_timeout,
+                              allow_remote_webhooks=allow_remote_webhooks)
+        self.server = BackgroundServer(self.app, host, port, name="fake Stripe")
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def js_url(self) -> str:
+        return self.server.url + "/v3/"
+
+    def start(self) -> "FakeStripe":
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.app.close()
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> bool:
+        """Wait until every delivery due now has been attempted (retries later are not waited for)."""
+        return self.app.deliverer.wait_idle(timeout)
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        return list(self.app.engine.deliveries)
+
+    def __enter__(self) -> "FakeStripe":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<FakeStripe {self.url if self.server.running else 'stopped'}>"

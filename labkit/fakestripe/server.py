@@ -1,0 +1,38 @@
+"""``labkit fakestripe``: run the fake Stripe in the foreground."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from labkit.fakestripe import FakeStripe
+
+
+def add_fakestripe_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=12111, help="port to listen on (default 12111; 0 = a free one)")
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1, this machine only)")
+    parser.add_argument("--db", default=None, help="keep the state in this SQLite file across restarts")
+
+
+def run_fakestripe(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        fake = FakeStripe(args.host, args.port, db_path=args.db).start()
+    except OSError as exc:
+        print(f"labkit fakestripe: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}. "
+              "Choose another port with --port.", file=sys.stderr)
+        return 1
+    print(f"Fake Stripe listening on {fake.url}", flush=True)
+    print(f"  API        {fake.url}/v1   (any sk_test_… key works)")
+    print(f"  Stripe.js  {fake.js_url}")
+    print("  Python:    stripe.StripeClient('sk_test_…', base_addresses={'api': '%s'})" % fake.url)
+    print("  Ctrl-C to stop.", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\nFake Stripe stopped.")
+    finally:
+        fake.stop()
+    return 0

@@ -1,0 +1,156 @@
+"""The fake Stripe's state: objects by id, creation-ordered indexes, idempotency records.
+
+Every read and write is O(1) or O(page size), so the per-call cost stays flat as the
+state grows. State lives in memory; with a ``db_path`` every write is also journaled
+to SQLite and reloaded at start, so a restarted fake keeps its payments.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+import sqlite3
+import string
+import threading
+from pathlib import Path
+from typing import Any, Iterable
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_id(prefix: str, length: int = 24) -> str:
+    return f"{prefix}_" + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+class OrderedIds:
+    """Ids in creation order with O(1) position lookup (for cursor pagination)."""
+
+    __slots__ = ("ids", "pos")
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.pos: dict[str, int] = {}
+
+    def add(self, obj_id: str) -> None:
+        if obj_id not in self.pos:
+            self.pos[obj_id] = len(self.ids)
+            self.ids.append(obj_id)
+
+    def remove(self, obj_id: str) -> None:
+        # Deletion is rare (webhook endpoints): rebuild is fine.
+        if obj_id in self.pos:
+            self.ids.remove(obj_id)
+            self.pos = {i: n for n, i in enumerate(self.ids)}
+
+    def page(self, limit: int, starting_after: str | None, ending_before: str | None) -> tuple[list[str], bool]:
+        """Newest first. ``starting_after`` = older than that id; ``ending_before`` = newer."""
+        n = len(self.ids)
+        if ending_before is not None:
+            lo = self.pos[ending_before] + 1
+            hi = min(n, lo + limit)
+            chunk = self.ids[lo:hi]
+            return list(reversed(chunk)), hi < n
+        hi = self.pos[starting_after] if starting_after is not None else n
+        lo = max(0, hi - limit)
+        return list(reversed(self.ids[lo:hi])), lo > 0
+
+    def __contains__(self, obj_id: str) -> bool:
+        return obj_id in self.pos
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class Store:
+    """Objects keyed by id, with one creation-ordered index per object type and
+    secondary indexes (``index(name, key)``) for the list filters Stripe offers."""
+
+    def __init__(self, db_path: str | Path | None = None) -> None:
+        self.lock = threading.RLock()
+        self.objects: dict[str, dict[str, Any]] = {}
+        self._by_type: dict[str, OrderedIds] = {}
+        self._indexes: dict[tuple[str, str], OrderedIds] = {}
+        self._seq = 0
+        self.idempotency: dict[tuple[str, str], dict[str, Any]] = {}
+        self._db: sqlite3.Connection | None = None
+        if db_path is not None:
+            self._open(Path(db_path))
+
+    # -- persistence -------------------------------------------------------
+    def _open(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS objects (id TEXT PRIMARY KEY, type TEXT NOT NULL, seq INTEGER NOT NULL,"
+            " indexes TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, body TEXT NOT NULL)"
+        )
+        rows = self._db.execute("SELECT id, type, seq, indexes, deleted, body FROM objects ORDER BY seq").fetchall()
+        for obj_id, typ, seq, idx, deleted, body in rows:
+            self._seq = max(self._seq, seq)
+            if deleted:
+                continue
+            self.objects[obj_id] = json.loads(body)
+            self._by_type.setdefault(typ, OrderedIds()).add(obj_id)
+            for name, key in json.loads(idx):
+                self._indexes.setdefault((name, key), OrderedIds()).add(obj_id)
+
+    def _journal(self, obj: dict[str, Any], indexes: Iterable[tuple[str, str]], deleted: bool = False) -> None:
+        if self._db is None:
+            return
+        self._db.execute(
+            "INSERT INTO objects (id, type, seq, indexes, deleted, body) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(id) DO UPDATE SET body=excluded.body, deleted=excluded.deleted,"
+            " indexes=CASE WHEN excluded.indexes='[]' THEN objects.indexes ELSE excluded.indexes END",
+            (obj["id"], obj["object"], self._seq, json.dumps(list(indexes)), int(deleted), json.dumps(obj)),
+        )
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # -- objects -------------------------------------------------------------
+    def add(self, obj: dict[str, Any], indexes: Iterable[tuple[str, str]] = ()) -> dict[str, Any]:
+        indexes = [(n, k) for n, k in indexes if k]
+        with self.lock:
+            self._seq += 1
+            self.objects[obj["id"]] = obj
+            self._by_type.setdefault(obj["object"], OrderedIds()).add(obj["id"])
+            for key in indexes:
+                self._indexes.setdefault(key, OrderedIds()).add(obj["id"])
+            self._journal(obj, indexes)
+        return obj
+
+    def save(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Persist a changed object (in memory it is already changed in place)."""
+        with self.lock:
+            self._journal(obj, ())
+        return obj
+
+    def delete(self, obj: dict[str, Any]) -> None:
+        with self.lock:
+            self.objects.pop(obj["id"], None)
+            self._by_type.get(obj["object"], OrderedIds()).remove(obj["id"])
+            for ids in self._indexes.values():
+                ids.remove(obj["id"]) if obj["id"] in ids else None
+            self._journal(obj, (), deleted=True)
+
+    def get(self, obj_id: str, typ: str | None = None) -> dict[str, Any] | None:
+        obj = self.objects.get(obj_id)
+        if obj is None or (typ is not None and obj.get("object") != typ):
+            return None
+        return obj
+
+    def ids(self, typ: str, index: tuple[str, str] | None = None) -> OrderedIds:
+        if index is not None:
+            return self._indexes.get(index, OrderedIds())
+        return self._by_type.get(typ, OrderedIds())
+
+    def all(self, typ: str) -> list[dict[str, Any]]:
+        return [self.objects[i] for i in self.ids(typ).ids]
+
+    @staticmethod
+    def snapshot(obj: dict[str, Any]) -> dict[str, Any]:
+        return copy.deepcopy(obj)

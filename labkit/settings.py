@@ -1,0 +1,179 @@
+"""Settings: read from the environment and an optional ``.env`` file, validated once.
+
+Nothing here talks to the network or starts anything; :mod:`labkit.backend` does that.
+Keys are never printed whole: :func:`redact` is the only way they leave this module
+in a human-readable form.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+from dotenv import dotenv_values
+
+# Keys used when no keys are configured and the fake Stripe is the backend.
+# They only work against the fake; real Stripe rejects them.
+OFFLINE_SECRET_KEY = "sk_test_labkit_offline_fake_key"
+OFFLINE_PUBLISHABLE_KEY = "pk_test_labkit_offline_fake_key"
+
+_KEY_SHAPE = re.compile(r"^(sk|rk|pk)_(test|live)_[A-Za-z0-9_]{8,}$")
+_WHSEC_SHAPE = re.compile(r"^whsec_[A-Za-z0-9_+/=]{8,}$")
+
+BACKENDS = ("fake", "stripe")
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The kit's checkout (the folder holding ``pyproject.toml`` and ``notebooks/``), else the cwd.
+
+    Notebooks run with their own folder as the working directory; resolving paths from
+    the project root lets them and the command line share one ``.env`` and one ``out/``.
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "notebooks").is_dir():
+            return folder
+    return here
+
+
+class SettingsError(ValueError):
+    """A setting is missing, malformed or refused (for example a live key)."""
+
+
+def redact(value: str | None) -> str:
+    """Show a key's kind and last four characters only: ``sk_test_…abcd``."""
+    if not value:
+        return "(not set)"
+    m = re.match(r"^((?:sk|rk|pk)_(?:test|live)_|whsec_)", value)
+    prefix = m.group(1) if m else ""
+    tail = value[-4:] if len(value) - len(prefix) > 8 else ""
+    return f"{prefix}…{tail}"
+
+
+def _check_key(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    value = value.strip()
+    m = _KEY_SHAPE.match(value)
+    if value.startswith(("sk_live_", "rk_live_", "pk_live_")):
+        raise SettingsError(
+            f"{name} is a LIVE key ({redact(value)}). This lab never touches real money: "
+            f"use the test-mode key from the Stripe Dashboard (it starts with "
+            f"'{allowed[0]}_test_'), or unset {name} to work offline."
+        )
+    if not m or m.group(1) not in allowed:
+        want = " or ".join(f"'{a}_test_…'" for a in allowed)
+        raise SettingsError(
+            f"{name} is malformed ({redact(value)}): expected a Stripe test key starting "
+            f"with {want}. Copy it again from Developers → API keys, or unset it to work offline."
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the kit reads from its environment, already validated."""
+
+    backend: str = "fake"
+    secret_key: str = OFFLINE_SECRET_KEY
+    publishable_key: str = OFFLINE_PUBLISHABLE_KEY
+    webhook_secret: str | None = None
+    api_base: str | None = None  # an already running Stripe-compatible server
+    db_path: Path = Path("out/labkit.db")
+    host: str = "127.0.0.1"
+    checkout_port: int = 5000
+    webhook_port: int = 5001
+    out_dir: Path = Path("out")
+    student_name: str = ""
+    course: str = "ITEC-442 Electronic Commerce"
+    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def offline(self) -> bool:
+        return self.backend == "fake"
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    def describe(self) -> dict[str, str]:
+        """A safe summary (keys redacted) for status lines and notebooks."""
+        return {
+            "backend": self.backend,
+            "STRIPE_SECRET_KEY": redact(self.secret_key),
+            "STRIPE_PUBLISHABLE_KEY": redact(self.publishable_key),
+            "STRIPE_WEBHOOK_SECRET": redact(self.webhook_secret),
+            "LABKIT_STRIPE_API_BASE": self.api_base
+            or ("(fake Stripe started in-process)" if self.offline else "https://api.stripe.com"),
+            "LABKIT_DB": str(self.db_path),
+        }
+
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.PathLike | None = "") -> Settings:
+    """Build :class:`Settings` from ``environ`` (default ``os.environ``) over an optional ``.env``.
+
+    ``env_file`` defaults to ``.env`` in the project root; ``None`` reads no file.
+    Variables already in the environment win over the file, as with python-dotenv.
+    Relative paths (``LABKIT_DB``, ``LABKIT_OUT``) are taken from the project root.
+    """
+    root = project_root()
+    if env_file == "":
+        env_file = root / ".env"
+    env: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        env.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    env.update(os.environ if environ is None else environ)
+
+    def get(name: str) -> str | None:
+        v = env.get(name)
+        return v.strip() if v and v.strip() else None
+
+    sk = get("STRIPE_SECRET_KEY")
+    pk = get("STRIPE_PUBLISHABLE_KEY")
+    whsec = get("STRIPE_WEBHOOK_SECRET")
+    if sk:
+        sk = _check_key("STRIPE_SECRET_KEY", sk, ("sk", "rk"))
+    if pk:
+        pk = _check_key("STRIPE_PUBLISHABLE_KEY", pk, ("pk",))
+    if whsec and not _WHSEC_SHAPE.match(whsec):
+        raise SettingsError(
+            f"STRIPE_WEBHOOK_SECRET is malformed ({redact(whsec)}): expected 'whsec_…' as printed "
+            "by `stripe listen` or shown for the endpoint in the Dashboard."
+        )
+
+    backend = (get("LABKIT_BACKEND") or ("stripe" if sk else "fake")).lower()
+    if backend not in BACKENDS:
+        raise SettingsError(f"LABKIT_BACKEND must be 'fake' or 'stripe', not {backend!r}.")
+    if backend == "stripe" and not (sk and pk):
+        missing = " and ".join(n for n, v in (("STRIPE_SECRET_KEY", sk), ("STRIPE_PUBLISHABLE_KEY", pk)) if not v)
+        raise SettingsError(
+            f"LABKIT_BACKEND=stripe needs {missing}: copy the test keys from the Stripe Dashboard "
+            "(Developers → API keys), or set LABKIT_BACKEND=fake to work offline."
+        )
+
+    def port(name: str, default: int) -> int:
+        raw = get(name)
+        if raw is None:
+            return default
+        if not raw.isdigit() or not 0 <= int(raw) <= 65535:
+            raise SettingsError(f"{name} must be a port number from 0 to 65535, not {raw!r}.")
+        return int(raw)
+
+    api_base = get("LABKIT_STRIPE_API_BASE")
+    if api_base and not re.match(r"^https?://", api_base):
+        raise SettingsError(f"LABKIT_STRIPE_API_BASE must be an http(s) URL, not {api_base!r}.")
+
+    return Settings(
+        backend=backend,
+        secret_key=sk or OFFLINE_SECRET_KEY,
+        publishable_key=pk or OFFLINE_PUBLISHABLE_KEY,
+        webhook_secret=whsec,
+        api_base=api_base.rstrip("/") if api_base else None,
+        db_path=root / (get("LABKIT_DB") or "out/labkit.db"),
+        host=get("LABKIT_HOST") or "127.0.0.1",
+        checkout_port=port("LABKIT_CHECKOUT_PORT", 5000),
+        webhook_port=port("LABKIT_WEBHOOK_PORT", 5001),
+        out_dir=root / (get("LABKIT_OUT") or "out"),
+        student_name=get("LABKIT_STUDENT_NAME") or "",
+        course=get("LABKIT_COURSE") or "ITEC-442 Electronic Commerce",
+        extra={k: v for k, v in env.items() if k.startswith("LABKIT_")},
+    )
