@@ -1,0 +1,110 @@
+"""The alternative-payments data files: every figure has a source, fees and ranges are sane."""
+import pandas as pd
+import pytest
+
+from labkit import altpay
+
+EXPECTED_METHODS = {"card", "wallet", "affirm", "klarna", "afterpay", "usdc_stripe", "coinbase", "bitpay"}
+
+# (figure columns, source column, year column) for each kind of figure in the methods table
+FIGURE_GROUPS = [
+    (["fee_pct", "fee_pct_low", "fee_pct_high", "fee_fixed_usd"], "fee_source", "fee_year"),
+    (["settlement"], "settlement_source", "settlement_year"),
+    (["fraud_risk", "default_risk"], "risk_source", "risk_year"),
+    (["tokenization"], "tokenization_source", "tokenization_year"),
+    (["conv_lift_pct_low", "conv_lift_pct_high"], "conv_lift_source", "conv_lift_year"),
+    (["aov_lift_pct_low", "aov_lift_pct_high"], "aov_lift_source", "aov_lift_year"),
+]
+
+
+@pytest.fixture(scope="module")
+def methods():
+    return altpay.load_methods()
+
+
+@pytest.fixture(scope="module")
+def assumptions():
+    return altpay.load_assumptions()
+
+
+def test_the_issue_methods_are_all_there_once(methods):
+    assert set(methods.index) == EXPECTED_METHODS
+    assert methods.index.is_unique
+    assert set(methods["group"]) == {"card", *altpay.GROUPS}
+    assert (methods.loc["card", "group"]) == "card"
+
+
+@pytest.mark.parametrize("cols,source,year", FIGURE_GROUPS)
+def test_every_figure_has_a_source_and_a_plausible_year(methods, cols, source, year):
+    for method_id, row in methods.iterrows():
+        if all(pd.isna(row[c]) for c in cols):
+            continue  # nothing published for this method: nothing to source
+        assert isinstance(row[source], str) and len(row[source].strip()) > 5, (method_id, source)
+        assert not pd.isna(row[year]), (method_id, year)
+        assert 2015 <= int(row[year]) <= 2030, (method_id, year)
+
+
+def test_every_lift_figure_says_whether_it_is_a_vendor_claim(methods):
+    for kind in ("conv_lift", "aov_lift"):
+        has_figure = methods[f"{kind}_pct_high"].notna()
+        flags = methods.loc[has_figure, f"{kind}_vendor_claim"]
+        assert flags.map(lambda v: isinstance(v, bool)).all(), kind
+    # the published wallet and BNPL order-value figures are sellers' claims
+    assert methods.loc["wallet", "conv_lift_vendor_claim"] is True
+    assert methods.loc["affirm", "aov_lift_vendor_claim"] is True
+
+
+def test_fees_are_well_formed(methods):
+    for method_id, r in methods.iterrows():
+        assert 0 <= r["fee_pct_low"] <= r["fee_pct"] <= r["fee_pct_high"] < 15, method_id
+        assert 0 <= r["fee_fixed_usd"] < 1, method_id
+    card = methods.loc["card"]
+    assert (card["fee_pct"], card["fee_fixed_usd"]) == (2.9, 0.30)
+    # wallets cost what cards cost on Stripe; BNPL more; crypto less
+    assert methods.loc["wallet", "fee_pct"] == card["fee_pct"]
+    assert (methods.loc[methods.group == "bnpl", "fee_pct"] > card["fee_pct"]).all()
+    assert (methods.loc[methods.group == "crypto", "fee_pct"] < card["fee_pct"]).all()
+
+
+def test_lift_ranges_are_ordered(methods):
+    for kind in ("conv_lift", "aov_lift"):
+        lo, hi = methods[f"{kind}_pct_low"], methods[f"{kind}_pct_high"]
+        both = lo.notna() & hi.notna()
+        assert (lo[both] <= hi[both]).all(), kind
+        assert (lo.notna() == hi.notna()).all(), f"{kind}: a low without a high or the reverse"
+
+
+def test_every_method_states_settlement_risk_and_tokenization(methods):
+    for col in ("settlement", "fraud_risk", "default_risk", "tokenization", "route"):
+        assert methods[col].map(lambda v: isinstance(v, str) and v.strip() != "").all(), col
+
+
+def test_assumptions_have_sources_and_ordered_ranges(assumptions):
+    assert not assumptions.duplicated(["key", "group"]).any()
+    assert set(assumptions["kind"]) <= {"handout", "sourced", "assumption"}
+    assert set(assumptions["unit"]) <= {"%", "usd"}
+    for _, r in assumptions.iterrows():
+        label = (r["key"], r["group"])
+        assert isinstance(r["source"], str) and r["source"].strip(), label
+        if r["kind"] == "sourced":
+            assert not pd.isna(r["year"]), label
+        vals = [r[c] for c in ("low", "base", "high") if not pd.isna(r[c])]
+        assert vals, label
+        assert vals == sorted(vals), label
+        if r["unit"] == "%":
+            assert all(0 <= v <= 100 for v in vals), label
+
+
+def test_every_group_has_the_model_inputs(assumptions):
+    data = altpay.AltPayData(altpay.load_methods(), assumptions)
+    for group in altpay.GROUPS:
+        for key in ("lift", "adoption", "reach_mobile", "reach_desktop", "integration_cost"):
+            data.value(key, group)  # raises KeyError if missing
+    for key in ("revenue", "mobile_traffic_share", "mobile_basket_factor", "gross_margin", "aov"):
+        data.value(key, "retailer")
+
+
+def test_the_handout_retailer_is_the_default(assumptions):
+    data = altpay.AltPayData(altpay.load_methods(), assumptions)
+    assert data.value("revenue", "retailer") == 15_000_000
+    assert data.value("mobile_traffic_share", "retailer") == pytest.approx(0.65)
