@@ -44,10 +44,10 @@ class Backend:
 
     def account(self) -> dict[str, Any]:
         """The account's test-mode state, read through the API (a plain dict)."""
-        acct = self.client.v1.accounts.retrieve_current()
+        acct = self.client.v1.accounts.retrieve_current().to_dict()
         balance = self.client.v1.balance.retrieve()
         return {
-            "account id": acct.id,
+            "account id": acct["id"],
             "business name": (acct.get("business_profile") or {}).get("name")
             or (acct.get("settings") or {}).get("dashboard", {}).get("display_name"),
             "country": acct.get("country"),

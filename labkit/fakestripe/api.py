@@ -183,7 +183,7 @@ class FakeStripeApp:
                 else:
                     (status, body), replayed = self._run(endpoint, args, params, ctx), False
         except StripeError as exc:
-            status, body, replayed = exc.status, json.dumps(exc.body(), indent=2), False
+            status, body, replayed = exc.status, json.dumps(exc.body()), False
         except Exception:  # a bug in the fake: answer like Stripe's 500, log the traceback
             log.exception("fake Stripe failed on %s %s", request.method, path)
             status, body, replayed = 500, json.dumps({"error": {
@@ -196,9 +196,9 @@ class FakeStripeApp:
 
     def _run(self, endpoint: str, args: dict[str, str], params: dict[str, Any], ctx: Ctx) -> tuple[int, str]:
         try:
-            return 200, json.dumps(self._call(endpoint, args, params, ctx), indent=2)
+            return 200, json.dumps(self._call(endpoint, args, params, ctx))
         except StripeError as exc:
-            return exc.status, json.dumps(exc.body(), indent=2)
+            return exc.status, json.dumps(exc.body())
 
     def _idempotent(self, key: str, request: Request, params: dict[str, Any],
                     run: Callable[[], tuple[int, str]]) -> tuple[int, str, bool]:

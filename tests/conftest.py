@@ -1,0 +1,72 @@
+"""Shared fixtures: a fake Stripe on a free port and a real ``stripe`` client pointed at it."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+import stripe
+
+from labkit.fakestripe import FakeStripe
+from labkit.serving import BackgroundServer
+
+SECRET_KEY = "sk_test_labkit_tests_fake_key"
+PUBLISHABLE_KEY = "pk_test_labkit_tests_fake_key"
+
+
+@pytest.fixture(scope="session")
+def fake():
+    with FakeStripe(retry_schedule=(0.2, 0.4, 0.8)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def client(fake):
+    return stripe.StripeClient(SECRET_KEY, base_addresses={"api": fake.url}, max_network_retries=0)
+
+
+@pytest.fixture(scope="session")
+def browser_client(fake):
+    """What Stripe.js can do: the publishable key."""
+    return stripe.StripeClient(PUBLISHABLE_KEY, base_addresses={"api": fake.url}, max_network_retries=0)
+
+
+class Receiver:
+    """A webhook endpoint that records every delivery and can be told to fail the first N."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.fail_first = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length)
+        with self.lock:
+            self.requests.append({"body": body, "signature": environ.get("HTTP_STRIPE_SIGNATURE"),
+                                  "event": json.loads(body)})
+            failing = len(self.requests) <= self.fail_first
+        status = "500 INTERNAL SERVER ERROR" if failing else "200 OK"
+        start_response(status, [("Content-Type", "application/json")])
+        return [b'{"received": true}']
+
+    def events(self, type_: str | None = None) -> list[dict]:
+        with self.lock:
+            return [r["event"] for r in self.requests if type_ is None or r["event"]["type"] == type_]
+
+    def wait_for(self, predicate, timeout: float = 10.0) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if predicate():
+                return True
+            time.sleep(0.02)
+        return False
+
+
+@pytest.fixture()
+def receiver():
+    rec = Receiver()
+    with BackgroundServer(rec, name="test receiver") as server:
+        rec.url = server.url + "/webhook"
+        yield rec
