@@ -101,6 +101,49 @@ def load_data() -> AltPayData:
     return AltPayData(load_methods(), load_assumptions())
 
 
+def _lift_text(row: pd.Series, kind: str) -> str:
+    lo, hi = row[f"{kind}_pct_low"], row[f"{kind}_pct_high"]
+    if pd.isna(hi):
+        return "none published"
+    if hi == 0:
+        return "about 0"
+    span = f"+{lo:g}%" if lo == hi else f"+{lo:g}% to +{hi:g}%"
+    return span + (" (vendor)" if row[f"{kind}_vendor_claim"] else "")
+
+
+def comparison_table(methods: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The methods side by side in words: fee, settlement, risk, tokenization, published lifts."""
+    m = load_methods() if methods is None else methods
+    return pd.DataFrame({
+        "method": m["method"],
+        "fee": [_fee(p, f) + ("" if lo == hi else f" (seen {lo:g}–{hi:g}%)")
+                for p, f, lo, hi in zip(m["fee_pct"], m["fee_fixed_usd"], m["fee_pct_low"], m["fee_pct_high"])],
+        "settlement": m["settlement"],
+        "fraud risk": m["fraud_risk"],
+        "default risk": m["default_risk"],
+        "tokenization": m["tokenization"],
+        "conversion lift": [_lift_text(r, "conv_lift") for _, r in m.iterrows()],
+        "order-value lift": [_lift_text(r, "aov_lift") for _, r in m.iterrows()],
+    }).set_index("method")
+
+
+def sources_table(methods: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per sourced figure: method, what, source, year, vendor claim."""
+    m = load_methods() if methods is None else methods
+    kinds = {"fee": "fee", "settlement": "settlement", "risk": "fraud/default risk",
+             "tokenization": "tokenization", "conv_lift": "conversion lift", "aov_lift": "order-value lift"}
+    rows = []
+    for _, r in m.iterrows():
+        for prefix, label in kinds.items():
+            src = r[f"{prefix}_source"]
+            if pd.isna(src):
+                continue
+            claim = r.get(f"{prefix}_vendor_claim")
+            rows.append({"method": r["method"], "figure": label, "source": src, "year": int(r[f"{prefix}_year"]),
+                         "vendor claim": "yes" if claim is True else ("no" if claim is False else "price/doc")})
+    return pd.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------- retailer
 def derived_mobile_revenue_share(traffic_share: float, basket_factor: float) -> float:
     """Mobile share of revenue from its share of visits, if a mobile order is worth
@@ -149,6 +192,30 @@ class Retailer:
     @property
     def mobile_revenue(self) -> float:
         return self.revenue * self.mobile_revenue_share
+
+    def summary(self) -> pd.DataFrame:
+        """The retailer's figures, readable, with where each default comes from."""
+        data = load_data()
+        rows = []
+        for f, label, fmt in (
+            ("revenue", "annual online revenue", _money),
+            ("mobile_traffic_share", "mobile share of visits", _pct),
+            ("mobile_basket_factor", "mobile order value vs desktop", _pct),
+            ("mobile_revenue_share", "mobile share of revenue", _pct),
+            ("gross_margin", "gross margin", _pct),
+            ("aov", "average order value", _money),
+        ):
+            value = getattr(self, f)
+            if f == "mobile_revenue_share":
+                derived = derived_mobile_revenue_share(self.mobile_traffic_share, self.mobile_basket_factor)
+                origin = "derived: t·k / (t·k + 1 − t)" if math.isclose(value, derived) else "set by you"
+            else:
+                r = data.row(f, "retailer")
+                default = data.value(f, "retailer")
+                origin = (f"{r['kind']}: {r['source']}" + (f" ({int(r['year'])})" if not pd.isna(r["year"]) else "")
+                          if math.isclose(value, default) else "set by you")
+            rows.append({"parameter": f, "meaning": label, "value": fmt(value), "from": origin})
+        return pd.DataFrame(rows).set_index("parameter")
 
     def with_(self, **changes) -> "Retailer":
         # changing the traffic share or basket factor re-derives the revenue share

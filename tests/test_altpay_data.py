@@ -108,3 +108,24 @@ def test_the_handout_retailer_is_the_default(assumptions):
     data = altpay.AltPayData(altpay.load_methods(), assumptions)
     assert data.value("revenue", "retailer") == 15_000_000
     assert data.value("mobile_traffic_share", "retailer") == pytest.approx(0.65)
+
+
+def test_comparison_and_sources_tables_cover_every_method(methods):
+    comp = altpay.comparison_table(methods)
+    assert list(comp.index) == list(methods["method"])
+    assert comp.loc["Card (baseline)", "fee"] == "2.9% + $0.30"
+    assert comp.loc["Affirm", "order-value lift"].endswith("(vendor)")
+    src = altpay.sources_table(methods)
+    assert set(src["method"]) == set(methods["method"])
+    assert src["source"].str.len().gt(5).all() and src["year"].between(2015, 2030).all()
+    assert set(src["vendor claim"]) <= {"yes", "no", "price/doc"}
+    # every method has at least its fee, settlement, risk and tokenization sourced
+    assert (src.groupby("method")["figure"].nunique() >= 4).all()
+
+
+def test_retailer_summary_says_where_each_default_comes_from():
+    s = altpay.Retailer().summary()
+    assert s.loc["revenue", "value"] == "$15,000,000" and s.loc["revenue", "from"].startswith("handout")
+    assert s.loc["mobile_revenue_share", "from"].startswith("derived")
+    assert s.loc["aov", "from"].startswith("assumption")
+    assert altpay.Retailer(aov=99).summary().loc["aov", "from"] == "set by you"
