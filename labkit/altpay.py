@@ -423,7 +423,7 @@ def _param_range(data: AltPayData, retailer: Retailer, group: str, param: str, b
         except KeyError:
             return None
         return low * 100, base_est.fee_pct, high * 100
-    if param in ("gross_margin", "aov", "mobile_revenue_share"):
+    if param in ("gross_margin", "aov", "mobile_revenue_share", "revenue"):
         low, _, high = data.range(param, "retailer")
         return low, getattr(retailer, param), high
     raise KeyError(param)
@@ -451,13 +451,15 @@ def sensitivity(
     data: AltPayData | None = None,
 ) -> pd.DataFrame:
     """Base-case ΔGP of one method as one parameter moves (others at base).
-    Default values: 0 to 1.5 × the range's high end, 16 steps."""
+    Default values: 0 to 1.5 × the range's high end in 16 steps (from the first step up for
+    the retailer's own figures, which must stay positive)."""
     retailer = retailer or Retailer()
     data = data or load_data()
     e = estimate(retailer, method_or_group, data=data, **dict(overrides or {}))
     if values is None:
         low, base, high = _param_range(data, retailer, e.group, param, e)
-        values = [high * 1.5 * i / 15 for i in range(16)]
+        first = 1 if param in RETAILER_PARAMS else 0  # a retailer needs positive revenue, margin, AOV
+        values = [high * 1.5 * i / 15 for i in range(first, 16)]
     rows = []
     for v in values:
         est = _evaluate(retailer, e.method_id, param, float(v), data, overrides)
