@@ -1,25 +1,19 @@
-"""Run any WSGI app in a background daemon thread, quietly, on 127.0.0.1 by default."""
+"""Run any WSGI app in a background daemon thread, quietly, on 127.0.0.1 by default.
+
+The server is waitress (a production WSGI server, pure Python): HTTP/1.1 keep-alive and
+a worker pool, no debugger, and no access log, so nothing lands in notebook cells.
+Werkzeug's development server closes every connection, which made each API call pay
+for a new TCP connection and a new thread (see bench/bench_fakestripe.py).
+"""
 from __future__ import annotations
 
 import logging
 import threading
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from waitress import wasyncore
+from waitress.server import create_server
 
 log = logging.getLogger("labkit.serving")
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No per-request access log (it would land in notebook cells); keep-alive on."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_request(self, code="-", size="-"):  # noqa: D401 - werkzeug hook
-        pass
-
-    def log(self, type, message, *args):  # only errors, and through logging, never stderr
-        if type == "error":
-            log.error("%s - %s", self.address_string(), message % args)
 
 
 class BackgroundServer:
@@ -29,25 +23,34 @@ class BackgroundServer:
     ...     requests.get(srv.url)
     """
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, name: str = "server"):
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, name: str = "server", threads: int = 8):
         if getattr(app, "debug", False):
             raise RuntimeError(f"{name}: refusing to serve a Flask app with debug on (it exposes a code console)")
         self.app = app
         self.name = name
+        self.threads = threads
         self._host = host
         self._port = port
-        self._server: BaseWSGIServer | None = None
+        self._server = None
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
 
     @property
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError(f"{self.name} is not running")
-        return self._server.server_port
+        return self._server.effective_port
+
+    @property
+    def bound_address(self) -> tuple[str, int]:
+        """The (host, port) the listening socket is bound to."""
+        if self._server is None:
+            raise RuntimeError(f"{self.name} is not running")
+        return self._server.socket.getsockname()[:2]
 
     @property
     def url(self) -> str:
-        host = self._host if self._host not in ("0.0.0.0", "::") else "127.0.0.1"
+        host = self._host if self._host not in ("0.0.0.0", "::", "") else "127.0.0.1"
         return f"http://{host}:{self.port}"
 
     @property
@@ -57,19 +60,31 @@ class BackgroundServer:
     def start(self) -> "BackgroundServer":
         if self.running:
             return self
-        self._server = make_server(self._host, self._port, self.app, threaded=True, request_handler=_QuietHandler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=f"labkit-{self.name}", daemon=True)
+        # Waitress warns on stderr when its queue is briefly deep (benchmarks, bursts): not news here.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+        self._stop.clear()
+        self._server = create_server(self.app, map={}, host=self._host, port=self._port, threads=self.threads,
+                                     ident="labkit", expose_tracebacks=False, clear_untrusted_proxy_headers=True)
+        self._thread = threading.Thread(target=self._serve, name=f"labkit-{self.name}", daemon=True)
         self._thread.start()
         return self
 
+    def _serve(self) -> None:
+        server = self._server
+        try:
+            while not self._stop.is_set():
+                wasyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
+        finally:
+            # Close from the loop's own thread: the map is not thread-safe.
+            server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+            for channel in list(server._map.values()):
+                channel.close()
+            server.close()
+
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=10)
         self._server = None
         self._thread = None
 
@@ -89,6 +104,7 @@ def serve_forever(app, host: str, port: int, name: str) -> None:
     with BackgroundServer(app, host, port, name) as srv:
         print(f"{name} listening on {srv.url}  (Ctrl-C to stop)", flush=True)
         try:
-            srv._thread.join()
+            while srv.running:
+                srv._thread.join(timeout=1)
         except KeyboardInterrupt:
             print(f"\n{name} stopped.")

@@ -402,7 +402,7 @@ def test_api_calls_do_not_wait_for_slow_webhooks(client, receiver):
 
 # ---------------------------------------------------------------------------- server
 def test_listens_on_loopback_only(fake):
-    assert fake.server._server.server_address[0] == "127.0.0.1"
+    assert fake.server.bound_address[0] == "127.0.0.1"
     assert fake.url.startswith("http://127.0.0.1:")
 
 
