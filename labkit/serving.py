@@ -39,7 +39,7 @@ class BackgroundServer:
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError(f"{self.name} is not running")
-        return self._server.effective_port
+        return int(self._server.socket.getsockname()[1])
 
     @property
     def bound_address(self) -> tuple[str, int]:
