@@ -40,7 +40,7 @@ PRINT_CSS = """
 @page { size: Letter; margin: 0.55in 0.5in 0.6in 0.5in; }
 html, body { background: #fff !important; }
 body { -webkit-print-color-adjust: exact; print-color-adjust: exact; font-size: 11px; }
-body.jp-Notebook { padding: 0 !important; }
+body.jp-Notebook { padding: 0 !important; width: 7.5in; margin: 0 !important; }
 .jp-Notebook { overflow: visible !important; }
 /* long code and output lines wrap instead of running off the page */
 pre, code, .jp-OutputArea-output pre, .highlight pre, .jp-RenderedText pre {
@@ -48,14 +48,32 @@ pre, code, .jp-OutputArea-output pre, .highlight pre, .jp-RenderedText pre {
   overflow: visible !important;
 }
 .jp-CodeMirrorEditor, .jp-InputArea-editor, .highlight { overflow: visible !important; }
-/* keep cells, outputs, figures and table rows whole where they fit on a page */
-.jp-Cell, .jp-OutputArea-child, .jp-RenderedImage, figure, tr, img { break-inside: avoid; }
+/* keep code, Markdown cells, figures and table rows whole; a code cell's input stays with
+   the start of its output, headings with what follows; long outputs may flow over pages
+   (keeping them whole left half-empty pages before every big table) */
+.jp-Cell-inputWrapper, .jp-MarkdownCell, .jp-RenderedImage, .jp-RenderedSVG, figure, tr, img, svg {
+  break-inside: avoid;
+}
+.jp-CodeCell .jp-Cell-inputWrapper { break-after: avoid; }
 h1, h2, h3, h4 { break-after: avoid; }
 img, svg { max-width: 100% !important; height: auto !important; }
-.jp-RenderedHTMLCommon table { font-size: 10px; }
+/* wide DataFrames: smaller, tighter, headers may wrap (at underscores too) */
+.jp-RenderedHTMLCommon table { font-size: 9.5px; max-width: 100%; }
+.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { padding: 0.3em 0.4em !important; }
+.jp-RenderedHTMLCommon th { overflow-wrap: break-word; }
+.jp-OutputArea-output { overflow: visible !important; }
 :root { --jp-cell-prompt-width: 52px; }
 .jp-InputPrompt, .jp-OutputPrompt { font-size: 9px; }
 """
+
+# The body is as wide as the printed page (Letter less margins), so a table measured on
+# screen overflows in print exactly when it overflows here: such tables are scaled to fit.
+FIT_TABLES_JS = """<script>
+document.querySelectorAll("table").forEach(function (t) {
+  var room = t.parentElement.getBoundingClientRect().width, need = t.scrollWidth;
+  if (room > 0 && need > room) { t.style.zoom = (room / need).toFixed(3); }
+});
+</script>"""
 
 TITLE_CSS = """
 @page { size: Letter; margin: 1in; }
@@ -131,7 +149,8 @@ def notebook_html(nb, base_dir: Path, exporter=None) -> str:
     body, _ = exporter.from_notebook_node(_printable(nb), resources={"metadata": {"path": str(base_dir)}})
     body = re.sub(r"<script\b[^>]*>.*?</script>", "", body, flags=re.S | re.I)
     style = f"<style>{PRINT_CSS}</style>"
-    return body.replace("</head>", style + "</head>", 1) if "</head>" in body else style + body
+    body = body.replace("</head>", style + "</head>", 1) if "</head>" in body else style + body
+    return body.replace("</body>", FIT_TABLES_JS + "</body>", 1) if "</body>" in body else body + FIT_TABLES_JS
 
 
 def title_page_html(course: str, student: str, date: str, entries: Sequence[tuple[str, int]],
