@@ -107,6 +107,22 @@ def connect(settings: Settings | None = None) -> Backend:
                    client=make_client(settings.secret_key, api_base), fake=fake)
 
 
+KEY_ROLES = (
+    ("STRIPE_SECRET_KEY", "secret_key", "server only: creates, confirms and reads payments",
+     "never in a page, a log or a notebook output"),
+    ("STRIPE_PUBLISHABLE_KEY", "publishable_key", "browser: loads Stripe.js and the card field",
+     "public by design; it can only tokenize cards and confirm with a client secret"),
+    ("STRIPE_WEBHOOK_SECRET", "webhook_secret", "webhook handler: checks each Stripe-Signature",
+     "per endpoint; offline the kit registers one with the fake and uses its secret"),
+)
+
+
+def key_table(settings: Settings) -> list[dict[str, str]]:
+    """The three keys, redacted, with what each one is for (for notebooks and reports)."""
+    return [{"variable": var, "value (redacted)": redact(getattr(settings, attr)), "used by": role, "care": care}
+            for var, attr, role, care in KEY_ROLES]
+
+
 # ---------------------------------------------------------------------- labkit status
 def add_status_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-ping", action="store_true", help="do not call the API")

@@ -104,8 +104,16 @@ class Settings:
             "STRIPE_WEBHOOK_SECRET": redact(self.webhook_secret),
             "LABKIT_STRIPE_API_BASE": self.api_base
             or ("(fake Stripe started in-process)" if self.offline else "https://api.stripe.com"),
-            "LABKIT_DB": str(self.db_path),
+            "LABKIT_DB": _shown_path(self.db_path),
         }
+
+
+def _shown_path(path: Path) -> str:
+    """A path relative to the project root when inside it (outputs stay the same on every machine)."""
+    try:
+        return Path(path).resolve().relative_to(project_root()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.PathLike | None = "") -> Settings:
