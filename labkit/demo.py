@@ -1,0 +1,87 @@
+"""``labkit demo``: the whole lab, offline, in one command, ending in the submission folder.
+
+One fake Stripe and one checkout server are started here and shared by every notebook
+kernel (through ``LABKIT_STRIPE_API_BASE`` / ``LABKIT_CHECKOUT_URL``), so the payments
+made in Part B are the ones that Parts C–E see. Notebooks run in order; the executed
+copies go to ``out/executed/`` (the notebooks in ``notebooks/`` are left as they are),
+then ``labkit export`` makes the PDF and the rubric self-check reads the result.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from tqdm import tqdm
+
+from labkit.lab import Lab
+from labkit.notebooks import NotebookFailed, execute, notebook_paths
+from labkit.settings import load_settings, project_root
+
+
+def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--student", default=None, help="name for the PDF's title page (default: LABKIT_STUDENT_NAME)")
+    parser.add_argument("--out", type=Path, default=None, help="submission folder (default: submission/)")
+    parser.add_argument("--no-export", action="store_true", help="run the notebooks only")
+    parser.add_argument("--only", default=None, metavar="PREFIX",
+                        help="run only notebooks whose name starts with PREFIX (e.g. 02)")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    settings = load_settings({**os.environ, "LABKIT_BACKEND": "fake"})
+    root = project_root()
+    notebooks = [p for p in notebook_paths(root / "notebooks") if not args.only or p.name.startswith(args.only)]
+    if not notebooks:
+        print("labkit demo: no notebooks found in notebooks/", file=sys.stderr)
+        return 1
+    executed_dir = settings.out_dir / "executed"
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    print(f"labkit demo: {len(notebooks)} notebooks, offline (fake Stripe), outputs in {executed_dir.relative_to(root)}/")
+    timings: list[tuple[str, float]] = []
+    with Lab.start(settings, webhooks=False) as lab:
+        env = {**lab.environ(), "LABKIT_BACKEND": "fake"}
+        bar = tqdm(notebooks, unit="notebook", file=sys.stdout, leave=False, dynamic_ncols=True)
+        for path in bar:
+            bar.set_description(path.stem)
+            t0 = time.perf_counter()
+            try:
+                nb = execute(path, env=env, write=False)
+            except NotebookFailed as exc:
+                bar.close()
+                print(f"✗ {path.name} failed: {exc}", file=sys.stderr)
+                print("  Run it in JupyterLab to see the whole traceback (python3 run.py lab).", file=sys.stderr)
+                return 1
+            nbformat.write(nb, executed_dir / path.name)
+            timings.append((path.name, time.perf_counter() - t0))
+            tqdm.write(f"✓ {path.name:<28} {timings[-1][1]:5.1f} s")
+        bar.close()
+    if args.no_export:
+        print(f"labkit demo: notebooks done in {time.perf_counter() - started:.1f} s (export skipped)")
+        return 0
+    from labkit.export import ExportError, export_submission
+
+    dest = args.out or root / "submission"
+    try:
+        result = export_submission(sorted(executed_dir.glob("0*.ipynb")), dest, settings,
+                                   student_name=args.student or settings.student_name or "Student",
+                                   progress=lambda m: print(f"  export: {m}", flush=True))
+    except ExportError as exc:
+        print(f"✗ export failed: {exc}", file=sys.stderr)
+        return 1
+    for warning in result.warnings:
+        print(f"  export: warning: {warning}")
+    print(f"✓ submission: {result.pdf.relative_to(root) if result.pdf.is_relative_to(root) else result.pdf} "
+          f"({result.pages} pages, {len(result.report.redacted)} redactions)")
+    try:
+        from labkit.rubric import print_rubric, rubric_check
+
+        print()
+        print_rubric(rubric_check(settings, executed_dir=executed_dir))
+    except ImportError:
+        pass
+    print(f"labkit demo: done in {time.perf_counter() - started:.1f} s")
+    return 0
