@@ -1,0 +1,293 @@
+"""Drive the checkout in a real headless Chromium (Playwright): type a test card, pay, answer 3D Secure.
+
+The selectors are Stripe's own, so the same driver works against the offline fake and
+against real Stripe test mode:
+
+* the card field: ``#card-element iframe[name^="__privateStripeFrame"]`` with inputs
+  ``cardnumber``, ``exp-date``, ``cvc``, ``postal``;
+* the 3D Secure test challenge: buttons ``#test-source-authorize-3ds`` (Complete) and
+  ``#test-source-fail-3ds`` (Fail), looked for in every frame (Stripe nests them several
+  iframes deep; the fake, one);
+* the result: the checkout page's ``#result`` panel (``data-outcome``, ``data-payment-intent``…).
+
+Playwright's sync API refuses to run inside a running asyncio loop (a notebook kernel), so
+the public functions do their browser work in a worker thread.
+
+>>> runs = run_scenarios(lab.checkout_url, client=lab.client, out_dir=settings.out_dir / "screenshots")
+"""
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+CARD_FRAME = '#card-element iframe[name^="__privateStripeFrame"]'
+COMPLETE_3DS = "#test-source-authorize-3ds"
+FAIL_3DS = "#test-source-fail-3ds"
+RESULT = "#result[data-outcome]"
+PAY_BUTTON = "#submit-btn"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    number: str
+    title: str
+    challenge: str | None = None  # "complete" / "fail" for the 3D Secure card
+
+
+@dataclass
+class PaymentRun:
+    """What one browser run showed and what Stripe recorded."""
+
+    scenario: str
+    title: str
+    card: str
+    challenge: str | None
+    outcome: str  # "succeeded" / "failed" as the page shows it
+    message: str  # the text in the result panel
+    payment_intent: str | None
+    status: str | None
+    decline_code: str | None
+    error_code: str | None
+    three_d_secure: bool
+    screenshot: Path | None = None
+    challenge_screenshot: Path | None = None
+    browser_errors: list[str] = field(default_factory=list)
+
+    def as_row(self) -> dict[str, Any]:
+        row = asdict(self)
+        row["screenshot"] = str(self.screenshot) if self.screenshot else None
+        row["challenge_screenshot"] = str(self.challenge_screenshot) if self.challenge_screenshot else None
+        return row
+
+
+def load_scenarios() -> list[Scenario]:
+    """The lab's five browser runs, from ``labkit/data/test_cards.json`` (``lab_scenarios``)."""
+    data = json.loads(resources.files("labkit").joinpath("data", "test_cards.json").read_text(encoding="utf-8"))
+    return [Scenario(s["key"], s["number"], s["title"], s.get("challenge")) for s in data["lab_scenarios"]]
+
+
+def format_card(number: str) -> str:
+    groups = (4, 6, 5) if len(number) == 15 else (4, 4, 4, 4, 3)
+    out, i = [], 0
+    for g in groups:
+        if i < len(number):
+            out.append(number[i:i + g])
+            i += g
+    return " ".join(out)
+
+
+def in_worker_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run ``fn`` in a fresh thread (Playwright's sync API cannot run inside a notebook's event loop)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="labkit-browser") as pool:
+        return pool.submit(fn, *args, **kwargs).result()
+
+
+class CheckoutBrowser:
+    """One headless Chromium for a checkout URL. Use it from a single thread (see :func:`in_worker_thread`)."""
+
+    def __init__(self, checkout_url: str, *, executable_path: str | None = None, timeout: float = 30.0,
+                 viewport: tuple[int, int] = (1040, 760)) -> None:
+        self.checkout_url = checkout_url.rstrip("/")
+        self.executable_path = executable_path
+        self.timeout_ms = int(timeout * 1000)
+        self.viewport = viewport
+        self._pw = None
+        self._browser = None
+
+    def start(self) -> "CheckoutBrowser":
+        from playwright.sync_api import sync_playwright
+
+        from labkit.chromium import find_chromium, launch_args
+
+        path = self.executable_path or find_chromium()
+        self._pw = sync_playwright().start()
+        try:
+            self._browser = self._pw.chromium.launch(executable_path=path, args=launch_args(), headless=True)
+        except BaseException:
+            self._pw.stop()
+            self._pw = None
+            raise
+        return self
+
+    def close(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+            self._browser = None
+        if self._pw is not None:
+            self._pw.stop()
+            self._pw = None
+
+    def __enter__(self) -> "CheckoutBrowser":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ pages
+    def new_page(self):
+        context = self._browser.new_context(viewport={"width": self.viewport[0], "height": self.viewport[1]},
+                                            device_scale_factor=1, locale="en-US")
+        page = context.new_page()
+        page.set_default_timeout(self.timeout_ms)
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+        page.labkit_errors = errors  # type: ignore[attr-defined]
+        return page
+
+    def open_checkout(self, product: str | None = None, quantity: int = 1):
+        page = self.new_page()
+        query = f"/?product={product}&quantity={quantity}" if product else ""
+        page.goto(self.checkout_url + query, wait_until="load")
+        page.locator(f"{PAY_BUTTON}:not([disabled])").wait_for()  # the card field is ready
+        return page
+
+    @staticmethod
+    def type_card(page, number: str, expiry: str | None = None, cvc: str = "123", postal: str = "42424") -> None:
+        """Type a card into the card iframe, key by key, as a person would."""
+        if expiry is None:
+            expiry = f"12{(time.gmtime().tm_year + 3) % 100:02d}"
+        frame = page.frame_locator(CARD_FRAME).first
+        frame.locator('input[name="cardnumber"]').press_sequentially(number)
+        frame.locator('input[name="exp-date"]').press_sequentially(expiry)
+        frame.locator('input[name="cvc"]').press_sequentially(cvc if len(number) != 15 else cvc.ljust(4, "4"))
+        postal_input = frame.locator('input[name="postal"]')
+        if postal_input.count() and postal_input.is_visible():
+            postal_input.press_sequentially(postal)
+
+    def _challenge_frame(self, page, selector: str, deadline: float):
+        """The frame (any depth) showing the 3D Secure button, or None if the payment finished first."""
+        while time.monotonic() < deadline:
+            for frame in page.frames:
+                try:
+                    button = frame.locator(selector)
+                    if button.count() and button.first.is_visible() and button.first.is_enabled():
+                        return frame
+                except Exception:  # a frame navigating or detaching: look again
+                    continue
+            if page.locator(RESULT).count():
+                return None
+            page.wait_for_timeout(100)
+        raise TimeoutError(f"no 3D Secure challenge ({selector}) appeared within {self.timeout_ms / 1000:.0f} s")
+
+    def pay(self, scenario: Scenario, *, screenshot: Path | None = None, challenge_screenshot: Path | None = None,
+            product: str | None = None, quantity: int = 1, name: str = "Lab Student", client: Any = None) -> PaymentRun:
+        """One checkout: open the page, type the card, pay, answer 3D Secure, read the result."""
+        page = self.open_checkout(product, quantity)
+        try:
+            page.fill("#cardholder-name", name)
+            self.type_card(page, scenario.number)
+            page.click(PAY_BUTTON)
+            shot_3ds = None
+            challenged = False
+            if scenario.challenge:
+                selector = COMPLETE_3DS if scenario.challenge == "complete" else FAIL_3DS
+                frame = self._challenge_frame(page, selector, time.monotonic() + self.timeout_ms / 1000)
+                if frame is not None:
+                    challenged = True
+                    page.wait_for_timeout(300)  # let the modal finish painting for the screenshot
+                    if challenge_screenshot is not None:
+                        challenge_screenshot.parent.mkdir(parents=True, exist_ok=True)
+                        page.screenshot(path=str(challenge_screenshot), full_page=True)
+                        shot_3ds = challenge_screenshot
+                    frame.locator(selector).first.click()
+            result = page.locator(RESULT)
+            result.wait_for()
+            data = result.evaluate("el => ({...el.dataset})")
+            message = " ".join(result.inner_text().split())
+            if screenshot is not None:
+                screenshot.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(screenshot), full_page=True)
+            run = PaymentRun(
+                scenario=scenario.key, title=scenario.title, card=format_card(scenario.number),
+                challenge=scenario.challenge, outcome=data.get("outcome", ""), message=message,
+                payment_intent=data.get("paymentIntent") or None, status=data.get("status") or None,
+                decline_code=data.get("declineCode") or None, error_code=data.get("code") or None,
+                three_d_secure=challenged,
+                screenshot=screenshot, challenge_screenshot=shot_3ds,
+                browser_errors=list(page.labkit_errors),  # type: ignore[attr-defined]
+            )
+        finally:
+            page.context.close()
+        if client is not None and run.payment_intent:
+            _fill_from_stripe(run, client)
+        return run
+
+    def screenshot_checkout(self, path: Path, *, card: str | None = None, product: str | None = None,
+                            quantity: int = 1) -> Path:
+        """A picture of the checkout page (optionally with a card typed in, not paid)."""
+        page = self.open_checkout(product, quantity)
+        try:
+            if card:
+                page.fill("#cardholder-name", "Lab Student")
+                self.type_card(page, card)
+                page.locator("body").click(position={"x": 5, "y": 5})  # leave the field, as a person would
+                page.wait_for_timeout(200)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(path), full_page=True)
+        finally:
+            page.context.close()
+        return path
+
+
+def _fill_from_stripe(run: PaymentRun, client: Any) -> None:
+    """Status and decline code as Stripe recorded them (the page shows what Stripe.js returned)."""
+    pi = client.v1.payment_intents.retrieve(run.payment_intent, params={"expand": ["latest_charge"]}).to_dict()
+    run.status = pi["status"]
+    err = pi.get("last_payment_error") or {}
+    run.decline_code = err.get("decline_code") or run.decline_code
+    run.error_code = err.get("code") or run.error_code
+    charge = pi.get("latest_charge") if isinstance(pi.get("latest_charge"), dict) else {}
+    three_ds = ((charge.get("payment_method_details") or {}).get("card") or {}).get("three_d_secure")
+    run.three_d_secure = bool(three_ds) or err.get("code") == "payment_intent_authentication_failure"
+
+
+def _run_scenarios(checkout_url: str, scenarios: list[Scenario], out_dir: Path | None, client: Any,
+                   executable_path: str | None, timeout: float) -> list[PaymentRun]:
+    runs = []
+    with CheckoutBrowser(checkout_url, executable_path=executable_path, timeout=timeout) as browser:
+        for sc in scenarios:
+            shot = out_dir / f"{sc.key}.png" if out_dir else None
+            challenge = out_dir / f"{sc.key}_challenge.png" if (out_dir and sc.challenge) else None
+            runs.append(browser.pay(sc, screenshot=shot, challenge_screenshot=challenge, client=client))
+    return runs
+
+
+def run_scenarios(checkout_url: str, scenarios: Iterable[Scenario] | None = None, *, out_dir: Path | None = None,
+                  client: Any = None, executable_path: str | None = None, timeout: float = 30.0) -> list[PaymentRun]:
+    """Pay once per scenario (default: the lab's five) in headless Chromium; screenshots to ``out_dir/<key>.png``.
+
+    ``client`` (a ``stripe.StripeClient``) makes the records carry Stripe's own status and decline code.
+    """
+    chosen = list(scenarios) if scenarios is not None else load_scenarios()
+    return in_worker_thread(_run_scenarios, checkout_url, chosen, Path(out_dir) if out_dir else None, client,
+                            executable_path, timeout)
+
+
+def run_lab_scenarios(lab: Any, scenarios: Iterable[Scenario] | None = None) -> list[PaymentRun]:
+    """:func:`run_scenarios` for a running :class:`labkit.lab.Lab`: screenshots in ``out/screenshots/``."""
+    return run_scenarios(lab.checkout_url, scenarios, out_dir=lab.settings.out_dir / "screenshots", client=lab.client)
+
+
+def screenshot_checkout(checkout_url: str, path: Path, *, card: str | None = None, product: str | None = None,
+                        quantity: int = 1, executable_path: str | None = None) -> Path:
+    """Save a picture of the checkout page (``card`` typed in but not paid, if given)."""
+    def work() -> Path:
+        with CheckoutBrowser(checkout_url, executable_path=executable_path) as browser:
+            return browser.screenshot_checkout(Path(path), card=card, product=product, quantity=quantity)
+    return in_worker_thread(work)
+
+
+def runs_frame(runs: Iterable[PaymentRun]):
+    """The runs as a DataFrame with a stable column order (for notebooks and reports)."""
+    import pandas as pd
+
+    cols = ["scenario", "card", "challenge", "outcome", "message", "payment_intent", "status", "decline_code",
+            "error_code", "three_d_secure", "screenshot"]
+    return pd.DataFrame([r.as_row() for r in runs], columns=cols + ["title", "challenge_screenshot", "browser_errors"])[cols]
