@@ -1,0 +1,339 @@
+"""The checkout app (Part B) with Flask's test client, against the real fake Stripe."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from labkit.backend import connect
+from labkit.checkout import MAX_BODY, create_app, load_catalog, serve
+from labkit.settings import Settings
+from tests.conftest import PUBLISHABLE_KEY, SECRET_KEY
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def backend(fake):
+    settings = Settings(backend="fake", secret_key=SECRET_KEY, publishable_key=PUBLISHABLE_KEY, api_base=fake.url)
+    with connect(settings) as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def app(backend):
+    return create_app(backend.settings, backend)
+
+
+@pytest.fixture()
+def http(app):
+    return app.test_client()
+
+
+def post(http, body, content_type="application/json", **kw):
+    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return http.post("/create-payment-intent", data=data, content_type=content_type, **kw)
+
+
+def retrieve(client, secret):
+    return client.v1.payment_intents.retrieve(secret.split("_secret_")[0])
+
+
+# ---------------------------------------------------------------------- the page
+def test_page_shows_the_chosen_product_and_only_the_publishable_key(http):
+    resp = http.get("/?product=prod_002")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "Cut-5 Safety Gloves" in html and "Pay $9.00" in html
+    assert PUBLISHABLE_KEY in html
+    assert SECRET_KEY not in html and "sk_test_" not in html
+    config = json.loads(re.search(r'<script type="application/json" id="checkout-config">(.*?)</script>', html, re.S)[1])
+    assert config["selected"] == "prod_002" and config["publishableKey"] == PUBLISHABLE_KEY
+    assert {p: v["price"] for p, v in config["products"].items()} == {"prod_001": 1800, "prod_002": 900, "prod_003": 450}
+
+
+def test_page_loads_stripe_js_from_the_fake_and_has_no_inline_script(http, backend):
+    html = http.get("/").get_data(as_text=True)
+    assert f'<script src="{backend.js_url}"></script>' in html
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    for attrs, body in scripts:
+        assert "src=" in attrs or 'type="application/json"' in attrs, attrs  # CSP forbids inline code
+    assert "Test mode" in html
+
+
+def test_security_headers(http, backend):
+    resp = http.get("/")
+    csp = dict(d.strip().split(" ", 1) for d in resp.headers["Content-Security-Policy"].split(";"))
+    assert csp["script-src"] == f"'self' {backend.js_origin}"
+    assert csp["frame-src"] == backend.js_origin
+    assert csp["frame-ancestors"] == "'none'"
+    assert csp["default-src"] == "'self'"
+    assert "unsafe-inline" not in resp.headers["Content-Security-Policy"]
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert post(http, {"product_id": "prod_001"}).headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_test_mode_csp_allows_stripe_and_its_3ds_frames(fake):
+    settings = Settings(backend="stripe", secret_key=SECRET_KEY, publishable_key=PUBLISHABLE_KEY)
+    with connect(settings) as online:
+        resp = create_app(settings, online).test_client().get("/")
+    html = resp.get_data(as_text=True)
+    assert '<script src="https://js.stripe.com/v3/"></script>' in html
+    csp = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self' https://js.stripe.com;" in csp
+    assert "frame-src https://js.stripe.com https://hooks.stripe.com;" in csp
+    assert "connect-src 'self' https://api.stripe.com;" in csp
+
+
+@pytest.mark.parametrize("query,status", [("?product=prod_999", 404), ("?quantity=0", 400), ("?quantity=abc", 400),
+                                          ("?quantity=11", 400)])
+def test_page_refuses_unknown_product_or_quantity_with_a_helpful_page(http, query, status):
+    resp = http.get("/" + query)
+    assert resp.status_code == status
+    html = resp.get_data(as_text=True)
+    assert "Choose a product" in html and "/?product=prod_001" in html
+    assert "Traceback" not in html
+
+
+def test_assets_and_unknown_paths(http):
+    assert http.get("/assets/checkout.js").status_code == 200
+    assert http.get("/assets/checkout.js").headers["Content-Type"].startswith(("text/javascript", "application/javascript"))
+    resp = http.get("/assets/../checkout.py")
+    assert resp.status_code == 404 and resp.is_json
+    resp = http.get("/nope")
+    assert resp.status_code == 404 and "POST /create-payment-intent" in resp.json["error"]
+    resp = http.get("/create-payment-intent")
+    assert resp.status_code == 405 and "use POST" in resp.json["error"]
+
+
+# ---------------------------------------------------------------------- creating PaymentIntents
+def test_create_payment_intent_prices_from_the_catalog_with_metadata(http, client):
+    resp = post(http, {"product_id": "prod_001", "quantity": 3})
+    assert resp.status_code == 200, resp.json
+    assert resp.json["amount"] == 5400 and resp.json["currency"] == "usd"
+    pi = retrieve(client, resp.json["clientSecret"])
+    assert pi.amount == 5400 and pi.currency == "usd" and pi.status == "requires_payment_method"
+    meta = pi.metadata.to_dict()
+    assert meta["product_id"] == "prod_001" and meta["product_name"] == "Safety Hard Hat x3"
+    assert meta["quantity"] == "3" and meta["integration"] == "lab09-itec442"
+    assert pi.automatic_payment_methods.enabled is True
+
+
+def test_handout_body_without_quantity_buys_one(http, client):
+    resp = post(http, {"product_id": "prod_003"})
+    assert resp.status_code == 200
+    assert retrieve(client, resp.json["clientSecret"]).amount == 450
+
+
+def test_cart_of_several_products(http, client):
+    resp = post(http, {"items": [{"product_id": "prod_001", "quantity": 1}, {"product_id": "prod_002", "quantity": 2},
+                                 {"product_id": "prod_003"}]})
+    assert resp.status_code == 200, resp.json
+    pi = retrieve(client, resp.json["clientSecret"])
+    assert pi.amount == 1800 + 2 * 900 + 450
+    assert pi.metadata["items"] == "prod_001:1,prod_002:2,prod_003:1"
+    assert pi.metadata["product_name"] == "Safety Hard Hat, Cut-5 Safety Gloves x2, Safety Glasses"
+
+
+def test_same_checkout_attempt_never_creates_two_payment_intents(http, client):
+    body = {"product_id": "prod_002", "quantity": 2, "checkout_id": "attempt-0001-double-click"}
+    first, second = post(http, body), post(http, body)
+    assert first.status_code == second.status_code == 200
+    assert first.json["clientSecret"] == second.json["clientSecret"]
+    # a changed cart in the same attempt is a different payment, not an idempotency error
+    third = post(http, {**body, "quantity": 3})
+    assert third.status_code == 200 and third.json["clientSecret"] != first.json["clientSecret"]
+    # without a checkout_id every request is its own attempt
+    a, b = post(http, {"product_id": "prod_002"}), post(http, {"product_id": "prod_002"})
+    assert a.json["clientSecret"] != b.json["clientSecret"]
+    pi = retrieve(client, first.json["clientSecret"])
+    assert pi.metadata["checkout_id"] == "attempt-0001-double-click"
+
+
+BAD_BODIES = [
+    # (body, content type, status, words the message must contain)
+    (b"", "application/json", 400, "No request body"),
+    ("product_id=prod_001", "application/x-www-form-urlencoded", 415, "application/json"),
+    ('{"product_id": "prod_001"}', "text/plain", 415, "Content-Type must be application/json"),
+    ("{not json", "application/json", 400, "not valid JSON"),
+    ("[" * 3000 + "]" * 3000, "application/json", 400, "not valid JSON"),
+    (b"\xff\xfe{}", "application/json", 400, "not UTF-8"),
+    ('["prod_001"]', "application/json", 400, "JSON object"),
+    ('"prod_001"', "application/json", 400, "JSON object"),
+    ({}, "application/json", 400, "Missing product_id"),
+    ({"product_id": "prod_999"}, "application/json", 404, "Unknown product 'prod_999'"),
+    ({"product_id": 1}, "application/json", 400, "product_id must be"),
+    ({"product_id": None}, "application/json", 400, "product_id must be"),
+    ({"product_id": "prod_001", "quantity": 0}, "application/json", 400, "from 1 to 10"),
+    ({"product_id": "prod_001", "quantity": -2}, "application/json", 400, "from 1 to 10"),
+    ({"product_id": "prod_001", "quantity": 11}, "application/json", 400, "from 1 to 10"),
+    ({"product_id": "prod_001", "quantity": 10**30}, "application/json", 400, "from 1 to 10"),
+    ({"product_id": "prod_001", "quantity": 1.5}, "application/json", 400, "whole number"),
+    ({"product_id": "prod_001", "quantity": "2"}, "application/json", 400, "whole number"),
+    ({"product_id": "prod_001", "quantity": True}, "application/json", 400, "whole number"),
+    ({"product_id": "prod_001", "quantity": None}, "application/json", 400, "whole number"),
+    ({"product_id": "prod_001", "amount": 1}, "application/json", 400, "never takes an amount"),
+    ({"product_id": "prod_001", "price": 1}, "application/json", 400, "never takes an amount"),
+    ({"product_id": "prod_001", "coupon": "FREE"}, "application/json", 400, "Unknown field(s): coupon"),
+    ({"product_id": "prod_001", "checkout_id": "x"}, "application/json", 400, "checkout_id must be"),
+    ({"product_id": "prod_001", "items": []}, "application/json", 400, "not both"),
+    ({"items": []}, "application/json", 400, "non-empty list"),
+    ({"items": "prod_001"}, "application/json", 400, "non-empty list"),
+    ({"items": ["prod_001"]}, "application/json", 400, "items[0] must be an object"),
+    ({"items": [{"product_id": "prod_001", "price": 1}]}, "application/json", 400, "unknown field(s): price"),
+    ({"items": [{"product_id": "prod_001"}, {"product_id": "prod_001"}]}, "application/json", 400, "listed twice"),
+    ({"items": [{"product_id": "prod_001"}] * 4}, "application/json", 400, "list each product once"),
+    ({"items": [{"product_id": "prod_001", "quantity": 0}]}, "application/json", 400, "items[0].quantity"),
+]
+
+
+@pytest.mark.parametrize("body,ctype,status,words", BAD_BODIES, ids=[f"{b[2]}-{b[3][:24]}" for b in BAD_BODIES])
+def test_bad_input_gets_a_json_4xx_never_a_500(http, body, ctype, status, words):
+    resp = post(http, body, content_type=ctype)
+    assert resp.status_code == status, resp.get_data(as_text=True)
+    assert resp.is_json
+    assert words in resp.json["error"]
+    assert "Traceback" not in resp.get_data(as_text=True)
+
+
+def test_no_content_type_at_all(http):
+    resp = http.post("/create-payment-intent", data=b'{"product_id": "prod_001"}')
+    assert resp.status_code == 415 and "got none" in resp.json["error"]
+
+
+def test_oversized_body_is_refused_with_413(http):
+    body = json.dumps({"product_id": "prod_001", "pad": "x" * (MAX_BODY + 10)})
+    resp = post(http, body)
+    assert resp.status_code == 413 and resp.is_json and "too large" in resp.json["error"]
+
+
+def test_oversized_chunked_body_is_refused_over_http(backend):
+    server = serve(backend)
+    try:
+        def chunks():
+            yield b'{"product_id": "prod_001", "pad": "'
+            for _ in range(20):
+                yield b"x" * 1024
+            yield b'"}'
+        resp = requests.post(server.url + "/create-payment-intent", data=chunks(),
+                             headers={"Content-Type": "application/json"}, timeout=10)
+    finally:
+        server.stop()
+    assert resp.status_code == 413 and "too large" in resp.json()["error"]
+
+
+def test_amount_never_comes_from_the_client(http, client):
+    resp = post(http, {"product_id": "prod_003", "quantity": 2, "amount": 1})
+    assert resp.status_code == 400
+    ok = post(http, {"product_id": "prod_003", "quantity": 2})
+    assert retrieve(client, ok.json["clientSecret"]).amount == 900
+
+
+def test_stripe_errors_come_back_as_json_with_stripes_message(fake):
+    settings = Settings(backend="fake", secret_key="sk_test_wrong_shape!", publishable_key=PUBLISHABLE_KEY,
+                        api_base=fake.url)
+    with connect(settings) as bad:
+        resp = post(create_app(settings, bad).test_client(), {"product_id": "prod_001"})
+    assert resp.status_code == 502
+    assert resp.json["type"] == "authentication_error"
+    assert "Invalid API Key provided" in resp.json["error"]
+    assert "wrong_shape" not in resp.json["error"]  # the fake masks the key; we add nothing
+
+
+def test_unreachable_stripe_is_a_503_with_advice():
+    settings = Settings(backend="fake", secret_key=SECRET_KEY, publishable_key=PUBLISHABLE_KEY,
+                        api_base="http://127.0.0.1:9")
+    with connect(settings) as down:
+        down.client = __import__("stripe").StripeClient(SECRET_KEY, base_addresses={"api": "http://127.0.0.1:9"},
+                                                        max_network_retries=0)
+        resp = post(create_app(settings, down).test_client(), {"product_id": "prod_001"})
+    assert resp.status_code == 503 and "Could not reach Stripe" in resp.json["error"]
+
+
+# ---------------------------------------------------------------------- payment-success
+def test_payment_success_reads_status_amount_currency_from_stripe(http, client):
+    secret = post(http, {"product_id": "prod_001", "quantity": 2}).json["clientSecret"]
+    pi_id = secret.split("_secret_")[0]
+    client.v1.payment_intents.confirm(pi_id, params={"payment_method": "pm_card_visa"})
+    resp = http.get(f"/payment-success?payment_intent={pi_id}")
+    assert resp.status_code == 200
+    assert resp.json == {"id": pi_id, "status": "succeeded", "amount": 36.0, "currency": "USD",
+                         "product": "Safety Hard Hat x2", "last_payment_error": None}
+
+
+def test_payment_success_after_a_decline_shows_the_error(http, client):
+    secret = post(http, {"product_id": "prod_002"}).json["clientSecret"]
+    pi_id = secret.split("_secret_")[0]
+    with pytest.raises(Exception):
+        client.v1.payment_intents.confirm(pi_id, params={"payment_method": "pm_card_visa_chargeDeclinedInsufficientFunds"})
+    body = http.get(f"/payment-success?payment_intent={pi_id}").json
+    assert body["status"] == "requires_payment_method" and body["last_payment_error"] == "Your card has insufficient funds."
+
+
+@pytest.mark.parametrize("query,status,words", [
+    ("", 400, "No payment ID provided"),
+    ("?payment_intent=", 400, "No payment ID provided"),
+    ("?payment_intent=ch_123", 400, "not a PaymentIntent id"),
+    ("?payment_intent=pi_123/../../v1/charges", 400, "not a PaymentIntent id"),
+    ("?payment_intent=pi_doesnotexist", 404, "No such payment_intent"),
+])
+def test_payment_success_bad_ids(http, query, status, words):
+    resp = http.get("/payment-success" + query)
+    assert resp.status_code == status and resp.is_json and words in resp.json["error"]
+
+
+def test_catalog_has_the_three_handout_products_with_a_source():
+    cat = load_catalog()
+    assert "handout" in cat["source"]
+    assert {pid: (p["name"], p["price"], p["currency"]) for pid, p in cat["products"].items()} == {
+        "prod_001": ("Safety Hard Hat", 1800, "usd"),
+        "prod_002": ("Cut-5 Safety Gloves", 900, "usd"),
+        "prod_003": ("Safety Glasses", 450, "usd"),
+    }
+
+
+# ---------------------------------------------------------------------- running it
+def test_serve_runs_in_a_background_thread_on_a_free_port(backend):
+    server = serve(backend, port=0)
+    try:
+        resp = requests.get(server.url + "/", timeout=10)
+        assert resp.status_code == 200 and "FSU Safety Supply" in resp.text
+        r = requests.post(server.url + "/create-payment-intent", json={"product_id": "prod_001"}, timeout=10)
+        assert r.status_code == 200 and r.json()["clientSecret"].startswith("pi_")
+    finally:
+        server.stop()
+
+
+def test_checkout_server_py_runs_standalone(fake):
+    env = {**os.environ, "LABKIT_STRIPE_API_BASE": fake.url, "LABKIT_CHECKOUT_PORT": "0", "LABKIT_BACKEND": "fake",
+           "STRIPE_SECRET_KEY": "", "STRIPE_PUBLISHABLE_KEY": "", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "checkout_server.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        line = proc.stdout.readline()
+        m = re.search(r"http://127\.0\.0\.1:\d+", line)
+        assert m, line
+        assert "offline fake Stripe" in line
+        assert requests.get(m[0] + "/", timeout=10).status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_labkit_checkout_command_parses_port():
+    import argparse
+
+    from labkit.checkout import add_checkout_arguments
+
+    parser = argparse.ArgumentParser()
+    add_checkout_arguments(parser)
+    assert parser.parse_args([]).port is None
+    assert parser.parse_args(["--port", "5050"]).port == 5050
