@@ -49,7 +49,8 @@ def payments_frame(client: Any, limit: int = 100) -> pd.DataFrame:
 
     Columns: id, created (UTC timestamp), product (metadata), amount (in currency units,
     e.g. dollars), currency, status, decline_code, three_d_secure (bool: a 3D Secure
-    challenge happened or is pending).
+    challenge happened or is pending). Text columns use pandas' string dtype, so a
+    missing product or decline code is NaN (``df.decline_code.isna()``).
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
@@ -72,6 +73,7 @@ def payments_frame(client: Any, limit: int = 100) -> pd.DataFrame:
 def outcome(row: pd.Series | dict[str, Any]) -> str:
     """A one-line outcome for the chart: succeeded, declined: <code>, 3D Secure failed…"""
     status, code = row["status"], row["decline_code"]
+    code = code if isinstance(code, str) and code else None  # missing is NaN in pandas' string columns
     if status in ("succeeded", "requires_capture", "processing"):
         return "succeeded"
     if code == AUTH_FAILED:
