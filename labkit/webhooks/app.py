@@ -15,6 +15,7 @@ import getpass
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -445,6 +446,8 @@ def run_webhooks(args: argparse.Namespace) -> int:
         if fault:
             print(f"  FAULT INJECTION {fault} (test only: {FAULT_SETTING})")
         print("  Ctrl-C to stop.", flush=True)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `kill` stops it as cleanly as Ctrl-C
         try:
             while server.running:
                 server._thread.join(timeout=1)
@@ -457,6 +460,10 @@ def run_webhooks(args: argparse.Namespace) -> int:
         if backend is not None:
             backend.close()
     return 0
+
+
+def _stop_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
