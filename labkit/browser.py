@@ -49,7 +49,7 @@ class PaymentRun:
     card: str
     challenge: str | None
     outcome: str  # "succeeded" / "failed" as the page shows it
-    message: str  # the text in the result panel
+    message: str  # the result panel's title and message ("Payment failed — Your card was declined.")
     payment_intent: str | None
     status: str | None
     decline_code: str | None
@@ -200,7 +200,9 @@ class CheckoutBrowser:
             result = page.locator(RESULT)
             result.wait_for()
             data = result.evaluate("el => ({...el.dataset})")
-            message = " ".join(result.inner_text().split())
+            parts = [result.locator(sel).first.inner_text() if result.locator(sel).count() else ""
+                     for sel in (".title", ".message")]
+            message = " — ".join(" ".join(p.split()) for p in parts if p.strip()) or " ".join(result.inner_text().split())
             if screenshot is not None:
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(screenshot), full_page=True)
@@ -291,3 +293,18 @@ def runs_frame(runs: Iterable[PaymentRun]):
     cols = ["scenario", "card", "challenge", "outcome", "message", "payment_intent", "status", "decline_code",
             "error_code", "three_d_secure", "screenshot"]
     return pd.DataFrame([r.as_row() for r in runs], columns=cols + ["title", "challenge_screenshot", "browser_errors"])[cols]
+
+
+def thumbnail(path: Path | str, width: int = 640) -> bytes:
+    """A smaller PNG of a screenshot (palette colours) for showing inline; the file on disk stays full size."""
+    import io
+
+    from PIL import Image as PILImage
+
+    with PILImage.open(path) as img:
+        img = img.convert("RGB")
+        if img.width > width:
+            img = img.resize((width, round(img.height * width / img.width)), PILImage.Resampling.LANCZOS)
+        buf = io.BytesIO()
+        img.quantize(colors=128, method=PILImage.Quantize.MEDIANCUT).save(buf, format="PNG", optimize=True)
+    return buf.getvalue()

@@ -120,9 +120,6 @@ def plot_outcomes(df: pd.DataFrame, ax: Any = None, title: str = "Test payments 
 
 def save_outcomes_chart(df: pd.DataFrame, path: Path | str, title: str = "Test payments by outcome") -> Path:
     """Draw :func:`plot_outcomes` on its own figure and save it as a PNG (e.g. ``out/charts/payments.png``)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     path = Path(path)
