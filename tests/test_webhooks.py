@@ -428,3 +428,32 @@ def post_free_get(url):
     from labkit.webhooks.process import get_json
 
     return get_json(url)
+
+
+# ---------------------------------------------------------------------- the notebook's drills
+def test_drills_against_a_lab(tmp_path):
+    from labkit.lab import Lab
+    from labkit.webhooks import attacks
+    from labkit.webhooks.tables import deliveries_summary, orders_table
+
+    settings = Settings(db_path=tmp_path / "drills.db")
+    with Lab.start(settings, checkout=False) as lab:
+        target = attacks.Target.of(lab)
+        with attacks.held_back(lab.client, target):
+            made = trigger(lab.client, "payment_intent.succeeded")
+        attacks.settle(lab)
+        assert target.orders() == {}  # held back: nothing delivered
+        event = attacks.events_for(lab.client, made["payment_intent"], ("payment_intent.succeeded",))[0]
+        rows = attacks.signature_attacks(target, event)
+        assert [r["HTTP status"] for r in rows] == [400] * 5 + [200, 200]
+        assert [r["answer"] for r in rows][-2:] == ["processed", "duplicate"]
+        with attacks.held_back(lab.client, target):
+            pi = attacks.declined_then_paid_then_refunded(lab.client)
+        rows = attacks.deliver_all(target, attacks.events_for(lab.client, pi))
+        assert rows[0]["event type"] == "charge.refunded" and rows[-1]["event type"] == "payment_intent.created"
+        table = orders_table(target.orders())
+        assert table.loc[pi, "status"] == "refunded" and table.loc[pi, "failure_code"] == "card_declined"
+        assert table.loc[made["payment_intent"], "status"] == "paid"
+        summary = deliveries_summary(target.deliveries(100))
+        assert summary.groupby("outcome")["deliveries"].sum().to_dict() == {
+            "duplicate": 1, "processed": 4, "rejected": 5, "unhandled": 5}

@@ -158,7 +158,7 @@ def events_for(client: stripe.StripeClient, payment_intent: str, types: tuple[st
     """The events about one PaymentIntent, newest first (as the API lists them)."""
     found = []
     for event in client.v1.events.list(params={"limit": limit}).data:
-        obj = event.data.object
+        obj = event.to_dict()["data"]["object"]
         if payment_intent in (obj.get("id"), obj.get("payment_intent")) and (types is None or event.type in types):
             found.append(event)
     return found
@@ -233,6 +233,15 @@ def crash_drill(client: stripe.StripeClient, fake, out_dir: str | Path, *, fault
         "events in the order's history": len(order["history"]) if order else 0,
         "deliveries the restarted handler logged": dict(sorted(outcomes.items())),
     }
+
+
+def settle(lab, timeout: float = 20.0) -> None:
+    """Wait until the deliveries due now have been made (the fake's queue; in test mode, a pause)."""
+    fake = getattr(lab.backend, "fake", None)
+    if fake is not None:
+        fake.wait_for_webhooks(timeout)
+    else:
+        time.sleep(min(timeout, 5.0))
 
 
 def fresh_db(path: str | Path) -> Path:
