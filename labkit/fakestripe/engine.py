@@ -280,7 +280,10 @@ class Engine:
                  "shipping", "capture_method", "expand", "payment_method_options", "transfer_group"}
     PI_CONFIRM = {"payment_method", "payment_method_data", "return_url", "receipt_email", "setup_future_usage",
                   "off_session", "use_stripe_sdk", "client_secret", "key", "expand", "mandate_data",
-                  "error_on_requires_action", "payment_method_options", "shipping", "capture_method"}
+                  "error_on_requires_action", "payment_method_options", "shipping", "capture_method",
+                  # what real Stripe.js sends along from the browser
+                  "payment_user_agent", "time_on_page", "guid", "muid", "sid", "referrer",
+                  "client_attribution_metadata"}
 
     def _amount(self, params: dict[str, Any], currency: str) -> int:
         amount = _int(params["amount"], "amount")
