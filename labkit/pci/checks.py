@@ -996,8 +996,10 @@ def check_requests_carry_no_card(ev: BrowserEvidence) -> CheckResult:
             leaks.append(f"{req.method} {origin_of(req.url) or req.url[:20]}{path} ({kind}): {describe_cards(found)}")
     runs = ", ".join(f"{r['scenario']} → {r['outcome']}" for r in ev.runs) or "none"
     details = [f"payments driven: {runs}",
-               f"requests recorded: {counts['merchant']} to the merchant ({ev.merchant_origin}), {counts['stripe']} to "
-               f"Stripe ({ev.stripe_origin or 'not found'}), {counts['third party']} to third parties"]
+               "requests recorded (page and frames): "
+               + ", ".join(f"{'some' if counts[k] else 'none'} to {label}" for k, label in (
+                   ("merchant", f"the merchant ({ev.merchant_origin})"),
+                   ("stripe", f"Stripe ({ev.stripe_origin or 'not found'})"), ("third party", "third parties")))]
     if to_stripe:
         details.append("the card number was sent only in: " + "; ".join(sorted(set(to_stripe))))
     if ev.main_dom_cards:
