@@ -49,8 +49,10 @@ def execute(path: Path, env: dict[str, str] | None = None, write: bool = True, t
     """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
+    # No stored widget state: offline it would print as a blank box in the PDF (the text form
+    # prints instead), and its random model ids can look like card numbers to the leak scan.
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
+                            store_widget_state=False, resources={"metadata": {"path": str(path.parent)}})
     with _environ(env):
         try:
             client.execute()
