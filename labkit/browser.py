@@ -273,8 +273,19 @@ def run_scenarios(checkout_url: str, scenarios: Iterable[Scenario] | None = None
 
 
 def run_lab_scenarios(lab: Any, scenarios: Iterable[Scenario] | None = None) -> list[PaymentRun]:
-    """:func:`run_scenarios` for a running :class:`labkit.lab.Lab`: screenshots in ``out/screenshots/``."""
-    return run_scenarios(lab.checkout_url, scenarios, out_dir=lab.settings.out_dir / "screenshots", client=lab.client)
+    """:func:`run_scenarios` for a running :class:`labkit.lab.Lab`: screenshots in ``out/screenshots/``,
+    the records in ``out/evidence/browser_runs.json`` (for the rubric self-check)."""
+    runs = run_scenarios(lab.checkout_url, scenarios, out_dir=lab.settings.out_dir / "screenshots", client=lab.client)
+    save_runs(runs, lab.settings.out_dir / "evidence" / "browser_runs.json")
+    return runs
+
+
+def save_runs(runs: Iterable[PaymentRun], path: Path) -> Path:
+    """The runs as JSON (no card data beyond Stripe's public test numbers)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([r.as_row() for r in runs], indent=2), encoding="utf-8")
+    return path
 
 
 def screenshot_checkout(checkout_url: str, path: Path, *, card: str | None = None, product: str | None = None,

@@ -42,7 +42,8 @@ def run_demo(args: argparse.Namespace) -> int:
     executed_dir.mkdir(parents=True, exist_ok=True)
     print(f"labkit demo: {len(notebooks)} notebooks, offline (fake Stripe), outputs in {executed_dir.relative_to(root)}/")
     timings: list[tuple[str, float]] = []
-    with Lab.start(settings, webhooks=False) as lab:
+    lab = Lab.start(settings, webhooks=False)
+    try:
         env = {**lab.environ(), "LABKIT_BACKEND": "fake"}
         bar = tqdm(notebooks, unit="notebook", file=sys.stdout, leave=False, dynamic_ncols=True)
         for path in bar:
@@ -59,11 +60,22 @@ def run_demo(args: argparse.Namespace) -> int:
             timings.append((path.name, time.perf_counter() - t0))
             tqdm.write(f"✓ {path.name:<28} {timings[-1][1]:5.1f} s")
         bar.close()
-    if args.no_export:
-        print(f"labkit demo: notebooks done in {time.perf_counter() - started:.1f} s (export skipped)")
-        return 0
+        if not args.no_export and not export(args, settings, executed_dir):
+            return 1
+        from labkit.rubric import print_rubric, rubric_check
+
+        print()
+        print_rubric(rubric_check(settings, client=lab.client))
+    finally:
+        lab.close()
+    print(f"labkit demo: done in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def export(args: argparse.Namespace, settings, executed_dir: Path) -> bool:
     from labkit.export import ExportError, export_submission
 
+    root = project_root()
     dest = args.out or root / "submission"
     try:
         result = export_submission(sorted(executed_dir.glob("0*.ipynb")), dest, settings,
@@ -71,17 +83,9 @@ def run_demo(args: argparse.Namespace) -> int:
                                    progress=lambda m: print(f"  export: {m}", flush=True))
     except ExportError as exc:
         print(f"✗ export failed: {exc}", file=sys.stderr)
-        return 1
+        return False
     for warning in result.warnings:
         print(f"  export: warning: {warning}")
-    print(f"✓ submission: {result.pdf.relative_to(root) if result.pdf.is_relative_to(root) else result.pdf} "
-          f"({result.pages} pages, {len(result.report.redacted)} redactions)")
-    try:
-        from labkit.rubric import print_rubric, rubric_check
-
-        print()
-        print_rubric(rubric_check(settings, executed_dir=executed_dir))
-    except ImportError:
-        pass
-    print(f"labkit demo: done in {time.perf_counter() - started:.1f} s")
-    return 0
+    shown = result.pdf.relative_to(root) if result.pdf.is_relative_to(root) else result.pdf
+    print(f"✓ submission: {shown} ({result.pages} pages, {len(result.report.redacted)} redactions)")
+    return True
