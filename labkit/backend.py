@@ -24,7 +24,7 @@ class Backend:
     api_base: str
     js_url: str
     client: stripe.StripeClient
-    fake: Any = None  # the FakeStripe this backend started, if any
+    fake: Any = None  # offline: the FakeStripe this backend started, or a RemoteFake for one started elsewhere
     _closed: bool = field(default=False, repr=False)
 
     @property
@@ -93,7 +93,10 @@ def connect(settings: Settings | None = None) -> Backend:
     fake = None
     if settings.offline:
         if settings.api_base:
+            from labkit.fakestripe import RemoteFake
+
             api_base = settings.api_base
+            fake = RemoteFake(api_base, settings.secret_key)  # started elsewhere (the demo): not stopped here
         else:
             from labkit.fakestripe import FakeStripe
 

@@ -49,10 +49,10 @@ def execute(path: Path, env: dict[str, str] | None = None, write: bool = True, t
     """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    # No stored widget state: offline it would print as a blank box in the PDF (the text form
-    # prints instead), and its random model ids can look like card numbers to the leak scan.
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            store_widget_state=False, resources={"metadata": {"path": str(path.parent)}})
+                            resources={"metadata": {"path": str(path.parent)}},
+                            # The kernel's own start-up warnings (TCP transport on loopback) are noise here.
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
     with _environ(env):
         try:
             client.execute()
@@ -62,6 +62,12 @@ def execute(path: Path, env: dict[str, str] | None = None, write: bool = True, t
             source = nb.cells[index].source if index >= 0 else ""
             reason = f"{exc.ename}: {exc.evalue}" if getattr(exc, "ename", None) else str(exc).splitlines()[0]
             raise NotebookFailed(path, index, source, reason) from None
+        except Exception as exc:  # the kernel died, a timeout, …: still say which notebook
+            raise NotebookFailed(path, -1, "", f"{type(exc).__name__}: {exc}") from exc
+    # No stored widget state: offline it prints as a blank box in the PDF (the text form
+    # prints instead), and its random model ids can look like card numbers to the leak scan.
+    # (Dropped after the run: nbclient's Output-widget hook needs the state while it runs.)
+    nb.metadata.pop("widgets", None)
     if write:
         nbformat.write(nb, path)
     return nb

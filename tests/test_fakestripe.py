@@ -429,3 +429,24 @@ def test_account_and_balance(client):
 def test_static_files_cannot_escape_their_folder(fake):
     assert requests.get(fake.url + "/static/../api.py").status_code == 404
     assert requests.get(fake.url + "/static/%2e%2e/api.py").status_code == 404
+
+
+def test_a_fake_started_elsewhere_is_controlled_over_http(fake, client, receiver):
+    """labkit demo shares one fake with every notebook kernel: the same controls work over HTTP."""
+    from labkit.backend import connect
+    from labkit.fakestripe import RemoteFake
+    from labkit.settings import load_settings
+
+    backend = connect(load_settings({"LABKIT_STRIPE_API_BASE": fake.url}, env_file=None))
+    assert isinstance(backend.fake, RemoteFake) and backend.api_base == fake.url
+    we = backend.client.v1.webhook_endpoints.create(params={"url": receiver.url, "enabled_events": ["charge.succeeded"]})
+    try:
+        pi = new_pi(backend.client, confirm=True, payment_method="pm_card_visa")
+        assert backend.fake.wait_for_webhooks(timeout=10)
+        mine = [d for d in backend.fake.deliveries() if d["endpoint"] == we.id]
+        assert [d["status"] for d in mine] == [200] and mine[0]["type"] == "charge.succeeded"
+        assert receiver.events("charge.succeeded")[0]["data"]["object"]["payment_intent"] == pi.id
+    finally:
+        backend.client.v1.webhook_endpoints.delete(we.id)
+        backend.close()
+    assert client.v1.accounts.retrieve_current().id  # closing the backend left the shared fake running

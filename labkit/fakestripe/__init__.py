@@ -13,7 +13,7 @@ from labkit.fakestripe.api import FakeStripeApp, create_app
 from labkit.fakestripe.webhooks import DEFAULT_RETRY_SCHEDULE
 from labkit.serving import BackgroundServer
 
-__all__ = ["FakeStripe", "FakeStripeApp", "create_app"]
+__all__ = ["FakeStripe", "FakeStripeApp", "RemoteFake", "create_app"]
 
 
 class FakeStripe:
@@ -57,3 +57,48 @@ class FakeStripe:
 
     def __repr__(self) -> str:
         return f"<FakeStripe {self.url if self.server.running else 'stopped'}>"
+
+
+class RemoteFake:
+    """The same test controls for a fake Stripe running in another process (``labkit demo``
+    shares one with every notebook), over its HTTP extensions under ``/v1/labkit/``."""
+
+    def __init__(self, url: str, secret_key: str) -> None:
+        import requests
+
+        self.url = url.rstrip("/")
+        self._session = requests.Session()
+        self._session.trust_env = False  # it is on this machine: never through a proxy
+        self._session.headers["Authorization"] = f"Bearer {secret_key}"
+
+    @property
+    def js_url(self) -> str:
+        return self.url + "/v3/"
+
+    def _get(self, path: str) -> dict[str, Any]:
+        resp = self._session.get(self.url + path, timeout=10)
+        if resp.status_code == 404:
+            raise RuntimeError(f"{self.url} is not the kit's fake Stripe (no {path}): "
+                               "unset LABKIT_STRIPE_API_BASE to let labkit start its own")
+        resp.raise_for_status()
+        return resp.json()
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> bool:
+        import time
+
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self._get("/v1/labkit/webhook_queue")["due_now"] == 0:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        return list(reversed(self._get("/v1/labkit/deliveries")["data"]))
+
+    def stop(self) -> None:
+        """Not ours to stop: whoever started it does."""
+        self._session.close()
+
+    def __repr__(self) -> str:
+        return f"<RemoteFake {self.url}>"

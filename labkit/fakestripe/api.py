@@ -136,6 +136,7 @@ class FakeStripeApp:
             Rule("/v1/webhook_endpoints/<id>", endpoint="update_webhook_endpoint", methods=["POST"]),
             Rule("/v1/webhook_endpoints/<id>", endpoint="delete_webhook_endpoint", methods=["DELETE"]),
             Rule("/v1/labkit/deliveries", endpoint="deliveries", methods=["GET"]),
+            Rule("/v1/labkit/webhook_queue", endpoint="webhook_queue", methods=["GET"]),
         ])
         self.filters: dict[str, dict[str, str]] = {  # list filter param -> index name
             "charge": {"payment_intent": "charge.payment_intent"},
@@ -288,6 +289,9 @@ class FakeStripeApp:
         if endpoint == "deliveries":
             return {"object": "list", "data": list(reversed(e.deliveries)), "has_more": False,
                     "url": "/v1/labkit/deliveries"}
+        if endpoint == "webhook_queue":
+            return {"object": "labkit.webhook_queue", "due_now": self.deliverer.due_now(),
+                    "pending": self.deliverer.pending()}
         if endpoint == "create_webhook_endpoint":
             return e.create_webhook_endpoint(params, ctx, self.allow_remote_webhooks)
         if endpoint == "update_webhook_endpoint":

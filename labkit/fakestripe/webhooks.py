@@ -90,14 +90,18 @@ class Deliverer:
         with self._cond:
             return len(self._heap) + self._inflight
 
+    def due_now(self) -> int:
+        """Deliveries due now or running (retries scheduled for later are not counted)."""
+        with self._cond:
+            soon = time.monotonic() + 0.05
+            return sum(1 for j in self._heap if j.due <= soon) + self._inflight
+
     def wait_idle(self, timeout: float = 10.0, include_retries: bool = False) -> bool:
         """Wait until nothing is due now (or at all, with ``include_retries``)."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            with self._cond:
-                due_now = [j for j in self._heap if include_retries or j.due <= time.monotonic() + 0.05]
-                if not due_now and self._inflight == 0:
-                    return True
+            if (self.pending() if include_retries else self.due_now()) == 0:
+                return True
             time.sleep(0.02)
         return False
 
