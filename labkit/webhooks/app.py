@@ -396,6 +396,7 @@ def _ask_for_secret(port: int) -> str | None:
 def run_webhooks(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("waitress").setLevel(logging.WARNING)
+    logging.getLogger("stripe").setLevel(logging.WARNING)
     settings = load_settings()
     port = settings.webhook_port if args.port is None else args.port
     settings = settings.with_(host=args.host or settings.host, webhook_port=port,

@@ -110,7 +110,7 @@ class HandlerProcess:
 
     def stop(self) -> None:
         if self.running:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(signal.SIGTERM)  # handled like Ctrl-C: a clean stop
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
