@@ -215,7 +215,7 @@ def crash_drill(client: stripe.StripeClient, fake, out_dir: str | Path, *, fault
 
         while time.monotonic() < end and not any(a["status"] and 200 <= a["status"] < 300 for a in attempts()):
             time.sleep(0.1)
-        tried = attempts()
+        tried = sorted(attempts(), key=lambda a: a["attempt"])
         order = proc.orders().get(paid["payment_intent"])
         orders = proc.orders()
         outcomes = Counter(d["outcome"] for d in proc.deliveries())
