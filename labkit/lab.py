@@ -22,6 +22,7 @@ class Lab:
     checkout_url: str | None = None
     webhook_url: str | None = None
     _servers: list[Any] = field(default_factory=list, repr=False)
+    webhook_server: Any = field(default=None, repr=False)  # the handler started here, if any
     webhook_store: Any = field(default=None, repr=False)
 
     @classmethod
@@ -65,7 +66,7 @@ class Lab:
 
         server, store = serve(self.backend, port=port)
         self._servers.append(server)
-        self.webhook_store = store
+        self.webhook_server, self.webhook_store = server, store
         self.webhook_url = server.url
         return self.webhook_url
 

@@ -19,6 +19,7 @@ from typing import Any, Iterable
 
 from labkit.settings import Settings, load_settings, project_root
 
+NOTEBOOK03_DB = "notebook03_webhooks.db"
 EVIDENCED, MISSING, PARTIAL, GRADER = "evidenced", "missing", "partial", "for the grader"
 MARK = {EVIDENCED: "✓", MISSING: "✗", PARTIAL: "◐", GRADER: "·"}
 
@@ -130,18 +131,21 @@ class _Evidence:
 
     # -- Part C
     def c_order_paid(self) -> tuple[str, str]:
-        db = self.settings.db_path
-        if not Path(db).is_file():
-            return MISSING, f"no order database at {self._rel(Path(db))}: run notebooks/03_webhooks.ipynb"
         from labkit.webhooks.store import OrderStore
 
-        with OrderStore(db) as store:
-            orders = store.orders()
-        paid = [pi for pi, o in orders.items()
-                if any(h.get("type") == "payment_intent.succeeded" for h in o.get("history", []))]
-        if not paid:
-            return MISSING, f"{len(orders)} orders, none made by a payment_intent.succeeded event"
-        return EVIDENCED, f"{len(paid)} of {len(orders)} orders were created by a verified payment_intent.succeeded"
+        # The handler's own database (LABKIT_DB), and the one notebook 03 starts afresh on each run.
+        dbs = [Path(p) for p in (self.settings.db_path, self.settings.out_dir / NOTEBOOK03_DB) if Path(p).is_file()]
+        if not dbs:
+            return MISSING, "no order database: run notebooks/03_webhooks.ipynb (or the webhook handler)"
+        for db in dbs:
+            with OrderStore(db) as store:
+                orders = store.orders()
+            paid = [pi for pi, o in orders.items()
+                    if any(h.get("type") == "payment_intent.succeeded" for h in o.get("history", []))]
+            if paid:
+                return EVIDENCED, (f"{len(paid)} of {len(orders)} orders in {self._rel(db)} were made by a "
+                                   "verified payment_intent.succeeded")
+        return MISSING, "no order was made by a payment_intent.succeeded event"
 
     # -- Part D
     def _assessment(self) -> str:

@@ -103,3 +103,25 @@ def test_keys_and_account_through_the_api(settings, client):
     results = rubric_check(settings, client=client, parts="A")
     assert by_text(results, "API keys").status == EVIDENCED
     assert by_text(results, "test-mode state").status == EVIDENCED
+
+
+def test_a_paid_order_made_by_a_succeeded_event_is_evidence(settings, client):
+    import time
+
+    from labkit.webhooks.store import Delivery, OrderStore
+
+    assert by_text(rubric_check(settings, parts="C"), "became a paid order").status == MISSING
+    pi = client.v1.payment_intents.create(params={"amount": 1800, "currency": "usd", "confirm": True,
+                                                   "payment_method": "pm_card_visa",
+                                                   "metadata": {"product_id": "prod_001"}})
+    created = client.v1.events.list(params={"type": "payment_intent.created", "limit": 1}).data[0].to_dict()
+    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    with OrderStore(settings.db_path) as store:
+        store.process(created, Delivery(received_at=time.time(), verified=True))
+    assert by_text(rubric_check(settings, parts="C"), "became a paid order").status == MISSING
+    succeeded = next(e for e in client.v1.events.list(params={"type": "payment_intent.succeeded", "limit": 20}).data
+                     if e.data.object.id == pi.id).to_dict()
+    with OrderStore(settings.db_path) as store:
+        store.process(succeeded, Delivery(received_at=time.time(), verified=True))
+    result = by_text(rubric_check(settings, parts="C"), "became a paid order")
+    assert result.status == EVIDENCED and "1 of 1 orders" in result.evidence

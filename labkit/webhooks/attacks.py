@@ -71,10 +71,10 @@ class Target:
     @classmethod
     def of(cls, lab) -> "Target":
         """The handler a :class:`labkit.lab.Lab` started in this process."""
-        for server in getattr(lab, "_servers", []):
-            state = getattr(getattr(server, "app", None), "extensions", {}).get("labkit_webhooks")
-            if state is not None:
-                return cls(server.url, state.secret.get(), state.endpoint_id)
+        server = lab.webhook_server
+        state = getattr(getattr(server, "app", None), "extensions", {}).get("labkit_webhooks")
+        if state is not None:
+            return cls(server.url, state.secret.get(), state.endpoint_id)
         raise RuntimeError("no webhook handler runs in this process (LABKIT_WEBHOOK_URL points elsewhere?): "
                            "the drills need the handler started by Lab.start() here.")
 
