@@ -134,7 +134,7 @@ class _Evidence:
         from labkit.webhooks.store import OrderStore
 
         # The handler's own database (LABKIT_DB), and the one notebook 03 starts afresh on each run.
-        dbs = [Path(p) for p in (self.settings.db_path, self.settings.out_dir / NOTEBOOK03_DB) if Path(p).is_file()]
+        dbs = [Path(p) for p in (self.settings.out_dir / NOTEBOOK03_DB, self.settings.db_path) if Path(p).is_file()]
         if not dbs:
             return MISSING, "no order database: run notebooks/03_webhooks.ipynb (or the webhook handler)"
         for db in dbs:

@@ -11,7 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-COLUMNS = ["id", "created", "product", "amount", "currency", "status", "decline_code", "three_d_secure"]
+COLUMNS = ["id", "created", "product", "amount", "currency", "status", "decline_code", "three_d_secure",
+           "amount_minor"]
 ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf",
                 "xof", "xpf"}  # Stripe's zero-decimal currencies (docs.stripe.com/currencies)
 AUTH_FAILED = "payment_intent_authentication_failure"
@@ -41,6 +42,7 @@ def _row(pi: dict[str, Any]) -> dict[str, Any]:
         # Stripe's decline code (insufficient_funds…), else the error code (e.g. a failed 3D Secure).
         "decline_code": err.get("decline_code") or err.get("code") or charge.get("failure_code") or None,
         "three_d_secure": three_ds,
+        "amount_minor": int(pi["amount"]),  # Stripe's integer amount (cents), for fee arithmetic
     }
 
 
@@ -67,6 +69,43 @@ def payments_frame(client: Any, limit: int = 100) -> pd.DataFrame:
     frame["amount"] = frame["amount"].astype(float)
     frame["three_d_secure"] = frame["three_d_secure"].astype(bool)
     frame["created"] = pd.to_datetime(frame["created"], utc=True)
+    frame["amount_minor"] = frame["amount_minor"].astype("int64")
+    return frame
+
+
+def make_scenario_payments(client: Any, product_id: str = "prod_001") -> list[str]:
+    """The lab's five card scenarios made server-side (test PaymentMethod ids, no browser), as
+    ``stripe trigger`` would: for an offline fake that has not seen notebook 02's browser runs.
+    3D Secure is finished with the fake's test helper. Returns the PaymentIntent ids."""
+    import stripe
+
+    from labkit.browser import load_scenarios
+    from labkit.checkout import load_catalog
+    from labkit.fakestripe.cards import by_number
+
+    product = load_catalog()["products"][product_id]
+    ids = []
+    for sc in load_scenarios():
+        pi = client.v1.payment_intents.create(params={
+            "amount": product["price"], "currency": product["currency"],
+            "metadata": {"product_id": product_id, "product_name": product["name"], "scenario": sc.key}})
+        ids.append(pi.id)
+        try:
+            pi = client.v1.payment_intents.confirm(pi.id, params={"payment_method": by_number(sc.number).pm})
+        except stripe.CardError:
+            continue  # a declining card: the decline is the point
+        if pi.status == "requires_action" and sc.challenge:
+            client.raw_request("post", f"/v1/test_helpers/payment_intents/{pi.id}/authenticate", result=sc.challenge)
+    return ids
+
+
+def lab_payments(client: Any, make_if_empty: bool = False, limit: int = 100) -> pd.DataFrame:
+    """:func:`payments_frame`; with ``make_if_empty`` (offline), an account without payments
+    first gets the lab's five scenarios from :func:`make_scenario_payments`."""
+    frame = payments_frame(client, limit)
+    if frame.empty and make_if_empty:
+        make_scenario_payments(client)
+        frame = payments_frame(client, limit)
     return frame
 
 

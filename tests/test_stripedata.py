@@ -59,7 +59,7 @@ def made(own):
 def test_columns_types_and_order(own, made):
     df = payments_frame(own[1])
     assert list(df.columns) == COLUMNS == ["id", "created", "product", "amount", "currency", "status",
-                                           "decline_code", "three_d_secure"]
+                                           "decline_code", "three_d_secure", "amount_minor"]
     assert len(df) == len(made)
     assert df["amount"].dtype == float and df["three_d_secure"].dtype == bool
     assert isinstance(df["created"].dtype, pd.DatetimeTZDtype) and str(df["created"].dt.tz) == "UTC"
@@ -123,3 +123,20 @@ def test_empty_account():
         assert df.empty and list(df.columns) == COLUMNS
         ax = plot_outcomes(df)
         assert "none yet" in ax.get_title()
+
+
+def test_a_fresh_offline_account_gets_the_five_scenarios_server_side():
+    from labkit.fakestripe import FakeStripe
+    from labkit.stripedata import lab_payments
+
+    with FakeStripe() as fresh:
+        client = stripe.StripeClient("sk_test_labkit_tests_fake_key", base_addresses={"api": fresh.url},
+                                     max_network_retries=0)
+        assert lab_payments(client).empty  # without make_if_empty nothing is made
+        df = lab_payments(client, make_if_empty=True)
+        assert len(df) == 5 and (df["amount_minor"] == 1800).all()
+        assert sorted(df["status"]) == ["requires_payment_method"] * 3 + ["succeeded"] * 2
+        assert set(df["decline_code"].dropna()) == {"insufficient_funds", "generic_decline",
+                                                    "payment_intent_authentication_failure"}
+        assert df["three_d_secure"].sum() == 2
+        assert len(lab_payments(client, make_if_empty=True)) == 5  # not made twice
