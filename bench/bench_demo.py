@@ -1,0 +1,52 @@
+"""Time the whole `labkit demo` (set-up excluded) and each notebook in it.
+
+    python bench/bench_demo.py [--runs 1]
+
+Runs `python -m labkit.cli demo` as a user would, and prints the wall time of the whole
+command and the per-notebook times it reports. The aim: the whole lab, browser runs and
+PDF included, in under a minute on a 2-core machine.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def one_run() -> tuple[float, dict[str, float]]:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "labkit.cli", "demo", "--student", "Benchmark"], cwd=ROOT,
+                          capture_output=True, text=True)
+    total = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"labkit demo failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    notebooks = {m.group(1): float(m.group(2))
+                 for m in re.finditer(r"✓ (\S+\.ipynb)\s+([\d.]+) s", proc.stdout)}
+    return total, notebooks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1)
+    args = parser.parse_args()
+    totals, per_nb = [], {}
+    for _ in range(args.runs):
+        total, notebooks = one_run()
+        totals.append(total)
+        for name, secs in notebooks.items():
+            per_nb.setdefault(name, []).append(secs)
+    for name, secs in per_nb.items():
+        print(f"{name:<28} {statistics.median(secs):6.1f} s")
+    other = statistics.median(totals) - sum(statistics.median(s) for s in per_nb.values())
+    print(f"{'export, rubric, start-up':<28} {other:6.1f} s")
+    print(f"{'labkit demo (whole)':<28} {statistics.median(totals):6.1f} s   (median of {args.runs})")
+
+
+if __name__ == "__main__":
+    main()
