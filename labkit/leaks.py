@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Callable, Iterable
 
+from labkit.fakestripe.cards import luhn_valid
+
 SECRET_KINDS = ("secret_key", "restricted_key", "webhook_secret")
 CARD_KINDS = ("test_card", "card_number")
 
@@ -55,19 +57,7 @@ _CARD_RES = (
 _BINARY_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
 
 
-def luhn_ok(digits: str) -> bool:
-    """The Luhn checksum every card number carries in its last digit."""
-    if not digits.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+luhn_ok = luhn_valid  # the Luhn checksum every card number carries in its last digit
 
 
 def load_test_cards() -> dict[str, str]:

@@ -7,13 +7,26 @@ for a new TCP connection and a new thread (see bench/bench_fakestripe.py).
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
+from urllib.parse import urlsplit
 
 from waitress import wasyncore
 from waitress.server import create_server
 
 log = logging.getLogger("labkit.serving")
+
+
+def is_loopback_url(url: str) -> bool:
+    """Does ``url`` point at this machine (localhost, 127.0.0.0/8, ::1)?"""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class BackgroundServer:

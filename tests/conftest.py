@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 
@@ -13,6 +14,16 @@ from labkit.serving import BackgroundServer
 
 SECRET_KEY = "sk_test_labkit_tests_fake_key"
 PUBLISHABLE_KEY = "pk_test_labkit_tests_fake_key"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _browser_required_in_ci():
+    """Browser tests skip where no Chromium is installed, except in CI (run.py installs one):
+    there a missing browser fails the run instead of silently skipping the proof."""
+    if os.environ.get("CI"):
+        from labkit.chromium import find_chromium
+
+        find_chromium()
 
 
 @pytest.fixture(scope="session")

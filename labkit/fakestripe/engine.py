@@ -15,6 +15,7 @@ from typing import Any, Callable
 from labkit.fakestripe import cards as cardtable
 from labkit.fakestripe.errors import StripeError, invalid, missing, no_such, unknown_param
 from labkit.fakestripe.state import Store, new_id
+from labkit.serving import is_loopback_url
 
 API_VERSION = "2026-10-28.endive"  # the version stripe-python 16.1 pins
 ACCOUNT_ID = "acct_1LabkitOfflineFake"
@@ -700,8 +701,6 @@ class Engine:
         return self.store.add(endpoint)
 
     def _endpoint_fields(self, endpoint: dict[str, Any], params: dict[str, Any], allow_remote: bool) -> None:
-        from labkit.fakestripe.webhooks import is_loopback_url
-
         if "url" in params:
             url = str(params["url"])
             if not url.startswith(("http://", "https://")):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import heapq
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import threading
@@ -18,7 +17,6 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Callable
-from urllib.parse import urlsplit
 
 log = logging.getLogger("labkit.fakestripe.webhooks")
 
@@ -30,16 +28,6 @@ def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
     t = int(time.time()) if timestamp is None else int(timestamp)
     mac = hmac.new(secret.encode(), f"{t}.".encode() + payload, hashlib.sha256).hexdigest()
     return f"t={t},v1={mac}"
-
-
-def is_loopback_url(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(order=True)

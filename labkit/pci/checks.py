@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import os
@@ -37,6 +36,7 @@ from urllib.parse import unquote, unquote_plus, urljoin, urlsplit
 import requests
 
 from labkit.leaks import CARD_KINDS, SECRET_KINDS, Finding, load_test_cards, scan_text
+from labkit.serving import is_loopback_url
 
 STATUSES = ("pass", "gap", "n/a", "error")
 TIMEOUT = 10.0
@@ -103,16 +103,6 @@ def origin_of(url: str) -> str:
     if not parts.scheme or not parts.netloc:
         return ""
     return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def _is_loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _session() -> requests.Session:
@@ -220,10 +210,10 @@ def check_transport(checkout_url: str, webhook_url: str | None = None) -> CheckR
     urls = {"checkout page": checkout_url, **({"webhook endpoint": webhook_url} if webhook_url else {})}
     plain = {name: u for name, u in urls.items() if urlsplit(u).scheme != "https"}
     details = [f"{name}: {origin_of(u)} ({'HTTPS' if name not in plain else 'plain HTTP'}"
-               f"{', loopback only' if _is_loopback(u) else ''})" for name, u in urls.items()]
+               f"{', loopback only' if is_loopback_url(u) else ''})" for name, u in urls.items()]
     if not plain:
         return _result("transport_security", "pass", "served over HTTPS", details)
-    local = all(_is_loopback(u) for u in plain.values())
+    local = all(is_loopback_url(u) for u in plain.values())
     where = "on localhost (expected in the lab: nothing leaves this machine)" if local else "on a network address"
     details.append("Over plain HTTP anyone on the path can change the page and its scripts, which is exactly the "
                    "script attack the SAQ A criterion is about; Stripe also requires HTTPS for live payments.")
