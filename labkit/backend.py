@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from labkit.settings import Settings, load_settings, redact
 
 STRIPE_API_BASE = "https://api.stripe.com"
 STRIPE_JS_URL = "https://js.stripe.com/v3/"
+SHARED_FAKE_PORT = 12111  # `labkit fakestripe`'s default, shared by the standalone commands
 
 
 @dataclass
@@ -124,6 +126,44 @@ def key_table(settings: Settings) -> list[dict[str, str]]:
     """The three keys, redacted, with what each one is for (for notebooks and reports)."""
     return [{"variable": var, "value (redacted)": redact(getattr(settings, attr)), "used by": role, "care": care}
             for var, attr, role, care in KEY_ROLES]
+
+
+def _fake_answers(url: str) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url + "/", timeout=0.5) as resp:
+            return b"fake Stripe" in resp.read(200)
+    except OSError:
+        return False
+
+
+def connect_shared(settings: Settings, start: bool = True) -> Backend | None:
+    """The offline backend the standalone commands share (checkout, webhooks, trigger), so a
+    purchase on the checkout reaches the webhook handler as in the handout.
+
+    ``LABKIT_STRIPE_API_BASE`` if set; else the fake at 127.0.0.1:12111 if one answers;
+    else, with ``start``, a fake started here on that port (other terminals then reach it).
+    ``None`` if there is none and ``start`` is false.
+    """
+    if settings.api_base:
+        return connect(settings)
+    url = f"http://127.0.0.1:{SHARED_FAKE_PORT}"
+    if _fake_answers(url):
+        return connect(settings.with_(api_base=url))
+    if not start:
+        return None
+    from labkit.fakestripe import FakeStripe
+
+    fake = FakeStripe(port=SHARED_FAKE_PORT)
+    try:
+        fake.start()
+    except OSError:
+        fake = FakeStripe(port=0).start()
+    backend = connect(settings.with_(api_base=fake.url))
+    backend.fake = fake  # ours to stop
+    print(f"Started the offline fake Stripe at {fake.url}; other terminals reach it with "
+          f"LABKIT_STRIPE_API_BASE={fake.url}", flush=True)
+    return backend
 
 
 # ---------------------------------------------------------------------- labkit status

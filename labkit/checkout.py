@@ -390,14 +390,15 @@ def add_checkout_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_checkout(args: argparse.Namespace) -> int:
-    from labkit.backend import connect
+    from labkit.backend import connect, connect_shared
     from labkit.settings import load_settings
     from labkit.serving import BackgroundServer
 
     settings = load_settings()
     port = settings.checkout_port if args.port is None else args.port
     host = args.host or settings.host
-    with connect(settings) as backend:
+    # Offline, share the fake with `labkit webhooks` (port 12111) so purchases reach the handler.
+    with (connect_shared(settings) if settings.offline else connect(settings)) as backend:
         app = create_app(settings, backend)
         try:
             server = BackgroundServer(app, host, port, name="checkout").start()

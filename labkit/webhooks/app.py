@@ -401,7 +401,7 @@ def run_webhooks(args: argparse.Namespace) -> int:
     port = settings.webhook_port if args.port is None else args.port
     settings = settings.with_(host=args.host or settings.host, webhook_port=port,
                               db_path=args.db if args.db else settings.db_path)
-    from labkit.webhooks.trigger import offline_backend
+    from labkit.backend import connect_shared
 
     backend = None
     secret = settings.webhook_secret
@@ -412,7 +412,7 @@ def run_webhooks(args: argparse.Namespace) -> int:
                                      "is set: run without --insecure-demo.")
         source = "NONE: insecure demo"
     elif not secret and settings.offline:
-        backend = offline_backend(settings, start=True)
+        backend = connect_shared(settings, start=True)
         source = f"registered with the fake Stripe at {backend.api_base}"
     elif not secret:
         secret = _ask_for_secret(port)

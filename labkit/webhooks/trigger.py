@@ -9,15 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import urllib.request
 from importlib import resources
 from typing import Any
 
 import stripe
 
-from labkit.settings import Settings, load_settings
+from labkit.backend import SHARED_FAKE_PORT, connect_shared
+from labkit.settings import load_settings
 
-DEFAULT_FAKE_PORT = 12111  # `labkit fakestripe`'s default, shared by `labkit webhooks` and `labkit trigger`
 
 # event type -> (test PaymentMethod, refund afterwards?, what it shows)
 TRIGGERS: dict[str, tuple[str, bool, str]] = {
@@ -74,45 +73,6 @@ def trigger(client: stripe.StripeClient, event_type: str, *, product_id: str | N
     return result
 
 
-def _fake_answers(url: str) -> bool:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url + "/", timeout=0.5) as resp:
-            return b"fake Stripe" in resp.read(200)
-    except OSError:
-        return False
-
-
-def offline_backend(settings: Settings, start: bool = False):
-    """The offline backend the command-line tools share.
-
-    ``LABKIT_STRIPE_API_BASE`` if set; else the fake at 127.0.0.1:12111 if one answers;
-    else, with ``start``, a fake started here on that port (so a `labkit trigger` in
-    another terminal reaches it). ``None`` if there is none and ``start`` is false.
-    """
-    from labkit.backend import connect
-
-    if settings.api_base:
-        return connect(settings)
-    url = f"http://127.0.0.1:{DEFAULT_FAKE_PORT}"
-    if _fake_answers(url):
-        return connect(settings.with_(api_base=url))
-    if not start:
-        return None
-    from labkit.fakestripe import FakeStripe
-
-    fake = FakeStripe(port=DEFAULT_FAKE_PORT)
-    try:
-        fake.start()
-    except OSError:
-        fake = FakeStripe(port=0).start()
-    backend = connect(settings.with_(api_base=fake.url))
-    backend.fake = fake
-    print(f"Started the offline fake Stripe at {fake.url}; other terminals reach it with "
-          f"LABKIT_STRIPE_API_BASE={fake.url}", flush=True)
-    return backend
-
-
 # ---------------------------------------------------------------------- labkit trigger
 def add_trigger_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("event", choices=list(TRIGGERS), help="the event to produce")
@@ -123,11 +83,11 @@ def add_trigger_arguments(parser: argparse.ArgumentParser) -> None:
 def run_trigger(args: argparse.Namespace) -> int:
     settings = load_settings()
     if settings.offline:
-        backend = offline_backend(settings, start=False)
+        backend = connect_shared(settings, start=False)
         if backend is None:
             print("labkit trigger: no offline fake Stripe is running, so no webhook handler would see the event.\n"
                   "Start the handler first (`labkit webhooks` starts the fake on port "
-                  f"{DEFAULT_FAKE_PORT}), or set LABKIT_STRIPE_API_BASE to a running `labkit fakestripe`.",
+                  f"{SHARED_FAKE_PORT}), or set LABKIT_STRIPE_API_BASE to a running `labkit fakestripe`.",
                   file=sys.stderr)
             return 1
     else:
