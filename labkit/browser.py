@@ -306,6 +306,17 @@ def runs_frame(runs: Iterable[PaymentRun]):
     return pd.DataFrame([r.as_row() for r in runs], columns=cols + ["title", "challenge_screenshot", "browser_errors"])[cols]
 
 
+def show_runs(runs: Iterable[PaymentRun], width: int = 640) -> None:
+    """In a notebook: each run's title and message, its 3D Secure challenge (if any) and its result."""
+    from IPython.display import Image, Markdown, display
+
+    for run in runs:
+        display(Markdown(f"**{run.title}**: {run.message}"))
+        for shot in (run.challenge_screenshot, run.screenshot):
+            if shot:
+                display(Image(data=thumbnail(shot, width)))
+
+
 def thumbnail(path: Path | str, width: int = 640) -> bytes:
     """A smaller PNG of a screenshot (palette colours) for showing inline; the file on disk stays full size."""
     import io

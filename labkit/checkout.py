@@ -383,6 +383,42 @@ def serve(backend: Backend, port: int = 0, host: str | None = None):
 
 
 # ---------------------------------------------------------------------- labkit checkout
+# What a student might send, and what the server should answer (notebook 02 shows these).
+EXAMPLE_REQUESTS: list[tuple[str, Any]] = [
+    ("the handout's body", {"product_id": "prod_001"}),
+    ("two hats and glasses", {"items": [{"product_id": "prod_001", "quantity": 2},
+                                        {"product_id": "prod_003", "quantity": 1}]}),
+    ("unknown product", {"product_id": "prod_999"}),
+    ("quantity 0", {"product_id": "prod_001", "quantity": 0}),
+    ("quantity 2.5", {"product_id": "prod_001", "quantity": 2.5}),
+    ("a price from the browser", {"product_id": "prod_001", "amount": 1}),
+    ("a form, not JSON", "product_id=prod_001"),
+]
+
+
+def try_requests(checkout_url: str, examples: list[tuple[str, Any]] | None = None):
+    """POST each example to ``/create-payment-intent`` and tabulate the answers (a DataFrame)."""
+    import pandas as pd
+    import requests
+
+    url = checkout_url.rstrip("/") + "/create-payment-intent"
+    rows = []
+    for label, body in examples or EXAMPLE_REQUESTS:
+        if isinstance(body, str):
+            resp = requests.post(url, data=body, timeout=10,
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+        else:
+            resp = requests.post(url, json=body, timeout=10)
+        answer = resp.json()
+        if resp.ok:
+            pi_id = answer["clientSecret"].split("_secret_")[0]
+            shown = f"clientSecret of {pi_id} received, amount ${answer['amount'] / 100:.2f}"
+        else:
+            shown = answer["error"]
+        rows.append({"request": label, "HTTP": resp.status_code, "answer": shown})
+    return pd.DataFrame(rows).set_index("request")
+
+
 def add_checkout_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=None,
                         help="port to listen on (default LABKIT_CHECKOUT_PORT or 5000; 0 = a free one)")

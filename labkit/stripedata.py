@@ -7,7 +7,7 @@ test mode), as a table and a PNG.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import pandas as pd
 
@@ -71,6 +71,23 @@ def payments_frame(client: Any, limit: int = 100) -> pd.DataFrame:
     frame["created"] = pd.to_datetime(frame["created"], utc=True)
     frame["amount_minor"] = frame["amount_minor"].astype("int64")
     return frame
+
+
+def runs_payments(client: Any, runs: Iterable[Any]) -> pd.DataFrame:
+    """The PaymentIntents of browser runs (:class:`labkit.browser.PaymentRun`), in run order,
+    read through the API, with the scenario in front."""
+    runs = list(runs)
+    payments = payments_frame(client).set_index("id")
+    ours = payments.loc[[r.payment_intent for r in runs]].reset_index()
+    ours.insert(0, "scenario", [r.scenario for r in runs])
+    return ours
+
+
+def readable(df: pd.DataFrame) -> pd.DataFrame:
+    """A payments table formatted for people: times as text, amounts in dollars, — for none."""
+    return df.assign(created=df["created"].dt.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                     amount=df["amount"].map("${:.2f}".format),
+                     decline_code=df["decline_code"].fillna("—"))
 
 
 def make_scenario_payments(client: Any, product_id: str = "prod_001") -> list[str]:

@@ -337,3 +337,18 @@ def test_labkit_checkout_command_parses_port():
     add_checkout_arguments(parser)
     assert parser.parse_args([]).port is None
     assert parser.parse_args(["--port", "5050"]).port == 5050
+
+
+def test_try_requests_shows_what_the_server_answers_each_example(backend):
+    from labkit.checkout import EXAMPLE_REQUESTS, try_requests
+
+    server = serve(backend, port=0)
+    try:
+        table = try_requests(server.url)
+    finally:
+        server.stop()
+    assert list(table.index) == [label for label, _ in EXAMPLE_REQUESTS]
+    assert table.loc["the handout's body", "HTTP"] == 200
+    assert table.loc["two hats and glasses", "answer"].endswith("amount $40.50")
+    assert table.loc["unknown product", "HTTP"] == 404
+    assert (table.drop(["the handout's body", "two hats and glasses"])["HTTP"] // 100 == 4).all()

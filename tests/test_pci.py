@@ -302,3 +302,13 @@ def test_cli_checks_given_servers_without_a_browser(lab, tmp_path):
     text = out.read_text()
     assert "**Servers assessed:** given servers" in text
     assert "no browser run" in text
+
+
+def test_explain_puts_checks_in_words(lab):
+    transport = checks.check_transport(lab.checkout_url, lab.webhook_url)
+    evidence = checks.Evidence(target=checks.Target(lab.checkout_url, lab.webhook_url), results=[transport])
+    text = evidence.explain(transport.id, details=False)
+    assert text.startswith(" gap  ") and "remediation: " in text and transport.summary in text
+    assert all(line in evidence.explain(transport.id) for line in transport.details)
+    with pytest.raises(KeyError):
+        evidence.explain("no_such_check")

@@ -140,3 +140,16 @@ def test_a_fresh_offline_account_gets_the_five_scenarios_server_side():
                                                     "payment_intent_authentication_failure"}
         assert df["three_d_secure"].sum() == 2
         assert len(lab_payments(client, make_if_empty=True)) == 5  # not made twice
+
+
+def test_runs_payments_keeps_run_order_and_readable_formats(own, made):
+    from types import SimpleNamespace
+
+    from labkit.stripedata import readable, runs_payments
+
+    runs = [SimpleNamespace(scenario=key, payment_intent=pi) for key, pi in made.items()]
+    df = runs_payments(own[1], runs)
+    assert list(df["scenario"]) == list(made) and list(df["id"]) == list(made.values())
+    shown = readable(df)
+    assert shown["amount"].str.startswith("$").all() and shown["created"].str.endswith("UTC").all()
+    assert (shown["decline_code"] == "—").sum() == df["decline_code"].isna().sum()

@@ -1059,6 +1059,21 @@ class Evidence:
     def gaps(self) -> list[CheckResult]:
         return [r for r in self.results if r.status == "gap"]
 
+    def explain(self, *check_ids: str, details: bool = True) -> str:
+        """A few checks in words: status, title, summary, then (optionally) what each saw,
+        and the remediation of a gap. For notebook cells and the terminal."""
+        lines = []
+        for check_id in check_ids:
+            r = self.get(check_id)
+            if r is None:
+                raise KeyError(f"no check {check_id!r}; the checks are {[x.id for x in self.results]}")
+            lines.append(f"{r.status:>4}  {r.title}: {r.summary}")
+            if details:
+                lines += [f"      {line}" for line in r.details]
+            if r.remediation:
+                lines.append(f"      remediation: {r.remediation}")
+        return "\n".join(lines)
+
     def frame(self):
         import pandas as pd
 
