@@ -77,7 +77,7 @@ def ensure_chromium() -> None:
         say("installing Debian's chromium (apt-get)")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         sh("apt-get", "update", "-qq", env=env)
-        sh("apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", "fonts-liberation", env=env)
+        sh("apt-get", "install", "-y", "-qq", "chromium", "fonts-liberation", env=env)
     elif debian:
         sys.exit("No Chromium found. Install it with:  sudo apt-get install chromium   (then run this again)")
     else:
