@@ -430,6 +430,7 @@ def run_checkout(args: argparse.Namespace) -> int:
     from labkit.settings import load_settings
     from labkit.serving import BackgroundServer
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     port = settings.checkout_port if args.port is None else args.port
     host = args.host or settings.host

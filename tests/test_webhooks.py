@@ -457,3 +457,22 @@ def test_drills_against_a_lab(tmp_path):
         summary = deliveries_summary(target.deliveries(100))
         assert summary.groupby("outcome")["deliveries"].sum().to_dict() == {
             "duplicate": 1, "processed": 4, "rejected": 5, "unhandled": 5}
+
+
+def test_rejections_print_nothing_into_a_notebook_cell(offline_backend):
+    """In a kernel nobody configures logging: the kit's warnings must not land in cell output."""
+    script = (
+        "import json, sys\n"
+        "from labkit.backend import connect\n"
+        "from labkit.settings import load_settings\n"
+        "from labkit.webhooks.app import serve\n"
+        "from labkit.webhooks.attacks import post\n"
+        f"backend = connect(load_settings({{'LABKIT_STRIPE_API_BASE': {offline_backend.api_base!r}}}, env_file=None))\n"
+        f"server, store = serve(backend, port=0, db_path={str(offline_backend.settings.db_path)!r})\n"
+        "status, _ = post(server.url + '/webhook', b'{}', None)\n"
+        "server.stop()\n"
+        "print(status)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "400"
+    assert out.stderr == ""
