@@ -98,6 +98,7 @@ def make_scenario_payments(client: Any, product_id: str = "prod_001") -> list[st
 
     from labkit.browser import load_scenarios
     from labkit.checkout import load_catalog
+    from labkit.fakestripe import authenticate_3ds
     from labkit.fakestripe.cards import by_number
 
     product = load_catalog()["products"][product_id]
@@ -112,7 +113,7 @@ def make_scenario_payments(client: Any, product_id: str = "prod_001") -> list[st
         except stripe.CardError:
             continue  # a declining card: the decline is the point
         if pi.status == "requires_action" and sc.challenge:
-            client.raw_request("post", f"/v1/test_helpers/payment_intents/{pi.id}/authenticate", result=sc.challenge)
+            authenticate_3ds(client, pi.id, sc.challenge)
     return ids
 
 

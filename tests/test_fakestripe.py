@@ -10,7 +10,7 @@ import pytest
 import requests
 import stripe
 
-from labkit.fakestripe import FakeStripe
+from labkit.fakestripe import FakeStripe, authenticate_3ds
 from labkit.fakestripe.cards import all_cards, card_table, luhn_valid
 from tests.conftest import PUBLISHABLE_KEY, SECRET_KEY
 
@@ -31,8 +31,7 @@ def browser_pm(browser_client, number, cvc="123", **card):
 
 
 def authenticate(client, pi_id, result, **extra):
-    resp = client.raw_request("post", f"/v1/test_helpers/payment_intents/{pi_id}/authenticate", result=result, **extra)
-    return client.deserialize(resp, api_mode="V1")
+    return authenticate_3ds(client, pi_id, result, **extra)
 
 
 # ---------------------------------------------------------------------------- every test card

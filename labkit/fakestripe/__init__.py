@@ -13,7 +13,19 @@ from labkit.fakestripe.api import FakeStripeApp, create_app
 from labkit.fakestripe.webhooks import DEFAULT_RETRY_SCHEDULE
 from labkit.serving import BackgroundServer
 
-__all__ = ["FakeStripe", "FakeStripeApp", "RemoteFake", "create_app"]
+__all__ = ["FakeStripe", "FakeStripeApp", "RemoteFake", "authenticate_3ds", "create_app"]
+
+
+def authenticate_3ds(client: Any, payment_intent: str, result: str = "complete", **params: Any) -> Any:
+    """Finish a pending 3D Secure challenge from code, as the challenge's Complete or Fail
+    button would: ``result`` is ``"complete"`` or ``"fail"``. Returns the PaymentIntent.
+
+    Only the fake Stripe has this (``POST /v1/test_helpers/payment_intents/{id}/authenticate``);
+    in Stripe test mode the challenge is finished in the browser.
+    """
+    resp = client.raw_request("post", f"/v1/test_helpers/payment_intents/{payment_intent}/authenticate",
+                              result=result, **params)
+    return client.deserialize(resp, api_mode="V1")
 
 
 class FakeStripe:
