@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from labkit.lab import Lab
 from labkit.notebooks import NotebookFailed, execute, notebook_paths
-from labkit.settings import load_settings, project_root
+from labkit.settings import load_settings, project_root, shown_path
 
 
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,19 +28,22 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-export", action="store_true", help="run the notebooks only")
     parser.add_argument("--only", default=None, metavar="PREFIX",
                         help="run only notebooks whose name starts with PREFIX (e.g. 02)")
+    parser.add_argument("--notebooks", type=Path, default=None, metavar="DIR",
+                        help="folder of the notebooks 0*.ipynb to run (default: notebooks/)")
 
 
 def run_demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     settings = load_settings({**os.environ, "LABKIT_BACKEND": "fake"})
     root = project_root()
-    notebooks = [p for p in notebook_paths(root / "notebooks") if not args.only or p.name.startswith(args.only)]
+    folder = args.notebooks or root / "notebooks"
+    notebooks = [p for p in notebook_paths(folder) if not args.only or p.name.startswith(args.only)]
     if not notebooks:
-        print("labkit demo: no notebooks found in notebooks/", file=sys.stderr)
+        print(f"labkit demo: no notebooks 0*.ipynb found in {folder}", file=sys.stderr)
         return 1
     executed_dir = settings.out_dir / "executed"
     executed_dir.mkdir(parents=True, exist_ok=True)
-    print(f"labkit demo: {len(notebooks)} notebooks, offline (fake Stripe), outputs in {executed_dir.relative_to(root)}/")
+    print(f"labkit demo: {len(notebooks)} notebooks, offline (fake Stripe), outputs in {shown_path(executed_dir)}/")
     timings: list[tuple[str, float]] = []
     lab = Lab.start(settings, webhooks=False)
     try:
@@ -53,7 +56,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 nb = execute(path, env=env, write=False)
             except NotebookFailed as exc:
                 bar.close()
-                print(f"✗ {path.name} failed: {exc}", file=sys.stderr)
+                print(f"✗ {exc}", file=sys.stderr)
                 print("  Run it in JupyterLab to see the whole traceback (python3 run.py lab).", file=sys.stderr)
                 return 1
             nbformat.write(nb, executed_dir / path.name)
@@ -86,6 +89,5 @@ def export(args: argparse.Namespace, settings, executed_dir: Path) -> bool:
         return False
     for warning in result.warnings:
         print(f"  export: warning: {warning}")
-    shown = result.pdf.relative_to(root) if result.pdf.is_relative_to(root) else result.pdf
-    print(f"✓ submission: {shown} ({result.pages} pages, {len(result.report.redacted)} redactions)")
+    print(f"✓ submission: {shown_path(result.pdf)} ({result.pages} pages, {len(result.report.redacted)} redactions)")
     return True

@@ -20,9 +20,13 @@ from labkit.settings import project_root
 
 
 class NotebookFailed(RuntimeError):
+    """Which notebook and cell failed, and why (``cell_index`` counts every cell from 0; -1: unknown)."""
+
     def __init__(self, path: Path, cell_index: int, source: str, reason: str) -> None:
+        where = f"{path.name} failed at cell {cell_index + 1}" if cell_index >= 0 else f"{path.name} failed"
         first_line = source.strip().splitlines()[0] if source.strip() else ""
-        super().__init__(f"{path.name}, cell {cell_index}: {reason}\n    the cell starts: {first_line}")
+        message = f"{where}: {reason}" + (f"\n    the cell starts: {first_line}" if first_line else "")
+        super().__init__(message)
         self.path, self.cell_index, self.reason = path, cell_index, reason
 
 

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
-from labkit.settings import Settings, load_settings, project_root
+from labkit.settings import Settings, load_settings, project_root, shown_path
 
 NOTEBOOK03_DB = "notebook03_webhooks.db"
 EVIDENCED, MISSING, PARTIAL, GRADER = "evidenced", "missing", "partial", "for the grader"
@@ -65,11 +65,9 @@ class _Evidence:
                 return folder / name
         return None
 
-    def _rel(self, path: Path) -> str:
-        try:
-            return path.resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return str(path)
+    @staticmethod
+    def _rel(path: Path) -> str:
+        return shown_path(path)
 
     def check(self, check: str) -> tuple[str, str]:
         kind, _, arg = check.partition(":")

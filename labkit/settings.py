@@ -104,11 +104,11 @@ class Settings:
             "STRIPE_WEBHOOK_SECRET": redact(self.webhook_secret),
             "LABKIT_STRIPE_API_BASE": self.api_base
             or ("(fake Stripe started in-process)" if self.offline else "https://api.stripe.com"),
-            "LABKIT_DB": _shown_path(self.db_path),
+            "LABKIT_DB": shown_path(self.db_path),
         }
 
 
-def _shown_path(path: Path) -> str:
+def shown_path(path: Path) -> str:
     """A path relative to the project root when inside it (outputs stay the same on every machine)."""
     try:
         return Path(path).resolve().relative_to(project_root()).as_posix()
