@@ -24,7 +24,7 @@ import stripe
 
 from labkit.webhooks.process import HandlerProcess, free_port, get_json
 
-ATTACKER_SECRET = "whsec_attacker0guessed0this0secret0000"
+ATTACKER_SECRET = "whsec_fake0attacker0guessed0this0secret"  # a made-up secret
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
