@@ -449,3 +449,17 @@ def test_a_fake_started_elsewhere_is_controlled_over_http(fake, client, receiver
         backend.client.v1.webhook_endpoints.delete(we.id)
         backend.close()
     assert client.v1.accounts.retrieve_current().id  # closing the backend left the shared fake running
+
+
+def test_first_deliveries_to_an_endpoint_arrive_in_the_order_events_happened(client, fake, receiver):
+    we = client.v1.webhook_endpoints.create(params={"url": receiver.url, "enabled_events": ["*"]})
+    try:
+        for card in ("pm_card_visa", "pm_card_createDispute", "pm_card_visa"):
+            new_pi(client, confirm=True, payment_method=card)
+        assert fake.wait_for_webhooks(timeout=10)
+        created = [e.id for e in client.v1.events.list(params={"limit": 100}).auto_paging_iter()]
+        received = [e["id"] for e in receiver.events()]
+        assert len(received) >= 13
+        assert received == [i for i in reversed(created) if i in set(received)]
+    finally:
+        client.v1.webhook_endpoints.delete(we.id)

@@ -59,6 +59,7 @@ class Deliverer:
         self._seq = 0
         self._stopped = False
         self._inflight = 0
+        self._busy: set[str] = set()  # endpoints with a delivery in flight
         self._threads = [threading.Thread(target=self._work, name=f"fakestripe-webhooks-{i}", daemon=True)
                          for i in range(workers)]
         for t in self._threads:
@@ -100,15 +101,36 @@ class Deliverer:
         for t in self._threads:
             t.join(timeout=2)
 
+    def _next_job(self) -> _Job | None:
+        """The earliest due job whose endpoint has nothing in flight. One delivery at a time per
+        endpoint keeps first attempts in the order the events happened (retries still land late,
+        as with Stripe); different endpoints are served in parallel."""
+        now = time.monotonic()
+        passed_over, job = [], None
+        while self._heap and self._heap[0].due <= now:
+            candidate = heapq.heappop(self._heap)
+            if candidate.endpoint_id in self._busy:
+                passed_over.append(candidate)
+            else:
+                job = candidate
+                break
+        for other in passed_over:
+            heapq.heappush(self._heap, other)
+        return job
+
     def _work(self) -> None:
         while True:
             with self._cond:
-                while not self._stopped and (not self._heap or self._heap[0].due > time.monotonic()):
-                    wait = None if not self._heap else max(0.0, self._heap[0].due - time.monotonic())
-                    self._cond.wait(timeout=wait)
-                if self._stopped:
-                    return
-                job = heapq.heappop(self._heap)
+                while True:
+                    if self._stopped:
+                        return
+                    job = self._next_job()
+                    if job is not None:
+                        break
+                    future = [j.due for j in self._heap if j.due > time.monotonic()]
+                    wait = max(0.0, min(future) - time.monotonic()) if future else None
+                    self._cond.wait(timeout=wait)  # woken by enqueue() or a finished delivery
+                self._busy.add(job.endpoint_id)
                 self._inflight += 1
             try:
                 self._deliver(job)
@@ -117,6 +139,8 @@ class Deliverer:
             finally:
                 with self._cond:
                     self._inflight -= 1
+                    self._busy.discard(job.endpoint_id)
+                    self._cond.notify_all()
 
     def _deliver(self, job: _Job) -> None:
         endpoint = self._lookup(job.endpoint_id)
