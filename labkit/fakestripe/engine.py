@@ -10,6 +10,7 @@ import hashlib
 import time
 from collections import deque
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
 
 from labkit.fakestripe import cards as cardtable
@@ -105,7 +106,14 @@ def fingerprint(number: str) -> str:
     return hashlib.sha256(("labkit:" + number).encode()).hexdigest()[:16]
 
 
-_CARD_BY_FINGERPRINT = {fingerprint(c.number): c for c in cardtable.all_cards()}
+@lru_cache(maxsize=1)
+def _cards_by_fingerprint() -> dict[str, cardtable.TestCard]:
+    return {fingerprint(c.number): c for c in cardtable.all_cards()}
+
+
+def card_of(pm: dict[str, Any]) -> cardtable.TestCard | None:
+    """The test card behind a PaymentMethod (found by its fingerprint; the number is not kept)."""
+    return _cards_by_fingerprint().get(pm["card"]["fingerprint"])
 
 
 class Engine:
@@ -433,7 +441,7 @@ class Engine:
         pi["payment_method"] = pm["id"]
         pi["last_payment_error"] = None
         pi["next_action"] = None
-        card = _CARD_BY_FINGERPRINT.get(pm["card"]["fingerprint"])
+        card = card_of(pm)
         off_session = params.get("off_session") is not None and _bool(params["off_session"], "off_session")
         if card is not None and card.requires_3ds:
             if off_session:
@@ -479,7 +487,7 @@ class Engine:
             self.store.save(pi)
             self.emit("payment_intent.payment_failed", pi, ctx)
             return pi
-        card = _CARD_BY_FINGERPRINT.get(pm["card"]["fingerprint"])
+        card = card_of(pm)
         try:
             return self._charge(pi, pm, card, ctx, three_d_secure=True)
         except StripeError:
