@@ -10,7 +10,9 @@ import pytest
 import stripe
 
 from labkit.fakestripe import FakeStripe
+from labkit.lab import Lab
 from labkit.serving import BackgroundServer
+from labkit.settings import Settings
 
 SECRET_KEY = "sk_test_labkit_tests_fake_key"
 PUBLISHABLE_KEY = "pk_test_labkit_tests_fake_key"
@@ -30,6 +32,18 @@ def _browser_required_in_ci():
 def fake():
     with FakeStripe(retry_schedule=(0.2, 0.4, 0.8)) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def kit_lab(fake, tmp_path_factory):
+    """The kit's own checkout and webhook servers against the session's fake, on a fresh database
+    (never a lab that a surrounding `labkit demo` points at)."""
+    settings = Settings(backend="fake", api_base=fake.url, db_path=tmp_path_factory.mktemp("lab") / "kit.db")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("LABKIT_CHECKOUT_URL", raising=False)
+        mp.delenv("LABKIT_WEBHOOK_URL", raising=False)
+        with Lab.start(settings) as running:
+            yield running
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ import pytest
 import requests
 
 from labkit.altpay import write_part_e
-from labkit.lab import Lab
 from labkit.pci import checks, report
 from labkit.pci.requirements import load_saq
 from labkit.serving import BackgroundServer
@@ -28,12 +27,8 @@ FAKE_SECRET = "sk_" + "test_" + "pcicheckNotARealKey0123456789"
 
 
 @pytest.fixture(scope="module")
-def lab(fake, tmp_path_factory):
-    settings = Settings(backend="fake", api_base=fake.url, db_path=tmp_path_factory.mktemp("pci") / "kit.db")
-    os.environ.pop("LABKIT_CHECKOUT_URL", None)
-    os.environ.pop("LABKIT_WEBHOOK_URL", None)
-    with Lab.start(settings) as running:
-        yield running
+def lab(kit_lab):
+    return kit_lab
 
 
 def serve(app):

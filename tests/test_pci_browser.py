@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from labkit.lab import Lab
 from labkit.pci import checks, report
 from labkit.serving import BackgroundServer
-from labkit.settings import Settings
 from tests import broken_servers
 
 pytest.importorskip("playwright")
@@ -22,12 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def kit_evidence(fake, tmp_path_factory):
-    settings = Settings(backend="fake", api_base=fake.url, db_path=tmp_path_factory.mktemp("pcib") / "kit.db")
-    os.environ.pop("LABKIT_CHECKOUT_URL", None)
-    os.environ.pop("LABKIT_WEBHOOK_URL", None)
-    with Lab.start(settings) as lab:
-        yield lab, checks.run_lab_checks(lab)
+def kit_evidence(kit_lab):
+    return kit_lab, checks.run_lab_checks(kit_lab)
 
 
 def test_every_check_passes_on_the_kit_except_plain_http(kit_evidence):

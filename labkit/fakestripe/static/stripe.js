@@ -137,13 +137,8 @@
     el.classList.add("StripeElement", "StripeElement--empty");
     var wrap = document.createElement("div");
     wrap.className = "__PrivateStripeElement";
-    wrap.style.margin = "0";
-    wrap.style.padding = "0";
-    wrap.style.border = "none";
-    wrap.style.display = "block";
-    wrap.style.background = "transparent";
-    wrap.style.position = "relative";
-    wrap.style.opacity = "1";
+    Object.assign(wrap.style, { margin: "0", padding: "0", border: "none", display: "block",
+                                background: "transparent", position: "relative", opacity: "1" });
     var frame = document.createElement("iframe");
     var config = {
       frameId: this._frameId, parentOrigin: location.origin, style: this._options.style || {},
@@ -157,15 +152,8 @@
     frame.setAttribute("scrolling", "no");
     frame.setAttribute("role", "presentation");
     frame.setAttribute("allow", "payment *");
-    frame.style.border = "none";
-    frame.style.margin = "0";
-    frame.style.padding = "0";
-    frame.style.width = "100%";
-    frame.style.minWidth = "100%";
-    frame.style.height = "22px";
-    frame.style.display = "block";
-    frame.style.overflow = "hidden";
-    frame.style.colorScheme = "light only";
+    Object.assign(frame.style, { border: "none", margin: "0", padding: "0", width: "100%", minWidth: "100%",
+                                 height: "22px", display: "block", overflow: "hidden", colorScheme: "light only" });
     frame.src = STRIPE_ORIGIN + "/elements/card#" + encodeURIComponent(JSON.stringify(config));
     wrap.appendChild(frame);
     el.appendChild(wrap);
