@@ -84,6 +84,8 @@ class Settings:
     checkout_port: int = 5000
     webhook_port: int = 5001
     out_dir: Path = Path("out")
+    answers_dir: Path = Path("answers")  # the student's answers (labkit.answers)
+    allowed_hosts: tuple[str, ...] = ()  # Host names served besides localhost/127.0.0.1 (labkit.hostcheck)
     student_name: str = ""
     course: str = "ITEC-442 Electronic Commerce"
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -181,6 +183,8 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.P
         checkout_port=port("LABKIT_CHECKOUT_PORT", 5000),
         webhook_port=port("LABKIT_WEBHOOK_PORT", 5001),
         out_dir=root / (get("LABKIT_OUT") or "out"),
+        answers_dir=root / (get("LABKIT_ANSWERS") or "answers"),
+        allowed_hosts=tuple(h.strip() for h in (get("LABKIT_ALLOWED_HOSTS") or "").split(",") if h.strip()),
         student_name=get("LABKIT_STUDENT_NAME") or "",
         course=get("LABKIT_COURSE") or "ITEC-442 Electronic Commerce",
         extra={k: v for k, v in env.items() if k.startswith("LABKIT_")},
