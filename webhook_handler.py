@@ -1,23 +1,206 @@
-"""Part C webhook handler: `python webhook_handler.py` serves it on http://localhost:5001/webhook.
+"""Lab 09, Part C: the webhook handler. Stripe tells this server what happened to each payment.
 
-The handout's version keeps orders in a dict and accepts unsigned events when no secret
-is set. This one is built from labkit's pieces (labkit/webhooks/):
+    labkit webhooks              # serves this file on http://localhost:5001/webhook (offline: registered with the fake)
+    python webhook_handler.py    # the same with STRIPE_WEBHOOK_SECRET from `stripe listen`
 
-* POST /webhook   verifies Stripe-Signature on the raw body (300 s tolerance) before
-                  parsing; forged, tampered, stale or unsigned deliveries get a 400;
-* each event is applied exactly once: its id is stored in SQLite in the same
-                  transaction as the order change, and the 200 goes out after the commit;
-* GET /orders     the orders by PaymentIntent id, each with the events that changed it;
-* GET /deliveries every delivery, accepted or not, and what became of it.
+The browser's word that a payment went through can be forged or lost; fulfilment waits for
+Stripe's signed event. Top to bottom:
 
-The signing secret comes from STRIPE_WEBHOOK_SECRET; offline, the handler registers
-itself with the fake Stripe and uses the secret it returns; in Stripe test mode run
-`stripe listen --forward-to localhost:5001/webhook` and use the secret it prints.
-Options: --port, --db, --insecure-demo (see --help).
+1. ``POST /webhook`` checks the ``Stripe-Signature`` header against the exact bytes received
+   (an HMAC with this endpoint's secret and a timestamp) before reading anything. A forged,
+   tampered, replayed-too-late or unsigned event gets a 400 and changes nothing.
+2. Each verified event is applied exactly once: its id is stored in the same SQLite
+   transaction as the order change, and the 200 goes out only after the commit. Stripe
+   delivers some events twice and retries failures, so a duplicate must change nothing.
+3. One handler per event type: a succeeded payment becomes a paid order (fulfilment queued), a
+   failure is noted, a dispute or refund holds the order. Events may arrive out of order: a late
+   failure never undoes a payment.
+4. ``GET /orders`` lists the orders by PaymentIntent id, as in the handout.
+
+Settings come from the environment: STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET (required: this
+handler never runs unverified) and ORDERS_DB (the SQLite file, default orders.db).
 """
-import sys
+import json
+import os
+import sqlite3
+import threading
+import time
 
-from labkit.webhooks.app import main
+import stripe
+from dotenv import load_dotenv
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+load_dotenv()
+app = Flask(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 512 * 1024
+stripe.api_key = os.environ["STRIPE_SECRET_KEY"]
+WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+ORDERS_DB = os.environ.get("ORDERS_DB", "orders.db")
+TOLERANCE = 300  # seconds between Stripe signing an event and us accepting it
+
+if not WEBHOOK_SECRET:  # fail closed: without the secret, anyone could post a fake payment
+    raise SystemExit("STRIPE_WEBHOOK_SECRET is not set: copy the whsec_… secret that `stripe listen` prints "
+                     "(offline, `labkit webhooks` sets it for you).")
+
+# ---------------------------------------------------------------- the database (SQLite)
+_lock = threading.Lock()
+_db = sqlite3.connect(ORDERS_DB, check_same_thread=False, isolation_level=None, timeout=30)
+_db.execute("PRAGMA journal_mode=WAL")
+_db.execute("PRAGMA synchronous=FULL")  # an acknowledged event survives a crash
+_db.executescript("""
+CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, type TEXT, payment_intent TEXT, received REAL);
+CREATE TABLE IF NOT EXISTS orders (payment_intent TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deliveries (at REAL, status INTEGER, outcome TEXT, event_id TEXT, type TEXT);
+""")
+
+
+def log_delivery(status, outcome, event_id=None, type_=None):
+    with _lock:
+        _db.execute("INSERT INTO deliveries VALUES (?, ?, ?, ?, ?)", (time.time(), status, outcome, event_id, type_))
+
+
+# ---------------------------------------------------------------- the webhook
+@app.post("/webhook")
+def webhook():
+    """Verify the event's signature on the raw body, then apply it exactly once.
+
+    - Verify with ``stripe.Webhook.construct_event(raw_body, Stripe-Signature, WEBHOOK_SECRET)``
+      before reading the body; refuse (400, JSON) anything that fails, and a timestamp more than
+      TOLERANCE seconds in the future too (Stripe's library only checks the past).
+    - Apply the event with ``apply_once(event)`` and answer 200 only after it is committed.
+    """
+    # BEGIN SOLUTION
+    payload = request.get_data()
+    header = request.headers.get("Stripe-Signature", "")
+    try:
+        event = stripe.Webhook.construct_event(payload, header, WEBHOOK_SECRET, tolerance=TOLERANCE)
+        signed_at = int(header.split("t=", 1)[1].split(",", 1)[0])
+    except (ValueError, IndexError, stripe.SignatureVerificationError, UnicodeDecodeError):
+        log_delivery(400, "rejected: bad signature or body")
+        return jsonify({"error": "Invalid signature or payload."}), 400
+    if signed_at > time.time() + TOLERANCE:
+        log_delivery(400, "rejected: signed in the future")
+        return jsonify({"error": "Invalid signature timestamp."}), 400
+    event = event.to_dict()
+    if not isinstance((event.get("data") or {}).get("object"), dict) or not isinstance(event.get("id"), str):
+        log_delivery(200, "ignored: no data.object", event.get("id"), event.get("type"))
+        return jsonify({"received": True, "ignored": "no data.object"}), 200  # a retry could never help
+    outcome = apply_once(event)
+    log_delivery(200, outcome, event["id"], event.get("type"))
+    return jsonify({"received": True, "outcome": outcome}), 200
+    # END SOLUTION
+
+
+def apply_once(event):
+    """Apply ``event`` to its order once: the event id and the order change in one transaction.
+
+    Record the id in the ``events`` table and update the ``orders`` table in the same
+    transaction (``BEGIN IMMEDIATE`` … ``COMMIT``); an id already there means a duplicate:
+    change nothing. Answer "processed", "duplicate" or "unhandled".
+    """
+    # BEGIN SOLUTION
+    handler = HANDLERS.get(event["type"])
+    with _lock:
+        _db.execute("BEGIN IMMEDIATE")
+        try:
+            if _db.execute("SELECT 1 FROM events WHERE id = ?", (event["id"],)).fetchone():
+                _db.execute("ROLLBACK")
+                return "duplicate"
+            obj = event["data"]["object"]
+            pi_id = obj.get("payment_intent") if obj.get("object") != "payment_intent" else obj.get("id")
+            if handler and isinstance(pi_id, str):
+                row = _db.execute("SELECT data FROM orders WHERE payment_intent = ?", (pi_id,)).fetchone()
+                order = json.loads(row[0]) if row else {"status": "pending", "events": []}
+                handler(order, obj)
+                order["events"].append(event["type"])
+                _db.execute("INSERT OR REPLACE INTO orders VALUES (?, ?)", (pi_id, json.dumps(order)))
+            _db.execute("INSERT INTO events VALUES (?, ?, ?, ?)", (event["id"], event["type"], pi_id, time.time()))
+            _db.execute("COMMIT")
+        except BaseException:
+            _db.execute("ROLLBACK")
+            raise
+    return "processed" if handler else "unhandled"
+    # END SOLUTION
+
+
+# ---------------------------------------------------------------- one handler per event type
+def handle_payment_succeeded(order, payment_intent):
+    """A paid order: amount (dollars), currency, the product from metadata; fulfilment queued."""
+    # BEGIN SOLUTION
+    order.update(status="paid", fulfillment="queued", amount=payment_intent["amount_received"] / 100,
+                 currency=payment_intent["currency"].upper(),
+                 product=(payment_intent.get("metadata") or {}).get("product_name", "Unknown"))
+    print(f"[webhook] payment succeeded: {payment_intent['id']} ${order['amount']:.2f} -> fulfilment queued")
+    # END SOLUTION
+
+
+def handle_payment_failed(order, payment_intent):
+    """Note the failure (Stripe's code and message); never undo an order that was already paid."""
+    # BEGIN SOLUTION
+    error = payment_intent.get("last_payment_error") or {}
+    order["last_failure"] = {"code": error.get("code"), "message": error.get("message")}
+    if order["status"] == "pending":
+        order["status"] = "failed"
+    print(f"[webhook] payment failed: {payment_intent['id']} ({error.get('code')})")
+    # END SOLUTION
+
+
+def handle_dispute(order, dispute):
+    """A dispute: hold fulfilment and keep the reason for the evidence to send Stripe."""
+    # BEGIN SOLUTION
+    order.update(disputed=True, dispute_reason=dispute.get("reason"), fulfillment="on hold")
+    print(f"[webhook] DISPUTE on {dispute.get('charge')}: {dispute.get('reason')}")
+    # END SOLUTION
+
+
+def handle_refund(order, charge):
+    """A refund: how much came back; a full refund cancels fulfilment."""
+    # BEGIN SOLUTION
+    order["refunded"] = charge.get("amount_refunded", 0) / 100
+    if charge.get("refunded"):
+        order.update(status="refunded", fulfillment="cancelled")
+    print(f"[webhook] refund on {charge.get('id')}: ${order['refunded']:.2f}")
+    # END SOLUTION
+
+
+HANDLERS = {
+    "payment_intent.succeeded": handle_payment_succeeded,
+    "payment_intent.payment_failed": handle_payment_failed,
+    "charge.dispute.created": handle_dispute,
+    "charge.refunded": handle_refund,
+}
+
+
+# ---------------------------------------------------------------- reading
+@app.get("/orders")
+def list_orders():
+    """The orders by PaymentIntent id, as in the handout."""
+    with _lock:
+        rows = _db.execute("SELECT payment_intent, data FROM orders").fetchall()
+    return jsonify({pi: json.loads(data) for pi, data in rows})
+
+
+@app.get("/deliveries")
+def list_deliveries():
+    """Every delivery, refused ones too, newest first (for the instructor)."""
+    with _lock:
+        rows = _db.execute("SELECT * FROM deliveries ORDER BY at DESC LIMIT 500").fetchall()
+    keys = ("at", "http_status", "outcome", "event_id", "type")
+    return jsonify({"deliveries": [dict(zip(keys, row)) for row in rows]})
+
+
+@app.errorhandler(HTTPException)
+def http_error(exc):
+    return jsonify({"error": f"{exc.name}: {exc.description}"}), exc.code
+
+
+@app.errorhandler(Exception)
+def unexpected(exc):  # a 500 makes Stripe retry later; the log says why
+    app.logger.exception("webhook: unexpected error")
+    return jsonify({"error": "The handler hit an unexpected error; Stripe will retry."}), 500
+
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    print("Webhook handler on http://localhost:5001/webhook")
+    app.run(port=5001)  # never debug=True

@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pci": ("labkit.pci.cli", "run the PCI SAQ A evidence checks and write pci_assessment.md"),
     "demo": ("labkit.demo", "run the whole lab offline, ending in the submission folder"),
     "export": ("labkit.export", "make the submission PDF and deliverables from executed notebooks"),
-    "check": ("labkit.rubric", "the rubric self-check: what the kit can verify, part by part"),
+    "check": ("labkit.checks.cli", "check your own code and answers: each rubric item, with feedback"),
 }
 
 

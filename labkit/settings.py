@@ -84,6 +84,7 @@ class Settings:
     checkout_port: int = 5000
     webhook_port: int = 5001
     out_dir: Path = Path("out")
+    root: Path = Path(".")  # the kit's top folder (the student's deliverables are here)
     answers_dir: Path = Path("answers")  # the student's answers (labkit.answers)
     allowed_hosts: tuple[str, ...] = ()  # Host names served besides localhost/127.0.0.1 (labkit.hostcheck)
     student_name: str = ""
@@ -183,6 +184,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.P
         checkout_port=port("LABKIT_CHECKOUT_PORT", 5000),
         webhook_port=port("LABKIT_WEBHOOK_PORT", 5001),
         out_dir=root / (get("LABKIT_OUT") or "out"),
+        root=root,
         answers_dir=root / (get("LABKIT_ANSWERS") or "answers"),
         allowed_hosts=tuple(h.strip() for h in (get("LABKIT_ALLOWED_HOSTS") or "").split(",") if h.strip()),
         student_name=get("LABKIT_STUDENT_NAME") or "",

@@ -150,7 +150,11 @@
         showResult("error", "The server refused the order", body.error || ("HTTP " + resp.status), { code: body.code });
         return;
       }
-      // 2. Stripe.js confirms it with the card from Stripe's iframe (and runs 3D Secure if asked).
+      // 2. Confirm the payment with Stripe.js: the card comes from Stripe's iframe (`card`), the
+      //    client secret from our server (`body.clientSecret`); Stripe.js runs 3D Secure if the bank asks.
+      //    Then show the outcome with showResult(kind, title, message, details): "success" with the
+      //    PaymentIntent id when its status is "succeeded", otherwise "error" with Stripe's message.
+      // BEGIN SOLUTION
       const name = document.getElementById("cardholder-name").value.trim();
       const { paymentIntent, error } = await stripe.confirmCardPayment(body.clientSecret, {
         payment_method: { card: card, billing_details: name ? { name: name } : {} },
@@ -174,6 +178,10 @@
           paymentIntent: paymentIntent && paymentIntent.id, status: paymentIntent && paymentIntent.status,
         });
       }
+      // END SOLUTION
+      // BEGIN STARTER
+      // showResult("error", "Not done yet", "Part B: confirm the payment with stripe.confirmCardPayment in static/checkout.js.", {});
+      // END STARTER
     } finally {
       setBusy(false);
     }

@@ -1,0 +1,27 @@
+"""``labkit check [--json FILE] [--part B] [--folder DIR]``: the checks of the student's own work."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from labkit.checks.report import format_items, write_json
+from labkit.checks.run import run_checks
+from labkit.settings import load_settings
+
+
+def add_check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--part", action="append", choices=list("ABCDE"), help="only this part (repeatable)")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--folder", type=Path, default=None,
+                        help="where checkout_server.py and webhook_handler.py are (default: the kit's top)")
+
+
+def run_check(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    items = run_checks(args.folder, settings, parts=args.part,
+                       screenshots=settings.out_dir / "check" / "screenshots")
+    print(format_items(items))
+    if args.json:
+        write_json(items, args.json)
+        print(f"\nwrote {args.json}")
+    return 0

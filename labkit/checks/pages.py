@@ -1,0 +1,141 @@
+"""Pay on the student's own checkout page in headless Chromium, whatever the page looks like.
+
+The page only has to keep the handout's element ids: ``#card-element`` (where Stripe's card
+field is mounted), ``#submit-btn`` (the Pay button; any submit button will do) and ``#result``
+(where the outcome is shown). The outcome is read from ``#result``: its ``data-outcome``
+attribute if the page sets one, else its class (``success`` / ``error``) or its words.
+What Stripe recorded is read separately, so a page that shows a decline as a success is caught.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from labkit.browser import COMPLETE_3DS, FAIL_3DS, CheckoutBrowser, Scenario
+
+CARD_FRAME = "#card-element iframe"
+SUBMIT = "#submit-btn, form button[type=submit], button[type=submit]"
+SUCCESS_WORDS = re.compile(r"succe|thank|paid|complete|confirmed|✓", re.I)
+FAILURE_WORDS = re.compile(r"declin|fail|error|insufficient|denied|not |could not|unable|refused", re.I)
+PI_ID = re.compile(r"\bpi_[A-Za-z0-9]{8,}")
+
+
+@dataclass
+class PageRun:
+    scenario: str
+    shown: str            # "success" / "failure" / "nothing" / "error"
+    message: str
+    payment_intent: str | None
+    challenged: bool
+    problem: str = ""     # why the run could not finish (the page never got ready…)
+    screenshot: Path | None = None
+    browser_errors: tuple[str, ...] = ()
+
+
+def _result_state(page) -> tuple[str, str]:
+    """(shown, message) as ``#result`` shows it now; ``("nothing", "")`` while it is empty."""
+    res = page.locator("#result")
+    if not res.count():
+        return "nothing", ""
+    info = res.first.evaluate("el => ({text: el.innerText || el.textContent || '', cls: el.className || '',"
+                              " outcome: el.dataset.outcome || '', hidden: el.hidden})")
+    text = " ".join(str(info["text"]).split())
+    if info["hidden"] or not text:
+        return "nothing", ""
+    outcome, cls = info["outcome"], str(info["cls"]).lower()
+    if outcome:
+        return ("success" if outcome == "succeeded" else "failure"), text
+    if "success" in cls or "succeeded" in cls:
+        return "success", text
+    if "error" in cls or "fail" in cls or "declin" in cls:
+        return "failure", text
+    if FAILURE_WORDS.search(text):
+        return "failure", text
+    return ("success" if SUCCESS_WORDS.search(text) else "failure"), text
+
+
+def _wait_ready(page, timeout: float) -> str:
+    """'' when the card field and the Pay button are there, else what is missing."""
+    try:
+        page.locator(CARD_FRAME).first.wait_for(state="attached", timeout=timeout * 1000)
+    except Exception:
+        return "no Stripe card field appeared in #card-element"
+    button = page.locator(SUBMIT).first
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if button.count() and button.is_enabled():
+            return ""
+        page.wait_for_timeout(100)
+    return "the Pay button (#submit-btn) never became clickable"
+
+
+def _answer_challenge(page, selector: str, deadline: float) -> bool:
+    """Click the 3D Secure test button when it shows; False if the result came first."""
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            try:
+                button = frame.locator(selector)
+                if button.count() and button.first.is_visible() and button.first.is_enabled():
+                    page.wait_for_timeout(200)
+                    button.first.click()
+                    return True
+            except Exception:  # a frame navigating or detaching: look again
+                continue
+        if _result_state(page)[0] != "nothing":
+            return False
+        page.wait_for_timeout(100)
+    return False
+
+
+def pay_on_page(browser: CheckoutBrowser, url: str, scenario: Scenario, *, timeout: float = 12.0,
+                screenshot: Path | None = None) -> PageRun:
+    """Open the page, type the card, pay, answer 3D Secure if asked, and read ``#result``."""
+    page = browser.new_page()
+    try:
+        try:
+            page.goto(url, wait_until="load", timeout=timeout * 1000)
+        except Exception as exc:
+            return PageRun(scenario.key, "error", "", None, False, f"the page did not load ({type(exc).__name__})")
+        problem = _wait_ready(page, timeout)
+        if problem:
+            return PageRun(scenario.key, "error", "", None, False, problem,
+                           browser_errors=tuple(page.labkit_errors[:3]))
+        if page.locator("#cardholder-name").count():
+            page.fill("#cardholder-name", "Lab Student")
+        browser.type_card(page, scenario.number)
+        page.locator(SUBMIT).first.click()
+        deadline = time.monotonic() + timeout
+        challenged = False
+        if scenario.challenge:
+            selector = COMPLETE_3DS if scenario.challenge == "complete" else FAIL_3DS
+            challenged = _answer_challenge(page, selector, deadline)
+        shown, message = "nothing", ""
+        while time.monotonic() < deadline:
+            shown, message = _result_state(page)
+            if shown != "nothing":
+                break
+            page.wait_for_timeout(100)
+        if shown != "nothing":
+            page.wait_for_timeout(150)  # let the page finish writing its message
+            shown, message = _result_state(page)
+        data_pi = page.locator("#result").first.get_attribute("data-payment-intent") \
+            if page.locator("#result").count() else None
+        found = data_pi or (PI_ID.search(message).group(0) if PI_ID.search(message) else None)
+        if screenshot is not None:
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot), full_page=True)
+        return PageRun(scenario.key, shown, message[:300], found, challenged, screenshot=screenshot,
+                       browser_errors=tuple(page.labkit_errors[:3]))
+    finally:
+        page.context.close()
+
+
+def latest_payment_intent(client: Any, since: float) -> dict[str, Any] | None:
+    """The newest PaymentIntent created at or after ``since`` (epoch seconds), as a dict."""
+    for pi in client.v1.payment_intents.list(params={"limit": 3}).data:
+        if pi.created >= int(since) - 1:
+            return pi.to_dict()
+    return None

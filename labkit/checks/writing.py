@@ -1,0 +1,165 @@
+"""Parts D and E: checks of what the student wrote (answers/pci.json and answers/part_e.md)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from importlib import resources
+from typing import Any
+
+from labkit import answers
+from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Item, item
+from labkit.settings import Settings
+
+MIN_WORDS_GAPS = 30
+FAMILIES = {
+    "digital wallets": r"apple\s*pay|google\s*pay|digital wallets?|\bwallets?\b",
+    "BNPL": r"klarna|affirm|afterpay|\bbnpl\b|buy now,?\s*pay later",
+    "crypto": r"crypto\w*|bitcoin|bitpay|coinbase|stablecoin",
+}
+SHINGLE = 8
+FINGERPRINT = "model_answer_fingerprint.json"
+
+
+def words(text: str) -> list[str]:
+    text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
+    return re.findall(r"[A-Za-z0-9$%][A-Za-z0-9$%.,'’\-/]*", text)
+
+
+# ---------------------------------------------------------------- Part D
+def pci_answered(settings: Settings) -> Item:
+    from labkit.pci.requirements import load_saq
+
+    numbers = [r.number for r in load_saq().requirements]
+    saved = answers.load_pci(settings)["requirements"]
+    done = [n for n in numbers if (saved.get(n) or {}).get("status") in ("yes", "no", "n/a")]
+    todo = [n for n in numbers if n not in done]
+    where = "answers/pci.json (notebook 04's checklist)"
+    if not done:
+        return item("pci:answered", MISSING, f"no requirement answered yet in {where}",
+                    "Answer each requirement yes / no / n/a in notebook 04, with a note.")
+    if todo:
+        return item("pci:answered", PARTIAL, f"{len(done)} of {len(numbers)} answered; still open: "
+                    f"{', '.join(todo[:8])}{' …' if len(todo) > 8 else ''}", "Answer the open requirements.")
+    no_note = [n for n in numbers if not (saved.get(n) or {}).get("note", "").strip()]
+    tail = f" ({len(no_note)} without a note)" if no_note else ""
+    return item("pci:answered", EVIDENCED, f"all {len(numbers)} requirements answered{tail}")
+
+
+def pci_gaps(settings: Settings) -> Item:
+    saved = answers.load_pci(settings)
+    lengths = {name: len(words(saved.get(name) or "")) for name in answers.TEXT_FIELDS}
+    short = [f"{name} ({n} words)" for name, n in lengths.items() if n < MIN_WORDS_GAPS]
+    if all(n == 0 for n in lengths.values()):
+        return item("pci:gaps", MISSING, "no gaps or remediation plan written yet (answers/pci.json)",
+                    "Write the gaps you found and how you would close them, in your own words (notebook 04).")
+    if short:
+        return item("pci:gaps", PARTIAL, f"too short: {', '.join(short)}; at least {MIN_WORDS_GAPS} words each",
+                    "Name each gap, why it matters, and the step that closes it.")
+    return item("pci:gaps", EVIDENCED, f"gaps ({lengths['gaps']} words) and remediation ({lengths['remediation']} words)")
+
+
+# ---------------------------------------------------------------- Part E
+def part_e_text(settings: Settings) -> str:
+    return answers.load_part_e(settings)
+
+
+def altpay_words(text: str) -> Item:
+    n = len(words(re.sub(r"^#.*$", "", text, flags=re.M)))
+    if n == 0:
+        return item("altpay:words", MISSING, "answers/part_e.md has no text yet", "Write about 400 words.")
+    if 350 <= n <= 450:
+        return item("altpay:words", EVIDENCED, f"{n} words (the handout asks for about 400)")
+    status = PARTIAL if 250 <= n <= 550 else MISSING
+    return item("altpay:words", status, f"{n} words: the handout asks for about 400",
+                "Too short: compare the three families and justify both picks." if n < 350 else "Cut to about 400.")
+
+
+def _families(text: str) -> list[str]:
+    return [name for name, pattern in FAMILIES.items() if re.search(pattern, text, re.I)]
+
+
+def altpay_two_methods(text: str) -> Item:
+    m = re.search(r"recommend\w*(.{0,600})", text, re.I | re.S)
+    picked = _families(m.group(0)) if m else []
+    named = _families(text)
+    if m and len(picked) >= 2:
+        return item("altpay:two_methods", EVIDENCED, f"recommends {' and '.join(picked[:3])}")
+    if len(named) >= 2:
+        return item("altpay:two_methods", PARTIAL, f"names {', '.join(named)} but no sentence says which two you "
+                    "recommend", "Write 'I recommend … and …' and why.")
+    return item("altpay:two_methods", MISSING, "no two methods recommended" + (f" (names only {named[0]})" if named else ""),
+                "Recommend two methods by name.")
+
+
+MONEY = re.compile(r"\$\s?(\d[\d,]*(?:\.\d+)?)\s*(k|thousand|m|mn|million)?\b", re.I)
+
+
+def dollar_figures(text: str) -> list[float]:
+    out = []
+    for num, unit in MONEY.findall(text):
+        value = float(num.replace(",", ""))
+        unit = (unit or "").lower()
+        value *= 1e3 if unit in ("k", "thousand") else 1e6 if unit in ("m", "mn", "million") else 1
+        out.append(value)
+    return out
+
+
+def model_figures(retailer: Any = None) -> list[float]:
+    """Every figure the model gives for these assumptions (low/base/high profit, revenue, fees)."""
+    from labkit import altpay
+
+    table = altpay.compare(retailer)
+    cols = [c for c in ("low", "base", "high", "delta_revenue", "delta_fees", "reachable") if c in table]
+    return [float(v) for c in cols for v in table[c].tolist() if abs(float(v)) >= 1000]
+
+
+def altpay_figures(text: str, retailer: Any = None) -> Item:
+    quoted = [v for v in dollar_figures(text) if v >= 1000 and abs(v - 15e6) > 1]
+    if not quoted:
+        return item("altpay:figures", MISSING, "no dollar figure from the model quoted",
+                    "Quote the model's extra gross profit for your two picks (notebook 05), e.g. '$120k a year'.")
+    model = model_figures(retailer)
+    agree = [q for q in quoted if any(abs(q - f) <= 0.1 * abs(f) + 500 for f in model)]
+    shown = ", ".join(f"${q:,.0f}" for q in quoted[:6])
+    if len(agree) >= max(1, len(quoted) // 2):
+        return item("altpay:figures", EVIDENCED, f"{len(agree)} of {len(quoted)} figures agree with the model ({shown})")
+    return item("altpay:figures", PARTIAL, f"{len(agree)} of {len(quoted)} figures agree with the model for your "
+                f"assumptions ({shown})", "Re-run notebook 05 with your assumptions and quote its figures.")
+
+
+def shingles(text: str) -> set[str]:
+    ws = [w.lower().strip(".,;:'’\"()") for w in words(text)]
+    return {hashlib.sha256(" ".join(ws[i:i + SHINGLE]).encode()).hexdigest()[:16] for i in range(len(ws) - SHINGLE + 1)}
+
+
+def model_fingerprint() -> set[str] | None:
+    """The model answer's hashed 8-word phrases: from the model itself (solution edition) or
+    from ``labkit/data/model_answer_fingerprint.json`` (the student edition has no model answer)."""
+    try:
+        from labkit import altpay
+
+        writer = getattr(altpay, "model_answer", None) or getattr(altpay, "analysis_text", None)
+        if writer is not None:
+            return shingles(writer())
+    except ImportError:
+        pass
+    try:
+        data = json.loads(resources.files("labkit.data").joinpath(FINGERPRINT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return set(data.get("shingles", []))
+
+
+def altpay_own_words(text: str) -> Item:
+    mine = shingles(text)
+    if not mine:
+        return item("altpay:own_words", MISSING, "answers/part_e.md has no text yet")
+    model = model_fingerprint()
+    if model is None:
+        return item("altpay:own_words", "for the grader", "no model answer in this edition to compare with")
+    share = len(mine & model) / len(mine)
+    if share >= 0.25:
+        return item("altpay:own_words", MISSING, f"{share:.0%} of your {SHINGLE}-word phrases are the model answer's",
+                    "Write the analysis in your own words.")
+    return item("altpay:own_words", EVIDENCED, f"{share:.0%} of {SHINGLE}-word phrases shared with the model answer")

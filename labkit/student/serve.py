@@ -1,0 +1,141 @@
+"""The child process that serves one student file: ``python -m labkit.student.serve FILE --port N``.
+
+It imports the file the way Flask would (its folder first on ``sys.path`` and as the working
+directory, so ``templates/`` and ``static/`` beside it work), takes its module-level ``app``, and
+serves it with waitress on 127.0.0.1 behind the kit's Host check. Nothing under
+``if __name__ == "__main__"`` runs, so the handout's ``app.run(debug=True)`` is never reached, and
+``app.debug`` is forced off (the debugger's console would run any code a visitor types).
+
+Offline (``--api-base``), the ``stripe`` module is pointed at the fake Stripe before the file
+is imported, and pages that load ``https://js.stripe.com/v3/`` get the fake's Stripe.js instead
+(:class:`StripeRewrite`), so the handout's code runs unchanged.
+
+The first line on stdout is ``LABKIT-READY {"port": …, "debug": …}`` or
+``LABKIT-ERROR {"kind": …, "message": …}`` (then exit 3), for :mod:`labkit.student.runner`.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+STRIPE_ORIGINS = ("https://js.stripe.com", "https://api.stripe.com", "https://hooks.stripe.com")
+
+
+class StripeRewrite:
+    """WSGI middleware: in HTML pages and the CSP header, Stripe's origins become the fake's."""
+
+    def __init__(self, app: Callable[..., Any], fake_origin: str) -> None:
+        self.app = app
+        self.fake = fake_origin.rstrip("/")
+
+    def _swap(self, text: str) -> str:
+        for origin in STRIPE_ORIGINS:
+            text = text.replace(origin, self.fake)
+        return text
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None):
+            captured.update(status=status, headers=headers, exc_info=exc_info)
+            return lambda data: captured.setdefault("early", []).append(data)
+
+        body_iter = self.app(environ, capture)
+        try:
+            body = b"".join([*captured.get("early", []), *body_iter])
+        finally:
+            getattr(body_iter, "close", lambda: None)()
+        headers = captured["headers"]
+        ctype = next((v for k, v in headers if k.lower() == "content-type"), "")
+        if ctype.startswith("text/html"):
+            body = self._swap(body.decode("utf-8", "replace")).encode("utf-8")
+        headers = [(k, self._swap(v) if k.lower().startswith("content-security-policy") else v)
+                   for k, v in headers if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(body))))
+        start_response(captured["status"], headers, captured["exc_info"])
+        return [body]
+
+
+def say(tag: str, **data: Any) -> None:
+    print(f"LABKIT-{tag} {json.dumps(data)}", flush=True)
+
+
+def import_student_file(path: Path) -> Any:
+    """Import ``path`` as a module named after the file; its errors propagate."""
+    folder = str(path.parent)
+    sys.path.insert(0, folder)
+    os.chdir(folder)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def point_stripe_at(api_base: str) -> None:
+    import stripe
+
+    stripe.api_base = api_base
+    try:  # StripeClient(...) takes its default address from here, not from stripe.api_base
+        import stripe._stripe_client as sc
+
+        sc.DEFAULT_API_BASE = api_base
+    except (ImportError, AttributeError):
+        pass
+
+
+def describe_error(exc: BaseException, path: Path) -> dict[str, str]:
+    """One line a student can act on: the kind of error, the file and line, the message."""
+    if isinstance(exc, SyntaxError):
+        return {"kind": "syntax error", "message": f"{path.name} line {exc.lineno}: {exc.msg}"}
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).name == path.name]
+    where = f"{path.name} line {frames[-1].lineno}" if frames else path.name
+    if isinstance(exc, SystemExit):
+        return {"kind": "exited", "message": f"{where}: exited while being imported ({exc.code})"}
+    if isinstance(exc, KeyError) and frames and "environ" in (frames[-1].line or ""):
+        return {"kind": "import error", "message": f"{where}: environment variable {exc} is not set"}
+    return {"kind": "import error", "message": f"{where}: {type(exc).__name__}: {exc}"[:400]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m labkit.student.serve")
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--api-base", default="", help="offline: the fake Stripe's URL")
+    parser.add_argument("--allowed-host", action="append", default=[])
+    args = parser.parse_args(argv)
+    path = args.file.resolve()
+    if args.api_base:
+        point_stripe_at(args.api_base)
+    try:
+        module = import_student_file(path)
+        app = getattr(module, "app", None)
+        if not callable(app):
+            raise AttributeError(f"{path.name} defines no Flask `app` at module level (app = Flask(__name__))")
+    except BaseException as exc:  # anything the student's file does at import: report, do not crash
+        say("ERROR", **describe_error(exc, path))
+        return 3
+    debug = bool(getattr(app, "debug", False))
+    if debug:
+        app.debug = False
+    from labkit.hostcheck import HostCheck
+
+    wsgi = StripeRewrite(app, args.api_base) if args.api_base else app
+    wsgi = HostCheck(wsgi, args.allowed_host)
+    from waitress.server import create_server
+
+    server = create_server(wsgi, host="127.0.0.1", port=args.port, threads=4, ident="labkit-student",
+                           expose_tracebacks=False, clear_untrusted_proxy_headers=True)
+    say("READY", port=server.effective_port, debug=debug)
+    server.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
