@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pci": ("labkit.pci.cli", "run the PCI SAQ A evidence checks and write pci_assessment.md"),
     "demo": ("labkit.demo", "run the whole lab offline, ending in the submission folder"),
     "export": ("labkit.export", "make the submission PDF and deliverables from executed notebooks"),
+    "release": ("labkit.release", "build the student edition (solutions replaced by starters) into a folder"),
+    "grade": ("labkit.grading.cli", "grade a class folder of submissions into one table (re-runs each student's code)"),
     "check": ("labkit.checks.cli", "check your own code and answers: each rubric item, with feedback"),
 }
 

@@ -1,0 +1,118 @@
+"""``labkit grade CLASS_DIR [--json FILE] [--csv FILE] [--html FILE] [--jobs N] [--timeout S]``."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+from labkit.grading.collect import Submission, collect
+from labkit.settings import project_root
+
+DEFAULT_TIMEOUT = 150.0
+
+
+def _broken(student: str, why: str) -> dict[str, Any]:
+    return {"student": student, "items": [{"part": "-", "check": "grade:run", "status": "missing", "evidence": why,
+                                           "points": 0.0, "max_points": None, "hint": ""}]}
+
+
+def _kill_tree(proc: subprocess.Popen) -> None:
+    if os.name == "nt":
+        subprocess.run(["taskkill", "/F", "/T", "/PID", str(proc.pid)], capture_output=True)
+    else:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(10)
+
+
+def grade_one(sub: Submission, work: Path, timeout: float) -> dict[str, Any]:
+    """Grade one submission in its own process group; a hang or crash is this student's row only."""
+    if sub.problem or sub.folder is None:
+        return _broken(sub.student, sub.problem or "nothing to grade")
+    out = work / f"{abs(hash(sub.student))}.json"
+    kwargs: dict[str, Any] = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt" \
+        else {"start_new_session": True}
+    proc = subprocess.Popen([sys.executable, "-m", "labkit.grading.one", str(sub.folder), "--out", str(out)],
+                            cwd=str(project_root(Path(__file__).parent)), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_tree(proc)
+        return _broken(sub.student, f"stopped after {timeout:g} s: the student's servers kept the checks waiting")
+    finally:
+        if proc.poll() is None:
+            _kill_tree(proc)
+        elif os.name != "nt":
+            try:  # the student's servers, if the grader child left any behind
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+    if proc.returncode != 0 or not out.is_file():
+        last = (err or b"").decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        return _broken(sub.student, f"the grading run failed ({last[0][:200]})")
+    return {"student": sub.student, **json.loads(out.read_text(encoding="utf-8"))}
+
+
+def grade_class(class_dir: Path, *, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
+                progress: bool = True) -> list[dict[str, Any]]:
+    """Every submission in ``class_dir`` graded (``jobs`` at a time), in the folder's order."""
+    from tqdm.auto import tqdm
+
+    jobs = jobs or max(1, min(4, (os.cpu_count() or 2)))
+    with tempfile.TemporaryDirectory(prefix="labkit-grade-") as tmp:
+        work = Path(tmp)
+        subs = collect(class_dir, work)
+        results: dict[str, dict[str, Any]] = {}
+        with ThreadPoolExecutor(max_workers=jobs) as pool, \
+                tqdm(total=len(subs), unit="student", disable=not progress, ascii=True) as bar:
+            futures = {pool.submit(grade_one, s, work, timeout): s for s in subs}
+            for fut in as_completed(futures):
+                sub = futures[fut]
+                try:
+                    results[sub.student] = fut.result()
+                except Exception as exc:  # never stop the class
+                    results[sub.student] = _broken(sub.student, f"grading error: {type(exc).__name__}: {exc}")
+                bar.set_postfix_str(sub.student[:20])
+                bar.update(1)
+    return [results[s.student] for s in subs]
+
+
+def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("class_dir", type=Path, help="one folder or .zip per student (each a submission/)")
+    parser.add_argument("--json", type=Path, metavar="FILE")
+    parser.add_argument("--csv", type=Path, metavar="FILE", help="default: CLASS_DIR/../grades.csv")
+    parser.add_argument("--html", type=Path, metavar="FILE", help="default: CLASS_DIR/../grades.html")
+    parser.add_argument("--jobs", type=int, default=None, help="students graded at once (default: up to 4)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per student")
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    from labkit.grading import table
+
+    if not args.class_dir.is_dir():
+        print(f"labkit grade: {args.class_dir} is not a folder (one folder or .zip per student inside)")
+        return 2
+    start = time.monotonic()
+    results = grade_class(args.class_dir, jobs=args.jobs, timeout=args.timeout)
+    frame = table.long_table(results)
+    parent = args.class_dir.resolve().parent
+    csv_path, html_path = args.csv or parent / "grades.csv", args.html or parent / "grades.html"
+    table.write_csv(frame, csv_path)
+    table.write_html(frame, html_path)
+    if args.json:
+        table.write_json(results, args.json)
+    print(table.summary(frame).to_string())
+    print(f"\n{len(results)} students in {time.monotonic() - start:.0f} s; wrote {csv_path} and {html_path}"
+          + (f" and {args.json}" if args.json else ""))
+    return 0

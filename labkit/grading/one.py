@@ -1,0 +1,39 @@
+"""Grade one submission in this process: ``python -m labkit.grading.one FOLDER --out FILE``.
+
+Run by :mod:`labkit.grading.cli` as a child with a time limit: a student's code that hangs or
+crashes this process costs one row, never the class. Offline only: each child starts its own
+fake Stripe on free ports, and each student server gets its own temporary database.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m labkit.grading.one")
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--screenshots", type=Path, default=None)
+    args = parser.parse_args(argv)
+
+    from labkit.checks.report import as_json
+    from labkit.checks.run import run_checks
+    from labkit.grading.collect import answers_folder
+    from labkit.settings import load_settings
+
+    settings = load_settings({"LABKIT_BACKEND": "fake"}, env_file=None)
+    items = run_checks(args.folder, settings, parts="BCDE", answers_dir=answers_folder(args.folder),
+                       screenshots=args.screenshots)
+    data = as_json(items)
+    data["items"].insert(0, {"part": "A", "check": "grader:A", "status": "for the grader", "title": "Stripe setup",
+                             "evidence": "judged from the student's Dashboard screenshot: the grader's re-run uses "
+                                         "its own fake Stripe", "points": None, "max_points": None, "hint": ""})
+    args.out.write_text(json.dumps(data), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
