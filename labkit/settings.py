@@ -86,6 +86,7 @@ class Settings:
     out_dir: Path = Path("out")
     root: Path = Path(".")  # the kit's top folder (the student's deliverables are here)
     answers_dir: Path = Path("answers")  # the student's answers (labkit.answers)
+    start_timeout: float = 20.0  # seconds a student's server may take to start (LABKIT_START_TIMEOUT)
     allowed_hosts: tuple[str, ...] = ()  # Host names served besides localhost/127.0.0.1 (labkit.hostcheck)
     student_name: str = ""
     course: str = "ITEC-442 Electronic Commerce"
@@ -117,6 +118,18 @@ def shown_path(path: Path) -> str:
         return Path(path).resolve().relative_to(project_root()).as_posix()
     except ValueError:
         return str(path)
+
+
+def _seconds(raw: str | None, name: str, default: float) -> float:
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise SettingsError(f"{name} must be a number of seconds from 1 to 3600, not {raw!r}.")
+    return value
 
 
 def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.PathLike | None = "") -> Settings:
@@ -186,6 +199,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.P
         out_dir=root / (get("LABKIT_OUT") or "out"),
         root=root,
         answers_dir=root / (get("LABKIT_ANSWERS") or "answers"),
+        start_timeout=_seconds(get("LABKIT_START_TIMEOUT"), "LABKIT_START_TIMEOUT", 20.0),
         allowed_hosts=tuple(h.strip() for h in (get("LABKIT_ALLOWED_HOSTS") or "").split(",") if h.strip()),
         student_name=get("LABKIT_STUDENT_NAME") or "",
         course=get("LABKIT_COURSE") or "ITEC-442 Electronic Commerce",

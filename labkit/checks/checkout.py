@@ -12,7 +12,7 @@ from labkit.browser import CheckoutBrowser, Scenario, in_worker_thread, load_sce
 from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, item
 from labkit.checks.pages import PageRun, latest_payment_intent, pay_on_page
 
-TAMPERED_AMOUNT = 7  # cents: no catalog price is this
+TAMPERED_AMOUNT = 51  # cents: above Stripe's 50-cent minimum, and no catalog price
 
 
 def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any] | None, str]:

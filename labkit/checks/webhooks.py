@@ -108,9 +108,9 @@ def _fail_open(codes: str, start_without_secret: Callable[[], Any]) -> Item:
         accepted, seen = _forgery_accepted(server.url, lambda body: None)
     finally:
         server.stop()
-    if accepted:
+    if accepted or not seen.startswith("HTTP 4"):
         fb = Feedback("the handler started without STRIPE_WEBHOOK_SECRET, then an unsigned event",
-                      "refused (or refuse to start)", seen)
+                      "a 4xx (or no start at all)", seen)
         return item("webhook:signature", PARTIAL, f"with the secret: refused ({codes}). " + fb.text() +
                     " It fails open.", "Never accept unsigned events: exit at start-up when the secret is missing.")
     return item("webhook:signature", EVIDENCED, f"refused ({codes}), and also without a secret ({seen})")
@@ -177,6 +177,9 @@ def duplicate(url: str, client: Any, secret: str | None, pi_id: str) -> Item:
     if after is None:
         return item("webhook:duplicate", MISSING, why)
     was, now = (before or {}).get(pi_id, []), after.get(pi_id, [])
+    if not was:
+        return item("webhook:duplicate", MISSING, f"no order was made for {pi_id}, so a duplicate cannot be judged "
+                    "(see webhook:succeeded)", "Make webhook:succeeded pass first.")
     if len(now) == 1 and now == was and all(200 <= c < 300 for c in codes):
         return item("webhook:duplicate", EVIDENCED, f"event {event.id} delivered twice more (HTTP {codes[0]}, "
                     f"{codes[1]}): still one order, unchanged")

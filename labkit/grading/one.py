@@ -24,7 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     from labkit.grading.collect import answers_folder
     from labkit.settings import load_settings
 
-    settings = load_settings({"LABKIT_BACKEND": "fake"}, env_file=None)
+    from labkit.settings import OFFLINE_PUBLISHABLE_KEY, OFFLINE_SECRET_KEY
+
+    # Always offline, whatever keys the grader's environment holds: each student gets a fresh fake Stripe.
+    settings = load_settings(env_file=None).with_(backend="fake", secret_key=OFFLINE_SECRET_KEY,
+                                                 publishable_key=OFFLINE_PUBLISHABLE_KEY, webhook_secret=None,
+                                                 api_base=None)
     items = run_checks(args.folder, settings, parts="BCDE", answers_dir=answers_folder(args.folder),
                        screenshots=args.screenshots)
     data = as_json(items)

@@ -85,7 +85,7 @@ class StudentLab:
         return StudentServer(self.folder / filename, env={**self.keys_env(), **env}, port=port, name=name or filename,
                              api_base=self.backend.api_base if self.backend.offline else "",
                              log_path=self.work / f"{Path(filename).stem}.log",
-                             allowed_hosts=self.settings.allowed_hosts)
+                             allowed_hosts=self.settings.allowed_hosts, start_timeout=self.settings.start_timeout)
 
     def start_checkout(self, port: int = 0) -> StudentServer:
         self.checkout = self.server(CHECKOUT_FILE, {}, port).start()

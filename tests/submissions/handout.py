@@ -1,0 +1,22 @@
+"""The handout's own code, taken from ../shared/lab09_handout.txt at test time (not copied here)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+HANDOUT = Path(__file__).resolve().parents[3] / "shared" / "lab09_handout.txt"
+
+
+def handout_text() -> str | None:
+    return HANDOUT.read_text(encoding="utf-8") if HANDOUT.is_file() else None
+
+
+def handout_code(filename: str) -> str | None:
+    """The code block that starts with ``# <filename>`` and ends before the prose after it."""
+    text = handout_text()
+    if text is None:
+        return None
+    start = text.index(f"# {filename}\n")
+    rest = text[start:]
+    end = re.search(r'\n\s*app\.run\(debug=True, port=500\d\)\n', rest)
+    return rest[:end.end()] if end else None
