@@ -236,12 +236,17 @@ def try_requests(checkout_url: str, examples: list[tuple[str, Any]] | None = Non
                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
         else:
             resp = requests.post(url, json=body, timeout=10)
-        answer = resp.json()
-        if resp.ok:
-            pi_id = answer["clientSecret"].split("_secret_")[0]
-            shown = f"clientSecret of {pi_id} received, amount ${answer['amount'] / 100:.2f}"
+        try:
+            answer = resp.json()
+        except ValueError:
+            answer = None
+        secret = answer.get("clientSecret") if isinstance(answer, dict) else None
+        if resp.ok and isinstance(secret, str):
+            shown = f"clientSecret of {secret.split('_secret_')[0]} received"
+        elif isinstance(answer, dict) and answer.get("error"):
+            shown = str(answer["error"])[:160]
         else:
-            shown = answer["error"]
+            shown = f"(not JSON) {resp.text[:80]!r}" if answer is None else str(answer)[:160]
         rows.append({"request": label, "HTTP": resp.status_code, "answer": shown})
     return pd.DataFrame(rows).set_index("request")
 

@@ -18,7 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("labkit.backend", "show the backend, the redacted keys, and whether the API answers"),
     "fakestripe": ("labkit.fakestripe.server", "run the offline fake Stripe in the foreground"),
     "checkout": ("labkit.checkout", "run the checkout server (port 5000)"),
-    "webhooks": ("labkit.webhooks.app", "run the webhook handler (port 5001)"),
+    "webhooks": ("labkit.webhooks.standalone", "run the webhook handler (port 5001)"),
     "trigger": ("labkit.webhooks.trigger", "produce a real event through the API, like `stripe trigger`"),
     "pci": ("labkit.pci.cli", "run the PCI SAQ A evidence checks and write pci_assessment.md"),
     "demo": ("labkit.demo", "run the whole lab offline, ending in the submission folder"),

@@ -65,10 +65,11 @@ def run_demo(args: argparse.Namespace) -> int:
         bar.close()
         if not args.no_export and not export(args, settings, executed_dir):
             return 1
-        from labkit.rubric import print_rubric, rubric_check
+        from labkit.checks.report import format_items
+        from labkit.checks.run import run_checks
 
         print()
-        print_rubric(rubric_check(settings, client=lab.client))
+        print(format_items(run_checks(settings=settings)))
     finally:
         lab.close()
     print(f"labkit demo: done in {time.perf_counter() - started:.1f} s")

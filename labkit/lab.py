@@ -1,89 +1,79 @@
-"""One running lab: the backend plus the checkout and webhook servers, for notebooks and the demo.
+"""One running lab for a notebook: a Stripe backend and the student's own two servers.
 
-A notebook does ``lab = Lab.start()`` and gets everything on free ports, in background
-threads. ``labkit demo`` starts one Lab and passes its URLs to every notebook kernel
-(``LABKIT_STRIPE_API_BASE``, ``LABKIT_CHECKOUT_URL``, ``LABKIT_WEBHOOK_URL``), so the
-whole lab runs against one fake Stripe and one set of servers.
+A notebook does ``lab = Lab.start()``: offline, a fake Stripe on a free port; then
+``webhook_handler.py`` and ``checkout_server.py`` from the kit's top folder, each in its own
+process on a free port of 127.0.0.1 (see :mod:`labkit.student`), the handler registered with the
+fake Stripe. ``labkit demo`` starts one checkout for every notebook and passes its URL
+(``LABKIT_CHECKOUT_URL``, with ``LABKIT_STRIPE_API_BASE``), so Part E prices Part B's payments.
+
+A lab closed by the last cell says so when used again, instead of a connection error.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from labkit.backend import Backend, connect
 from labkit.settings import Settings, load_settings
+from labkit.student.lab import StudentLab
+
+
+class LabClosedError(RuntimeError):
+    pass
 
 
 @dataclass
 class Lab:
     settings: Settings
     backend: Backend
+    student: StudentLab
     checkout_url: str | None = None
     webhook_url: str | None = None
-    _servers: list[Any] = field(default_factory=list, repr=False)
-    webhook_server: Any = field(default=None, repr=False)  # the handler started here, if any
-    webhook_store: Any = field(default=None, repr=False)
+    closed: bool = field(default=False, repr=False)
 
     @classmethod
     def start(cls, settings: Settings | None = None, checkout: bool = True, webhooks: bool = True) -> "Lab":
+        """Start what this notebook needs; a student file that cannot start raises one clear line."""
         settings = settings or load_settings()
-        lab = cls(settings=settings, backend=connect(settings))
-        try:
-            if webhooks:
-                lab.start_webhooks()
-            if checkout:
-                lab.start_checkout()
-        except BaseException:
-            lab.close()
-            raise
+        backend = connect(settings)
+        shared = settings.checkout_url if checkout else None
+        student = StudentLab.start(settings.root, settings, backend=backend, checkout=checkout and not shared,
+                                   webhooks=webhooks, strict=True)
+        student.own_backend = True
+        lab = cls(settings=settings, backend=backend, student=student)
+        lab.checkout_url = shared or (student.checkout.url if student.checkout else None)
+        lab.webhook_url = student.webhooks.url if student.webhooks else None
         return lab
 
     @property
-    def client(self):
+    def client(self) -> Any:
+        self._check_open()
         return self.backend.client
 
-    def start_checkout(self, port: int = 0) -> str:
-        """The checkout server (Part B), unless the demo already runs one (``LABKIT_CHECKOUT_URL``)."""
-        given = os.environ.get("LABKIT_CHECKOUT_URL")
-        if given:
-            self.checkout_url = given.rstrip("/")
-            return self.checkout_url
-        from labkit.checkout import serve
+    @property
+    def webhook_secret(self) -> str | None:
+        return self.student.webhook_secret
 
-        server = serve(self.backend, port=port)
-        self._servers.append(server)
-        self.checkout_url = server.url
-        return self.checkout_url
+    @property
+    def endpoint_id(self) -> str | None:
+        return self.student.endpoint_id
 
-    def start_webhooks(self, port: int = 0) -> str:
-        """The webhook handler (Part C), registered with the fake Stripe in offline mode."""
-        given = os.environ.get("LABKIT_WEBHOOK_URL")
-        if given:
-            self.webhook_url = given.rstrip("/")
-            return self.webhook_url
-        from labkit.webhooks.app import serve
-
-        server, store = serve(self.backend, port=port)
-        self._servers.append(server)
-        self.webhook_server, self.webhook_store = server, store
-        self.webhook_url = server.url
-        return self.webhook_url
+    def _check_open(self) -> None:
+        if self.closed:
+            raise LabClosedError("the lab was closed by the last cell: run Lab.start() again (Kernel → Restart & "
+                                 "Run All runs the notebook from the top).")
 
     def environ(self) -> dict[str, str]:
         """Variables that let another process (a notebook kernel) join this lab."""
         env = {"LABKIT_STRIPE_API_BASE": self.backend.api_base} if self.backend.offline else {}
         if self.checkout_url:
             env["LABKIT_CHECKOUT_URL"] = self.checkout_url
-        if self.webhook_url:
-            env["LABKIT_WEBHOOK_URL"] = self.webhook_url
         return env
 
     def close(self) -> None:
-        for server in reversed(self._servers):
-            server.stop()
-        self._servers.clear()
-        self.backend.close()
+        if not self.closed:
+            self.closed = True
+            self.student.close()
 
     def __enter__(self) -> "Lab":
         return self

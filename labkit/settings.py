@@ -86,6 +86,7 @@ class Settings:
     out_dir: Path = Path("out")
     root: Path = Path(".")  # the kit's top folder (the student's deliverables are here)
     answers_dir: Path = Path("answers")  # the student's answers (labkit.answers)
+    checkout_url: str | None = None  # a checkout already running (the demo's), LABKIT_CHECKOUT_URL
     start_timeout: float = 20.0  # seconds a student's server may take to start (LABKIT_START_TIMEOUT)
     allowed_hosts: tuple[str, ...] = ()  # Host names served besides localhost/127.0.0.1 (labkit.hostcheck)
     student_name: str = ""
@@ -199,6 +200,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.P
         out_dir=root / (get("LABKIT_OUT") or "out"),
         root=root,
         answers_dir=root / (get("LABKIT_ANSWERS") or "answers"),
+        checkout_url=(get("LABKIT_CHECKOUT_URL") or "").rstrip("/") or None,
         start_timeout=_seconds(get("LABKIT_START_TIMEOUT"), "LABKIT_START_TIMEOUT", 20.0),
         allowed_hosts=tuple(h.strip() for h in (get("LABKIT_ALLOWED_HOSTS") or "").split(",") if h.strip()),
         student_name=get("LABKIT_STUDENT_NAME") or "",

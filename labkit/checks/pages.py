@@ -139,3 +139,46 @@ def latest_payment_intent(client: Any, since: float) -> dict[str, Any] | None:
         if pi.created >= int(since) - 1:
             return pi.to_dict()
     return None
+
+
+def _record(run: PageRun, pi: dict[str, Any] | None, scenario: Scenario, shot: Path | None):
+    from labkit.browser import PaymentRun, format_card
+
+    err = (pi or {}).get("last_payment_error") or {}
+    charge = (pi or {}).get("latest_charge") if isinstance((pi or {}).get("latest_charge"), dict) else {}
+    three_ds = ((charge.get("payment_method_details") or {}).get("card") or {}).get("three_d_secure")
+    return PaymentRun(
+        scenario=scenario.key, title=scenario.title, card=format_card(scenario.number), challenge=scenario.challenge,
+        outcome={"success": "succeeded", "failure": "failed"}.get(run.shown, run.shown),
+        message=run.message or run.problem, payment_intent=(pi or {}).get("id") or run.payment_intent,
+        status=(pi or {}).get("status"), decline_code=err.get("decline_code"), error_code=err.get("code"),
+        three_d_secure=bool(three_ds) or run.challenged, screenshot=shot, browser_errors=list(run.browser_errors))
+
+
+def _page_runs(url: str, client: Any, out_dir: Path | None, timeout: float) -> list:
+    from labkit.browser import load_scenarios
+
+    runs = []
+    with CheckoutBrowser(url, timeout=timeout) as browser:
+        for sc in load_scenarios():
+            since = time.time()
+            shot = out_dir / f"{sc.key}.png" if out_dir else None
+            run = pay_on_page(browser, url, sc, timeout=timeout, screenshot=shot)
+            pi = None
+            if run.payment_intent:
+                try:
+                    pi = client.v1.payment_intents.retrieve(run.payment_intent,
+                                                            params={"expand": ["latest_charge"]}).to_dict()
+                except Exception:
+                    pi = None
+            pi = pi or latest_payment_intent(client, since)
+            runs.append(_record(run, pi, sc, shot if shot and shot.is_file() else None))
+    return runs
+
+
+def page_runs(url: str, client: Any, out_dir: Path | None = None, timeout: float = 12.0) -> list:
+    """The lab's five card scenarios on the student's page, as :class:`labkit.browser.PaymentRun` records
+    (what the page showed, and what Stripe recorded), with a screenshot each in ``out_dir``."""
+    from labkit.browser import in_worker_thread
+
+    return in_worker_thread(_page_runs, url, client, Path(out_dir) if out_dir else None, timeout)

@@ -54,6 +54,11 @@ td.for{color:#666}details{margin:6px 0}"""
 
 
 def write_html(frame: pd.DataFrame, path: Path, title: str = "Lab 09: class grading") -> Path:
+    def pts(points: Any, max_points: Any) -> str:
+        if pd.isna(points):
+            return ""
+        return f"{points:g}" + ("" if pd.isna(max_points) else f" / {max_points:g}")
+
     def cell(status: Any) -> str:
         s = str(status) if isinstance(status, str) else ""
         return f'<td class="{s.split()[0] if s else ""}">{html.escape(s)}</td>'
@@ -64,7 +69,7 @@ def write_html(frame: pd.DataFrame, path: Path, title: str = "Lab 09: class grad
     details = []
     for student, group in frame.groupby("student", sort=False):
         rows = "".join(f"<tr><td>{html.escape(str(r.check))}</td>{cell(r.status)}<td>{html.escape(str(r.evidence))}</td>"
-                       f"<td>{'' if pd.isna(r.points) else f'{r.points:g} / {r.max_points:g}'}</td></tr>"
+                       f"<td>{pts(r.points, r.max_points)}</td></tr>"
                        for r in group.itertuples())
         details.append(f"<details><summary>{html.escape(str(student))}</summary><table><tr><th>check</th><th>status"
                        f"</th><th>evidence</th><th>points</th></tr>{rows}</table></details>")

@@ -1,8 +1,10 @@
 """Drills for the notebook: attack the webhook handler the way the real world will.
 
-Each function sends real HTTP requests at a running handler and returns plain rows
-(for a pandas table): forged and replayed signatures, a burst of duplicates, events
-delivered out of order, and a handler process that dies in the middle of a delivery.
+Each function sends real HTTP requests at the student's running handler (``webhook_handler.py``)
+and returns plain rows (for a pandas table): forged and replayed signatures, a burst of
+duplicates, events delivered out of order, and the handler's process killed while payments
+go on. What the handler did is read only through its ``GET /orders``, as the handout defines
+it, and what Stripe saw through the fake Stripe's delivery log.
 The handler's secret is used only to play Stripe's part (a genuine or captured delivery);
 it never appears in what these functions return.
 """
@@ -22,7 +24,6 @@ from typing import Any, Iterator
 
 import stripe
 
-from labkit.webhooks.process import HandlerProcess, free_port, get_json
 
 ATTACKER_SECRET = "whsec_fake0attacker0guessed0this0secret"  # a made-up secret
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -70,31 +71,32 @@ class Target:
 
     @classmethod
     def of(cls, lab) -> "Target":
-        """The handler a :class:`labkit.lab.Lab` started in this process."""
-        server = lab.webhook_server
-        state = getattr(getattr(server, "app", None), "extensions", {}).get("labkit_webhooks")
-        if state is not None:
-            return cls(server.url, state.secret.get(), state.endpoint_id)
-        raise RuntimeError("no webhook handler runs in this process (LABKIT_WEBHOOK_URL points elsewhere?): "
-                           "the drills need the handler started by Lab.start() here.")
+        """The student's handler a :class:`labkit.lab.Lab` started (its secret plays Stripe's part)."""
+        if not lab.webhook_url:
+            raise RuntimeError("this lab runs no webhook handler: start it with Lab.start(webhooks=True)")
+        return cls(lab.webhook_url, lab.webhook_secret, lab.endpoint_id)
 
     def deliver(self, event: Any, *, timestamp: int | None = None) -> tuple[int, dict[str, Any]]:
         """Deliver ``event`` signed with the real secret, as Stripe would."""
         body = body_of(event)
         return post(self.webhook_url, body, sign(body, self.secret, timestamp))
 
-    def orders(self) -> dict[str, Any]:
-        return get_json(self.url + "/orders")
+    def orders(self) -> dict[str, list[dict[str, Any]]]:
+        """``{payment_intent: [orders naming it]}`` from the handler's ``GET /orders``."""
+        from labkit.checks.webhooks import orders_by_pi  # (it signs with this module's sign())
 
-    def deliveries(self, limit: int = 50) -> list[dict[str, Any]]:
-        return get_json(f"{self.url}/deliveries?limit={limit}")["deliveries"]
+        found, why = orders_by_pi(self.url)
+        if found is None:
+            raise RuntimeError(why)
+        return found
 
 
 def _row(attack: str, status: int, answer: dict[str, Any]) -> dict[str, Any]:
-    error = answer.get("error") or {}
-    return {"attack": attack, "HTTP status": status,
-            "answer": error.get("code") or answer.get("outcome"),
-            "reason": error.get("reason") or answer.get("note") or ""}
+    error = answer.get("error")
+    if isinstance(error, dict):
+        error = error.get("message") or error.get("code")
+    return {"attack": attack, "HTTP status": status, "refused": not 200 <= status < 300,
+            "answer": str(error or answer.get("outcome") or ("received" if answer.get("received") else ""))[:80]}
 
 
 def signature_attacks(target: Target, event: Any) -> list[dict[str, Any]]:
@@ -125,7 +127,7 @@ def duplicate_burst(target: Target, event: Any, copies: int = 50, threads: int =
     sig = sign(body, target.secret)
     with ThreadPoolExecutor(threads) as pool:
         answers = list(pool.map(lambda _: post(target.webhook_url, body, sig), range(copies)))
-    return dict(sorted(Counter(f"{status} {answer.get('outcome') or (answer.get('error') or {}).get('code')}"
+    return dict(sorted(Counter(f"HTTP {status}" + (f" {answer['outcome']}" if answer.get("outcome") else "")
                                for status, answer in answers).items()))
 
 
@@ -135,8 +137,7 @@ def deliver_all(target: Target, events: list[Any]) -> list[dict[str, Any]]:
     for event in events:
         e = event.to_dict() if hasattr(event, "to_dict") else event
         status, answer = target.deliver(e)
-        rows.append({"event type": e["type"], "HTTP status": status, "outcome": answer.get("outcome"),
-                     "what it did to the order": answer.get("note")})
+        rows.append({"event type": e["type"], "HTTP status": status, "outcome": answer.get("outcome") or ""})
     return rows
 
 
@@ -179,60 +180,47 @@ def declined_then_paid_then_refunded(client: stripe.StripeClient, product: str =
     return pi.id
 
 
-def crash_drill(client: stripe.StripeClient, fake, out_dir: str | Path, *, fault: str = "crash-before-commit",
-                timeout: float = 60.0) -> dict[str, Any]:
-    """Run a handler process that dies in the middle of its first delivery, restart it, and
-    let the fake Stripe's retry land. What happened, as a dict (no ids, no secrets).
-
-    ``fault`` is ``crash-before-commit`` (the event's transaction is lost: the retry must
-    apply it) or ``crash-after-commit`` (committed but never answered: the retry must be
-    recognised as a duplicate).
-    """
+def kill_restart_drill(lab, payments: int = 6, timeout: float = 45.0) -> dict[str, Any]:
+    """Kill the handler's process (no clean-up at all), pay ``payments`` times while it is down,
+    restart it (same port, secret and database), and let the fake Stripe's retries land.
+    Every payment must end as exactly one paid order. What happened, as a dict (no ids, no secrets)."""
+    from labkit.checks.webhooks import _is_paid
     from labkit.webhooks.trigger import trigger
 
+    fake = getattr(lab.backend, "fake", None)
     if fake is None:
-        raise RuntimeError("the crash drill needs the offline fake Stripe (it delivers to localhost and retries)")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    db = out / f"webhooks_crash_drill_{fault}.db"
-    for stale in out.glob(db.name + "*"):
-        stale.unlink()
-    db.with_suffix(".log").unlink(missing_ok=True)
-    port = free_port()
-    endpoint = client.v1.webhook_endpoints.create(params={
-        "url": f"http://127.0.0.1:{port}/webhook", "enabled_events": ["payment_intent.succeeded"],
-        "description": f"labkit crash drill ({fault})"})
-    proc = HandlerProcess(db, endpoint.secret, port, fault=fault)
-    try:
-        proc.start()
-        paid = trigger(client, "payment_intent.succeeded", product_id="prod_002")
-        exit_code = proc.wait_exit(timeout)
-        proc.start(fault="")  # the same handler, restarted without the fault
-        end = time.monotonic() + timeout
-
-        def attempts() -> list[dict[str, Any]]:
-            return [d for d in fake.deliveries() if d["endpoint"] == endpoint.id]
-
-        while time.monotonic() < end and not any(a["status"] and 200 <= a["status"] < 300 for a in attempts()):
-            time.sleep(0.1)
-        tried = sorted(attempts(), key=lambda a: a["attempt"])
-        order = proc.orders().get(paid["payment_intent"])
-        orders = proc.orders()
-        outcomes = Counter(d["outcome"] for d in proc.deliveries())
-    finally:
-        proc.stop()
-        with contextlib.suppress(stripe.StripeError):
-            client.v1.webhook_endpoints.delete(endpoint.id)
+        raise RuntimeError("the drill needs the offline fake Stripe (it delivers to localhost and retries)")
+    server = lab.student.webhooks
+    before = len(fake.deliveries())
+    server.kill()
+    paid = [trigger(lab.client, "payment_intent.succeeded", product_id="prod_002")["payment_intent"]
+            for _ in range(payments)]
+    time.sleep(1.5)  # the first attempts fail while the handler is down
+    failed_first = sum(1 for d in fake.deliveries()[before:]
+                       if d.get("attempt") == 1 and not 200 <= (d.get("status") or 0) < 300)
+    server.start()
+    end = time.monotonic() + timeout
+    orders: dict[str, list[dict[str, Any]]] = {}
+    while time.monotonic() < end:
+        orders = Target.of(lab).orders()
+        if all(any(_is_paid(o) for o in orders.get(pi, [])) for pi in paid):
+            break
+        time.sleep(0.5)
     return {
-        "fault injected": fault,
-        "handler process exit code": exit_code,
-        "first attempt answered": tried[0]["status"] is not None if tried else None,
-        "a retry got a 2xx": any(a["status"] and 200 <= a["status"] < 300 for a in tried[1:]),
-        "orders in the database": len(orders),
-        "order status": order["status"] if order else None,
-        "events in the order's history": len(order["history"]) if order else 0,
-        "deliveries the restarted handler logged": dict(sorted(outcomes.items())),
+        "payments while the handler was down": payments,
+        "first delivery attempts that failed (handler down)": failed_first,
+        "paid orders after the restart": sum(1 for pi in paid if any(_is_paid(o) for o in orders.get(pi, []))),
+        "payments with more than one order": sum(1 for pi in paid if len(orders.get(pi, [])) > 1),
     }
+
+
+def stripe_deliveries(lab) -> list[dict[str, Any]]:
+    """What Stripe (the fake) saw of each delivery to the lab's endpoint: event type and HTTP status."""
+    fake = getattr(lab.backend, "fake", None)
+    if fake is None:
+        return []
+    return [{"type": d.get("type"), "http_status": d.get("status"), "attempt": d.get("attempt")}
+            for d in fake.deliveries() if d.get("endpoint") in (None, lab.endpoint_id)]
 
 
 def settle(lab, timeout: float = 20.0) -> None:

@@ -1,37 +1,40 @@
-"""The handler's orders and deliveries as pandas tables, sorted so reruns print the same."""
+"""The student's orders and Stripe's deliveries as pandas tables, sorted so reruns print the same.
+
+Orders are whatever the student's ``GET /orders`` holds (:func:`labkit.checks.webhooks.orders_by_pi`):
+the columns shown are the ones the handout's orders have, plus any others the student added.
+"""
 from __future__ import annotations
 
+import json
 from typing import Any
 
-ORDER_COLUMNS = ["product", "amount", "currency", "status", "fulfillment", "failure_code", "dispute_reason",
-                 "refunded", "events"]
+FIRST = ["status", "product", "amount", "currency", "fulfillment"]
 
 
-def orders_table(orders: dict[str, dict[str, Any]]):
-    """One row per order (index: PaymentIntent id), sorted by product, amount and status."""
+def _cell(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)[:80]
+    return value
+
+
+def orders_table(orders: dict[str, list[dict[str, Any]]]):
+    """One row per order (index: PaymentIntent id; a PaymentIntent with two orders shows twice)."""
     import pandas as pd
 
-    rows = [{"payment_intent": pi, **{k: o.get(k) for k in ORDER_COLUMNS if k != "events"},
-             "events": ", ".join(sorted(h["type"] for h in o["history"]))} for pi, o in orders.items()]
-    frame = pd.DataFrame(rows, columns=["payment_intent", *ORDER_COLUMNS])
-    for text in ("fulfillment", "failure_code", "dispute_reason"):
-        frame[text] = frame[text].fillna("")
-    frame = frame.sort_values(["product", "amount", "status", "events"], na_position="last", kind="stable")
+    rows = [{"payment_intent": pi, **{k: _cell(v) for k, v in o.items()}} for pi, found in orders.items() for o in found]
+    extra = sorted({k for r in rows for k in r} - {"payment_intent", *FIRST})
+    frame = pd.DataFrame(rows, columns=["payment_intent", *FIRST, *extra])
+    frame = frame.dropna(axis=1, how="all").fillna("")
+    sort = [c for c in ("product", "amount", "status") if c in frame]
+    frame = frame.astype({c: str for c in sort}).sort_values(sort, kind="stable") if sort else frame
     return frame.set_index("payment_intent")
 
 
-def history_table(order: dict[str, Any]):
-    """The events that changed one order, in the order they were applied."""
-    import pandas as pd
-
-    return pd.DataFrame([{"event type": h["type"], "effect": h["effect"]} for h in order["history"]])
-
-
 def deliveries_summary(deliveries: list[dict[str, Any]]):
-    """How many deliveries of each event type ended in each outcome."""
+    """How many deliveries of each event type got each HTTP status (what Stripe saw)."""
     import pandas as pd
 
-    frame = pd.DataFrame(deliveries, columns=["type", "outcome", "http_status"])
-    frame["type"] = frame["type"].fillna("(not an event)")
-    return (frame.groupby(["type", "outcome", "http_status"]).size().rename("deliveries").reset_index()
-            .sort_values(["type", "outcome", "http_status"]).reset_index(drop=True))
+    frame = pd.DataFrame(deliveries, columns=["type", "http_status"])
+    frame["http_status"] = frame["http_status"].fillna(0).astype(int).astype(str).replace("0", "no answer")
+    return (frame.groupby(["type", "http_status"]).size().rename("deliveries").reset_index()
+            .sort_values(["type", "http_status"]).reset_index(drop=True))

@@ -1,0 +1,33 @@
+"""The check cell at the end of each notebook: the checks of one part, with feedback."""
+from __future__ import annotations
+
+from typing import Any
+
+from labkit.checks.report import format_items
+from labkit.checks.run import run_checks
+
+
+class _SharedCheckout:
+    """A checkout the demo runs for every notebook (its log is not ours to read)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.debug_requested = False
+
+    def log_text(self) -> str:
+        return ""
+
+    def stop(self) -> None:  # not ours to stop
+        pass
+
+
+def check_part(part: str, lab: Any = None, settings: Any = None) -> list:
+    """Run the checks of ``part`` (A–E) against this notebook's running lab and print the feedback."""
+    student = getattr(lab, "student", None)
+    settings = settings or (lab.settings if lab is not None else None)
+    if student is not None and student.checkout is None and getattr(lab, "checkout_url", None) and part == "B":
+        student.checkout = _SharedCheckout(lab.checkout_url)
+    shots = settings.out_dir / "check" / "screenshots" if settings is not None else None
+    items = run_checks(settings=settings, parts=[part], lab=student, screenshots=shots)
+    print(format_items(items))
+    return items

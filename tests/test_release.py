@@ -1,0 +1,130 @@
+"""The student edition: built from this one, no solution line in it, starters where they were."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from labkit import release
+from labkit.release import MARK, ReleaseError, build, kit_files, strip_notebook, strip_solutions
+from labkit.settings import project_root
+
+ROOT = project_root(Path(__file__).parent)
+
+
+def marked_solution_lines(root: Path) -> set[str]:
+    """Every line inside a solution block of the solution edition that appears nowhere else in it."""
+    inside: set[str] = set()
+    outside: set[str] = set()
+    for name in kit_files(root):
+        path = root / name
+        if path.suffix not in (*MARK, ".ipynb"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".ipynb":
+            chunks = ["".join(c["source"]) for c in json.loads(text)["cells"]]
+            suffixes = [".py"] * len(chunks)
+        else:
+            chunks, suffixes = [text], [path.suffix]
+        for chunk, suffix in zip(chunks, suffixes):
+            res = strip_solutions(chunk, suffix, name)
+            inside |= {l.strip() for l in res.removed}
+            outside |= {l.strip() for l in res.text.splitlines()}
+    return {l for l in inside - outside if len(l) >= 12 and not l.startswith(("#", "//"))}
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory):
+    dest = tmp_path_factory.mktemp("edition") / "student"
+    return build(dest)
+
+
+def test_no_marked_solution_line_in_the_student_edition(edition):
+    lines = marked_solution_lines(ROOT)
+    assert len(lines) > 30  # the checkout, the page, the handler: a real amount of solution
+    found = []
+    for path in edition.dest.rglob("*"):
+        if path.is_file() and path.suffix in release.TEXT_SUFFIXES:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if path.suffix == ".ipynb":
+                text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
+            present = {l.strip() for l in text.splitlines()}
+            found += [(path.name, l) for l in lines if l in present]
+    assert not found, found[:5]
+
+
+def test_starters_replace_the_exercises(edition):
+    dest = edition.dest
+    co = (dest / "checkout_server.py").read_text()
+    assert "raise NotImplementedError('checkout_server.py: create_payment_intent() is not written yet')" in co
+    assert "stripe.PaymentIntent.create(" not in co
+    wh = (dest / "webhook_handler.py").read_text()
+    assert "construct_event(payload" not in wh and wh.count("NotImplementedError") >= 6
+    js = (dest / "static" / "checkout.js").read_text()
+    assert "confirmCardPayment(body.clientSecret" not in js and 'showResult("error", "Not done yet"' in js
+    for path in (dest / "checkout_server.py", dest / "webhook_handler.py"):
+        compile(path.read_text(), str(path), "exec")  # starters are valid Python
+    assert (dest / "answers" / "part_e.md").read_text().startswith("# Part E")
+    assert json.loads((dest / "labkit" / "data" / "edition.json").read_text())["edition"] == "student"
+
+
+def test_solution_only_files_and_outputs_are_left_out(edition):
+    dest = edition.dest
+    assert not (dest / "labkit" / "data" / "model_answers").exists()
+    assert not (dest / "tests" / "test_grade.py").exists() and not (dest / "bench").exists()
+    for nb in (dest / "notebooks").glob("*.ipynb"):
+        cells = json.loads(nb.read_text())["cells"]
+        assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), nb.name
+
+
+def test_model_answer_text_is_not_in_the_student_edition(edition):
+    from labkit import altpay
+
+    writer = getattr(altpay, "model_answer", None) or altpay.analysis_text
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", writer()) if len(s.strip()) > 60]
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in edition.dest.rglob("*")
+             if p.is_file() and p.suffix in release.TEXT_SUFFIXES]
+    leaked = [s for s in sentences if any(s in t for t in texts)]
+    assert not leaked, leaked[:2]
+
+
+def test_strip_solutions_python_js_html_and_starters():
+    py = "def f():\n    \"\"\"Do it.\"\"\"\n    # BEGIN SOLUTION\n    return 42\n    # END SOLUTION\n"
+    assert strip_solutions(py, ".py").text == (
+        "def f():\n    \"\"\"Do it.\"\"\"\n    # YOUR CODE HERE\n    raise NotImplementedError(': f() is not written yet')\n")
+    js = "a();\n  // BEGIN SOLUTION\n  secret();\n  // END SOLUTION\n  // BEGIN STARTER\n  // hint();\n  // END STARTER\n"
+    assert strip_solutions(js, ".js").text == "a();\n  hint();\n"
+    html = "<p>\n<!-- BEGIN SOLUTION -->\n<b>x</b>\n<!-- END SOLUTION -->\n</p>"
+    assert strip_solutions(html, ".html").text == "<p>\n<!-- YOUR CODE HERE -->\n</p>"
+    with pytest.raises(ReleaseError):
+        strip_solutions("# BEGIN SOLUTION\nx = 1\n", ".py", "f.py")
+
+
+def test_notebook_cells_are_stripped_and_cleared():
+    nb = {"cells": [{"cell_type": "code", "source": ["x = 1\n", "# BEGIN SOLUTION\n", "y = 2\n", "# END SOLUTION\n"],
+                     "outputs": [{"output_type": "stream", "text": "2"}], "execution_count": 3, "metadata": {}},
+                    {"cell_type": "markdown", "source": ["<!-- BEGIN SOLUTION -->\n", "model text\n",
+                                                         "<!-- END SOLUTION -->\n"], "metadata": {}}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    out = json.loads(strip_notebook(json.dumps(nb), "n.ipynb").text)
+    assert "y = 2" not in "".join(out["cells"][0]["source"]) and out["cells"][0]["outputs"] == []
+    assert "".join(out["cells"][1]["source"]).strip() == "<!-- YOUR ANSWER HERE -->"
+
+
+def test_refuses_a_non_empty_folder(tmp_path):
+    (tmp_path / "x").write_text("keep me")
+    with pytest.raises(ReleaseError, match="not empty"):
+        build(tmp_path)
+    assert (tmp_path / "x").read_text() == "keep me"
+
+
+def test_release_command(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "labkit.cli", "release", "student", str(tmp_path / "s")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "student edition written" in out.stdout
+    assert (tmp_path / "s" / "checkout_server.py").is_file()
