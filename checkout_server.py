@@ -64,9 +64,11 @@ def index():
     """The shop page: the catalog, a quantity per product, Stripe's card field and a Pay button."""
     product_id = request.args.get("product", CATALOG["default_product"])
     quantity = parse_quantity(request.args.get("quantity", "1"))
-    if product_id not in CATALOG["products"] or quantity is None:
-        return render_template("checkout.html", catalog=CATALOG, page_error="Unknown product or quantity.",
-                               config=None), 404
+    if product_id not in CATALOG["products"]:
+        return render_template("checkout.html", catalog=CATALOG, page_error="Unknown product.", config=None), 404
+    if quantity is None:
+        return render_template("checkout.html", catalog=CATALOG, config=None,
+                               page_error=f"The quantity must be a whole number from 1 to {CATALOG['max_quantity']}."), 400
     config = {
         "publishableKey": PUBLISHABLE_KEY,  # the only key the browser ever sees
         "maxQuantity": CATALOG["max_quantity"],
@@ -129,7 +131,7 @@ def payment_success():
         "status": intent.status,
         "amount": intent.amount / 100,
         "currency": intent.currency.upper(),
-        "product": (intent.metadata or {}).get("product_name"),
+        "product": intent.metadata.to_dict().get("product_name"),
         "last_payment_error": error.message if error else None,
     })
     # END SOLUTION
@@ -142,7 +144,8 @@ def stripe_error(exc):
     if isinstance(exc, (stripe.AuthenticationError, stripe.PermissionError)):
         return jsonify({"error": "Stripe refused this server's secret key: check it with `labkit status`."}), 502
     status = exc.http_status if exc.http_status and exc.http_status < 500 else 502
-    return jsonify({"error": exc.user_message or "Stripe refused the request.", "code": exc.code}), status
+    message = exc.user_message or getattr(exc.error, "message", None) or "Stripe refused the request."
+    return jsonify({"error": message, "code": exc.code}), status
 
 
 @app.errorhandler(OrderError)

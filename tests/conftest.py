@@ -12,7 +12,7 @@ import stripe
 from labkit.fakestripe import FakeStripe
 from labkit.lab import Lab
 from labkit.serving import BackgroundServer
-from labkit.settings import Settings
+from labkit.settings import Settings, project_root
 
 SECRET_KEY = "sk_test_labkit_tests_fake_key"
 PUBLISHABLE_KEY = "pk_test_labkit_tests_fake_key"
@@ -36,14 +36,28 @@ def fake():
 
 @pytest.fixture(scope="module")
 def kit_lab(fake, tmp_path_factory):
-    """The kit's own checkout and webhook servers against the session's fake, on a fresh database
-    (never a lab that a surrounding `labkit demo` points at)."""
-    settings = Settings(backend="fake", api_base=fake.url, db_path=tmp_path_factory.mktemp("lab") / "kit.db")
+    """The student's (here: the solution's) checkout and webhook servers against the session's fake."""
+    settings = Settings(backend="fake", api_base=fake.url, root=project_root(),
+                        db_path=tmp_path_factory.mktemp("lab") / "kit.db", out_dir=tmp_path_factory.mktemp("out"))
+    with Lab.start(settings) as running:
+        yield running
+
+
+def import_student_app(path, api_base: str):
+    """A student file's Flask ``app``, imported in this process against the fake (for Flask's test client)."""
+    import importlib.util
+    import sys
+
     with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("LABKIT_CHECKOUT_URL", raising=False)
-        mp.delenv("LABKIT_WEBHOOK_URL", raising=False)
-        with Lab.start(settings) as running:
-            yield running
+        mp.setenv("STRIPE_SECRET_KEY", SECRET_KEY)
+        mp.setenv("STRIPE_PUBLISHABLE_KEY", PUBLISHABLE_KEY)
+        spec = importlib.util.spec_from_file_location(f"student_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    stripe.api_base = api_base
+    stripe.max_network_retries = 0
+    sys.modules[spec.name] = module
+    return module.app
 
 
 @pytest.fixture(scope="session")

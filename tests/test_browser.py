@@ -15,11 +15,12 @@ import pytest
 
 from labkit.backend import connect
 from labkit.browser import CARD_FRAME, CheckoutBrowser, Scenario, load_scenarios, run_scenarios
-from labkit.checkout import create_app
 from labkit.leaks import luhn_ok
 from labkit.serving import BackgroundServer
 from labkit.settings import Settings
-from tests.conftest import PUBLISHABLE_KEY, SECRET_KEY
+from labkit.settings import project_root
+from labkit.student.serve import StripeRewrite
+from tests.conftest import PUBLISHABLE_KEY, SECRET_KEY, import_student_app
 
 pytest.importorskip("playwright")
 
@@ -77,10 +78,12 @@ def chromium():
 
 @pytest.fixture(scope="module")
 def shop(fake):
+    """The solution's checkout_server.py, with every request it receives recorded."""
     settings = Settings(backend="fake", secret_key=SECRET_KEY, publishable_key=PUBLISHABLE_KEY, api_base=fake.url)
+    app = import_student_app(project_root() / "checkout_server.py", fake.url)
     with connect(settings) as backend:
-        recorder = Recorder(create_app(settings, backend))
-        with BackgroundServer(recorder, name="checkout under test") as server:
+        recorder = Recorder(app)
+        with BackgroundServer(StripeRewrite(recorder, fake.url), name="checkout under test") as server:
             yield {"url": server.url, "recorder": recorder, "backend": backend}
 
 

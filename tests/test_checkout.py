@@ -1,40 +1,41 @@
-"""The checkout app (Part B) with Flask's test client, against the real fake Stripe."""
+"""The solution's checkout_server.py (Part B): in-process with Flask's test client against the fake
+Stripe, and as a student's file is run (its own process, Stripe.js rewritten to the fake's)."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 import requests
+import stripe
 
-from labkit.backend import connect
-from labkit.checkout import MAX_BODY, create_app, load_catalog, serve
-from labkit.settings import Settings
-from tests.conftest import PUBLISHABLE_KEY, SECRET_KEY
+from labkit.checkout import MAX_BODY, load_catalog
+from labkit.settings import project_root
+from labkit.student.runner import StudentServer
+from tests.conftest import PUBLISHABLE_KEY, SECRET_KEY, import_student_app
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def backend(fake):
-    settings = Settings(backend="fake", secret_key=SECRET_KEY, publishable_key=PUBLISHABLE_KEY, api_base=fake.url)
-    with connect(settings) as b:
-        yield b
+ROOT = project_root(Path(__file__).parent)
 
 
 @pytest.fixture(scope="module")
-def app(backend):
-    return create_app(backend.settings, backend)
+def app(fake):
+    return import_student_app(ROOT / "checkout_server.py", fake.url)
 
 
 @pytest.fixture()
 def http(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def served(fake):
+    """checkout_server.py served as the kit serves a student's file."""
+    with StudentServer(ROOT / "checkout_server.py", env={"STRIPE_SECRET_KEY": SECRET_KEY,
+                       "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY}, api_base=fake.url) as server:
+        yield server
 
 
 def post(http, body, content_type="application/json", **kw):
@@ -59,20 +60,21 @@ def test_page_shows_the_chosen_product_and_only_the_publishable_key(http):
     assert {p: v["price"] for p, v in config["products"].items()} == {"prod_001": 1800, "prod_002": 900, "prod_003": 450}
 
 
-def test_page_loads_stripe_js_from_the_fake_and_has_no_inline_script(http, backend):
+def test_page_loads_stripe_js_from_stripe_and_has_no_inline_script(http):
     html = http.get("/").get_data(as_text=True)
-    assert f'<script src="{backend.js_url}"></script>' in html
+    assert '<script src="https://js.stripe.com/v3/"></script>' in html
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
     for attrs, body in scripts:
         assert "src=" in attrs or 'type="application/json"' in attrs, attrs  # CSP forbids inline code
     assert "Test mode" in html
 
 
-def test_security_headers(http, backend):
+def test_security_headers(http):
     resp = http.get("/")
     csp = dict(d.strip().split(" ", 1) for d in resp.headers["Content-Security-Policy"].split(";"))
-    assert csp["script-src"] == f"'self' {backend.js_origin}"
-    assert csp["frame-src"] == backend.js_origin
+    assert csp["script-src"] == "'self' https://js.stripe.com"
+    assert csp["frame-src"] == "https://js.stripe.com https://hooks.stripe.com"
+    assert csp["connect-src"] == "'self' https://api.stripe.com"
     assert csp["frame-ancestors"] == "'none'"
     assert csp["default-src"] == "'self'"
     assert "unsafe-inline" not in resp.headers["Content-Security-Policy"]
@@ -81,20 +83,17 @@ def test_security_headers(http, backend):
     assert post(http, {"product_id": "prod_001"}).headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_test_mode_csp_allows_stripe_and_its_3ds_frames(fake):
-    settings = Settings(backend="stripe", secret_key=SECRET_KEY, publishable_key=PUBLISHABLE_KEY)
-    with connect(settings) as online:
-        resp = create_app(settings, online).test_client().get("/")
-    html = resp.get_data(as_text=True)
-    assert '<script src="https://js.stripe.com/v3/"></script>' in html
+def test_offline_the_kit_swaps_stripes_origins_for_the_fake(served, fake):
+    resp = requests.get(served.url + "/", timeout=10)
+    assert f'<script src="{fake.url}/v3/"></script>' in resp.text and "js.stripe.com" not in resp.text
     csp = resp.headers["Content-Security-Policy"]
-    assert "script-src 'self' https://js.stripe.com;" in csp
-    assert "frame-src https://js.stripe.com https://hooks.stripe.com;" in csp
-    assert "connect-src 'self' https://api.stripe.com;" in csp
+    assert f"script-src 'self' {fake.url};" in csp and "stripe.com" not in csp
+    assert requests.get(fake.url + "/v3/", timeout=10).status_code == 200
 
 
 @pytest.mark.parametrize("query,status", [("?product=prod_999", 404), ("?quantity=0", 400), ("?quantity=abc", 400),
-                                          ("?quantity=11", 400)])
+                                          ("?quantity=11", 400), ("?quantity=%C2%B2", 400),
+                                          ("?quantity=" + "9" * 5000, 400), ("?quantity=%00", 400)])
 def test_page_refuses_unknown_product_or_quantity_with_a_helpful_page(http, query, status):
     resp = http.get("/" + query)
     assert resp.status_code == status
@@ -103,15 +102,15 @@ def test_page_refuses_unknown_product_or_quantity_with_a_helpful_page(http, quer
     assert "Traceback" not in html
 
 
-def test_assets_and_unknown_paths(http):
-    assert http.get("/assets/checkout.js").status_code == 200
-    assert http.get("/assets/checkout.js").headers["Content-Type"].startswith(("text/javascript", "application/javascript"))
-    resp = http.get("/assets/../checkout.py")
+def test_static_files_and_unknown_paths(http):
+    assert http.get("/static/checkout.js").status_code == 200
+    assert http.get("/static/checkout.js").headers["Content-Type"].startswith(("text/javascript", "application/javascript"))
+    resp = http.get("/static/../checkout_server.py")
     assert resp.status_code == 404 and resp.is_json
     resp = http.get("/nope")
-    assert resp.status_code == 404 and "POST /create-payment-intent" in resp.json["error"]
+    assert resp.status_code == 404 and resp.is_json
     resp = http.get("/create-payment-intent")
-    assert resp.status_code == 405 and "use POST" in resp.json["error"]
+    assert resp.status_code == 405 and resp.is_json
 
 
 # ---------------------------------------------------------------------- creating PaymentIntents
@@ -184,6 +183,7 @@ BAD_BODIES = [
     ({"product_id": "prod_001", "price": 1}, "application/json", 400, "never takes an amount"),
     ({"product_id": "prod_001", "coupon": "FREE"}, "application/json", 400, "Unknown field(s): coupon"),
     ({"product_id": "prod_001", "checkout_id": "x"}, "application/json", 400, "checkout_id must be"),
+    ({"product_id": "prod_001", "checkout_id": "aaaaaaaa\n"}, "application/json", 400, "checkout_id must be"),
     ({"product_id": "prod_001", "items": []}, "application/json", 400, "not both"),
     ({"items": []}, "application/json", 400, "non-empty list"),
     ({"items": "prod_001"}, "application/json", 400, "non-empty list"),
@@ -215,9 +215,9 @@ def test_oversized_body_is_refused_with_413(http):
     assert resp.status_code == 413 and resp.is_json and "too large" in resp.json["error"]
 
 
-def test_oversized_chunked_body_is_refused_over_http(backend):
-    server = serve(backend)
-    try:
+def test_oversized_chunked_body_is_refused_over_http(served):
+    server = served
+    if True:
         def chunks():
             yield b'{"product_id": "prod_001", "pad": "'
             for _ in range(20):
@@ -225,8 +225,6 @@ def test_oversized_chunked_body_is_refused_over_http(backend):
             yield b'"}'
         resp = requests.post(server.url + "/create-payment-intent", data=chunks(),
                              headers={"Content-Type": "application/json"}, timeout=10)
-    finally:
-        server.stop()
     assert resp.status_code == 413 and "too large" in resp.json()["error"]
 
 
@@ -237,24 +235,17 @@ def test_amount_never_comes_from_the_client(http, client):
     assert retrieve(client, ok.json["clientSecret"]).amount == 900
 
 
-def test_stripe_errors_come_back_as_json_with_stripes_message(fake):
-    settings = Settings(backend="fake", secret_key="sk_test_wrong_shape!", publishable_key=PUBLISHABLE_KEY,
-                        api_base=fake.url)
-    with connect(settings) as bad:
-        resp = post(create_app(settings, bad).test_client(), {"product_id": "prod_001"})
-    assert resp.status_code == 502
-    assert resp.json["type"] == "authentication_error"
-    assert "Invalid API Key provided" in resp.json["error"]
-    assert "wrong_shape" not in resp.json["error"]  # the fake masks the key; we add nothing
+def test_a_refused_key_is_a_502_that_names_no_key(http, monkeypatch):
+    monkeypatch.setattr(stripe, "api_key", "sk_test_wrong_shape!")
+    resp = post(http, {"product_id": "prod_001"})
+    assert resp.status_code == 502 and "secret key" in resp.json["error"]
+    assert "wrong_shape" not in resp.get_data(as_text=True)
 
 
-def test_unreachable_stripe_is_a_503_with_advice():
-    settings = Settings(backend="fake", secret_key=SECRET_KEY, publishable_key=PUBLISHABLE_KEY,
-                        api_base="http://127.0.0.1:9")
-    with connect(settings) as down:
-        down.client = __import__("stripe").StripeClient(SECRET_KEY, base_addresses={"api": "http://127.0.0.1:9"},
-                                                        max_network_retries=0)
-        resp = post(create_app(settings, down).test_client(), {"product_id": "prod_001"})
+def test_unreachable_stripe_is_a_503_with_advice(http, monkeypatch):
+    monkeypatch.setattr(stripe, "api_base", "http://127.0.0.1:9")
+    monkeypatch.setattr(stripe, "max_network_retries", 0)
+    resp = post(http, {"product_id": "prod_001"})
     assert resp.status_code == 503 and "Could not reach Stripe" in resp.json["error"]
 
 
@@ -279,10 +270,11 @@ def test_payment_success_after_a_decline_shows_the_error(http, client):
 
 
 @pytest.mark.parametrize("query,status,words", [
-    ("", 400, "No payment ID provided"),
-    ("?payment_intent=", 400, "No payment ID provided"),
-    ("?payment_intent=ch_123", 400, "not a PaymentIntent id"),
-    ("?payment_intent=pi_123/../../v1/charges", 400, "not a PaymentIntent id"),
+    ("", 400, "payment_intent=pi_"),
+    ("?payment_intent=", 400, "payment_intent=pi_"),
+    ("?payment_intent=ch_123", 400, "payment_intent=pi_"),
+    ("?payment_intent=pi_123/../../v1/charges", 400, "payment_intent=pi_"),
+    ("?payment_intent=pi_%C2%B2", 400, "payment_intent=pi_"),
     ("?payment_intent=pi_doesnotexist", 404, "No such payment_intent"),
 ])
 def test_payment_success_bad_ids(http, query, status, words):
@@ -301,31 +293,12 @@ def test_catalog_has_the_three_handout_products_with_a_source():
 
 
 # ---------------------------------------------------------------------- running it
-def test_serve_runs_in_a_background_thread_on_a_free_port(backend):
-    server = serve(backend, port=0)
-    try:
-        resp = requests.get(server.url + "/", timeout=10)
-        assert resp.status_code == 200 and "FSU Safety Supply" in resp.text
-        r = requests.post(server.url + "/create-payment-intent", json={"product_id": "prod_001"}, timeout=10)
-        assert r.status_code == 200 and r.json()["clientSecret"].startswith("pi_")
-    finally:
-        server.stop()
-
-
-def test_checkout_server_py_runs_standalone(fake):
-    env = {**os.environ, "LABKIT_STRIPE_API_BASE": fake.url, "LABKIT_CHECKOUT_PORT": "0", "LABKIT_BACKEND": "fake",
-           "STRIPE_SECRET_KEY": "", "STRIPE_PUBLISHABLE_KEY": "", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "checkout_server.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    try:
-        line = proc.stdout.readline()
-        m = re.search(r"http://127\.0\.0\.1:\d+", line)
-        assert m, line
-        assert "offline fake Stripe" in line
-        assert requests.get(m[0] + "/", timeout=10).status_code == 200
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+def test_served_like_a_students_file(served):
+    resp = requests.get(served.url + "/", timeout=10)
+    assert resp.status_code == 200 and "FSU Safety Supply" in resp.text
+    r = requests.post(served.url + "/create-payment-intent", json={"product_id": "prod_001"}, timeout=10)
+    assert r.status_code == 200 and r.json()["clientSecret"].startswith("pi_")
+    assert requests.get(served.url + "/", headers={"Host": "attacker.example"}, timeout=10).status_code == 400
 
 
 def test_labkit_checkout_command_parses_port():
@@ -339,16 +312,12 @@ def test_labkit_checkout_command_parses_port():
     assert parser.parse_args(["--port", "5050"]).port == 5050
 
 
-def test_try_requests_shows_what_the_server_answers_each_example(backend):
+def test_try_requests_shows_what_the_server_answers_each_example(served):
     from labkit.checkout import EXAMPLE_REQUESTS, try_requests
 
-    server = serve(backend, port=0)
-    try:
-        table = try_requests(server.url)
-    finally:
-        server.stop()
+    table = try_requests(served.url)
     assert list(table.index) == [label for label, _ in EXAMPLE_REQUESTS]
     assert table.loc["the handout's body", "HTTP"] == 200
-    assert table.loc["two hats and glasses", "answer"].endswith("amount $40.50")
+    assert table.loc["two hats and glasses", "answer"].startswith("clientSecret of pi_")
     assert table.loc["unknown product", "HTTP"] == 404
     assert (table.drop(["the handout's body", "two hats and glasses"])["HTTP"] // 100 == 4).all()
