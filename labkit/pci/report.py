@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from labkit.pci.checks import CheckResult, Evidence
+from labkit.pci.results import CheckResult
+from labkit.pci.run import Evidence
 from labkit.pci.requirements import ANSWERS, SAQ, Criterion, Requirement, load_saq
 
 PART_D_START = "<!-- labkit:part-d:start -->"

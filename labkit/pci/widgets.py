@@ -13,7 +13,7 @@ import html
 from pathlib import Path
 from typing import Any, Mapping
 
-from labkit.pci.checks import Evidence
+from labkit.pci.run import Evidence
 from labkit.pci.report import Answer, prefill, write_assessment
 from labkit.pci.requirements import ANSWERS, SAQ, load_saq
 
