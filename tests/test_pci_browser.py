@@ -44,13 +44,23 @@ def test_the_card_went_to_stripe_and_nowhere_else(kit_evidence):
     assert len(frames) == 1 and not frames[0].main and frames[0].origin == lab.backend.js_origin
 
 
-def test_the_report_is_prefilled_from_the_browser_evidence(kit_evidence, tmp_path):
+def test_the_report_suggests_from_the_browser_evidence_until_the_student_takes_it(kit_evidence, tmp_path,
+                                                                                  monkeypatch):
+    from labkit.pci.widgets import Checklist
+    from labkit.settings import load_settings
+
+    monkeypatch.setenv("LABKIT_ANSWERS", str(tmp_path / "answers"))
     _, ev = kit_evidence
     path = report.write_assessment(tmp_path / "pci.md", evidence=ev, date="2025-09-01")
     text = path.read_text()
+    assert "- [ ] E-commerce: every element of the payment page" in text
+    assert "suggested by the evidence: Yes" in text.split("E-commerce: every element")[1].split("\n- [")[0]
+    assert "card numbers went only to Stripe's origin" in text
+    ui = Checklist(ev, settings=load_settings())
+    assert "eligibility:not_susceptible_to_script_attacks" in ui.accept_suggestions()
+    text = report.write_assessment(tmp_path / "pci.md", evidence=ev, date="2025-09-01").read_text()
     assert "- [x] E-commerce: every element of the payment page" in text
     assert "- [x] E-commerce (new in r1" in text
-    assert "card numbers went only to Stripe's origin" in text
 
 
 def test_self_hosted_card_form_that_logs_the_body_fails(tmp_path):
