@@ -176,6 +176,17 @@ def _stripe_card_frame(page) -> Any:
     return None
 
 
+def _type_into_frame(frame: Any, number: str) -> None:
+    """Type a whole card (number, expiry, CVC, postcode where asked) into a Stripe iframe, key by key."""
+    expiry = f"12{(time.gmtime().tm_year + 3) % 100:02d}"
+    for selector, value in ((STRIPE_CARD_INPUT, number), ('input[name="exp-date"]', expiry),
+                            ('input[name="cvc"]', "1234" if len(number) == 15 else "123"),
+                            ('input[name="postal"]', "42424")):
+        field_ = frame.locator(selector)
+        if field_.count() and field_.first.is_visible():
+            field_.first.press_sequentially(value)
+
+
 def _type_card(browser: RecordingBrowser, page, number: str) -> str:
     """Type the card where the page takes it: the kit's card Element, another Stripe iframe, or the
     page's own inputs. Returns where it was typed ("" if nowhere)."""
@@ -186,7 +197,7 @@ def _type_card(browser: RecordingBrowser, page, number: str) -> str:
         return "the kit's card Element"
     frame = _stripe_card_frame(page)
     if frame is not None:
-        frame.locator(STRIPE_CARD_INPUT).first.press_sequentially(number)
+        _type_into_frame(frame, number)
         return "a Stripe iframe"
     return "the page's own inputs" if _type_into_page(page, number) else ""
 
