@@ -175,7 +175,7 @@ class StaticChecklist:
 
     def __repr__(self) -> str:
         lines = [f"SAQ A checklist: {self.counts()}"]
-        lines += [f"  {r['answer']:<12} {r['item']}" + (f"  ({r['note']})" if r["note"] else "") for r in self.rows]
+        lines += [f"  {r['answer']:<12} {r['item']}" + (f" — {r['note']}" if r["note"] else "") for r in self.rows]
         for title, text in (("Gaps identified", self.gaps), ("Remediation plan", self.remediation)):
             lines += ["", f"{title}:", "  " + (" ".join(text.split()) or "not written yet")]
         return "\n".join(lines)
