@@ -263,27 +263,42 @@ def check_scripts_csp(checkout_url: str, stripe_origin: str | None = None,
     if directive is None:
         return result("scripts_restricted_by_csp", "gap", "the CSP has no script-src or default-src", details,
                       _CSP_REMEDIATION.format(stripe=stripe or "https://js.stripe.com"))
-    problems: list[str] = []
-    sources = [s.lower() for s in policy[directive]]
-    has_nonce_or_hash = any(s.startswith(("'nonce-", "'sha256-", "'sha384-", "'sha512-")) for s in sources)
-    allowed_hosts = {"'self'", merchant, stripe} - {""}
+    problems, findings = _policy_findings(policy, directive, inventory, merchant, stripe, browser)
+    details += findings
+    if problems:
+        details[:0] = [f"problem: {p}" for p in problems]
+        return result("scripts_restricted_by_csp", "gap", problems[0], details,
+                      _CSP_REMEDIATION.format(stripe=stripe or "https://js.stripe.com"))
+    return result("scripts_restricted_by_csp", "pass",
+                  f"the CSP limits scripts to the page's own origin and Stripe.js ({directive})", details)
+
+
+def _source_problems(directive: str, sources: list[str], allowed_hosts: set[str], nonce_or_hash: bool) -> list[str]:
+    """What a script directive lets in beyond the page's own origin and Stripe.js."""
+    problems = []
     for s in sources:
         if s in ("*", "http:", "https:", "data:", "blob:", "filesystem:"):
             problems.append(f"{directive} allows {s} (any script from anywhere of that kind)")
-        elif s == "'unsafe-inline'" and not has_nonce_or_hash:
+        elif s == "'unsafe-inline'" and not nonce_or_hash:
             problems.append(f"{directive} allows 'unsafe-inline' (an injected <script> would run)")
         elif s == "'unsafe-eval'":
             problems.append(f"{directive} allows 'unsafe-eval'")
-        elif s.startswith("'") or s in allowed_hosts or s.rstrip("/") in allowed_hosts:
-            continue
-        else:
+        elif not (s.startswith("'") or s in allowed_hosts or s.rstrip("/") in allowed_hosts):
             problems.append(f"{directive} allows scripts from {s}, which is neither this page's origin nor Stripe.js")
-    if directive == "default-src":
-        details.append("no script-src: default-src governs scripts")
+    return problems
+
+
+def _policy_findings(policy: dict[str, list[str]], directive: str, inventory: list[dict], merchant: str,
+                     stripe: str, browser: BrowserEvidence | None) -> tuple[list[str], list[str]]:
+    """(problems, details) of a page's CSP against its script inventory and what the browser reported."""
+    sources = [s.lower() for s in policy[directive]]
+    nonce_or_hash = any(s.startswith(("'nonce-", "'sha256-", "'sha384-", "'sha512-")) for s in sources)
+    problems = _source_problems(directive, sources, {"'self'", merchant, stripe} - {""}, nonce_or_hash)
+    details = ["no script-src: default-src governs scripts"] if directive == "default-src" else []
     for s in inventory:
         if s["origin"] and s["origin"] not in (merchant, stripe):
             problems.append(f"the page loads a script from {s['origin']}")
-        if s["inline"] and not has_nonce_or_hash and "'unsafe-inline'" not in sources:
+        if s["inline"] and not nonce_or_hash and "'unsafe-inline'" not in sources:
             details.append(f"inline script {s['label']} would be blocked by this CSP")
     frames = policy.get("frame-src") or policy.get("child-src") or policy.get("default-src") or []
     details.append(f"frames allowed from: {' '.join(frames) or '(anywhere)'}")
@@ -293,12 +308,7 @@ def check_scripts_csp(checkout_url: str, stripe_origin: str | None = None,
     if not any(s.get("integrity") for s in inventory if s["origin"]):
         details.append("no script carries Subresource Integrity (integrity=…); the reference suggests it where possible")
     details.append("not covered by any check here: watching the page for changes over time (what 11.6.1 asked)")
-    if problems:
-        details[:0] = [f"problem: {p}" for p in problems]
-        return result("scripts_restricted_by_csp", "gap", problems[0], details,
-                      _CSP_REMEDIATION.format(stripe=stripe or "https://js.stripe.com"))
-    return result("scripts_restricted_by_csp", "pass",
-                  f"the CSP limits scripts to the page's own origin and Stripe.js ({directive})", details)
+    return problems, details
 
 
 _CSP_REMEDIATION = ("Send a Content-Security-Policy header on the payment page, e.g. \"script-src 'self' {stripe}; "
