@@ -231,3 +231,15 @@ def test_cli_refuses_an_address_that_is_not_http(tmp_path):
                           cwd=ROOT, timeout=120, env={**os.environ, "LABKIT_ANSWERS": str(tmp_path)})
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "--checkout-url must be an http(s) address" in proc.stderr and not (tmp_path / "a.md").exists()
+
+
+def test_taking_the_suggestions_shows_them_in_the_widget_and_saves_them_once(kit):
+    pytest.importorskip("ipywidgets")
+    ev = _evidence(_pass("card_fields_from_provider"))
+    ui = Checklist(ev, settings=kit)
+    box = ui.widget()
+    take = next(c for c in box.children[-1].children if getattr(c, "description", "") == "Take the suggested answers")
+    take.click()
+    toggle, note = ui._controls["eligibility:payment_form_from_provider"]
+    assert toggle.value == "Yes" and "card_fields_from_provider seen" in note.value
+    assert load_pci(kit)["requirements"]["eligibility:payment_form_from_provider"]["status"] == "yes"

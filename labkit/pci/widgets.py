@@ -37,6 +37,8 @@ class Checklist:
         self.suggested = prefill(self.saq, evidence)
         self.path = path
         self.date = date
+        self._controls: dict[str, tuple[Any, Any]] = {}  # key -> (toggle, note) of the widget shown last
+        self._syncing = False
         self.reload()
 
     def reload(self) -> None:
@@ -101,10 +103,12 @@ class Checklist:
                        + suggestion, layout=w.Layout(width="42%"))
 
         def changed(_change: Any = None) -> None:
-            self.set(key, None if toggle.value == UNANSWERED else toggle.value, note.value)
+            if not self._syncing:
+                self.set(key, None if toggle.value == UNANSWERED else toggle.value, note.value)
 
         toggle.observe(changed, names="value")
         note.observe(changed, names="value")
+        self._controls[key] = (toggle, note)
         return w.HBox([title, toggle, note], layout=w.Layout(align_items="center", border_bottom="1px solid #eee"))
 
     def _text_area(self, name: str, title: str):
@@ -130,6 +134,18 @@ class Checklist:
             rows.append(self._row(r.number, f"{r.number}{handout} {r.title}", r.question or r.plain))
         return rows
 
+    def _show_saved(self, keys: list[str]) -> None:
+        """Put the saved answers of ``keys`` into the widgets on screen, without saving again."""
+        self._syncing = True
+        try:
+            for key in keys:
+                if key in self._controls:
+                    toggle, note = self._controls[key]
+                    a = self.answers.get(key, Answer())
+                    toggle.value, note.value = a.value or UNANSWERED, a.note
+        finally:
+            self._syncing = False
+
     def widget(self):
         """The checklist (every change saved at once), the gaps and remediation boxes, and two buttons."""
         import ipywidgets as w
@@ -142,7 +158,8 @@ class Checklist:
 
         def on_take(_b: Any) -> None:
             taken = self.accept_suggestions()
-            status.value = f"took {len(taken)} suggested answer(s); run the cell again to see them"
+            self._show_saved(taken)
+            status.value = f"took {len(taken)} suggested answer(s): check them"
 
         def on_write(_b: Any) -> None:
             status.value = f"wrote <code>{html.escape(self.write().name)}</code>"
