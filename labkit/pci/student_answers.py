@@ -9,7 +9,6 @@ file, the report, the static table and :func:`answers_summary` always agree.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -99,14 +98,12 @@ def _normal(text: str) -> str:
     return " ".join((text or "").split()).lower()
 
 
-def text_problem(name: str, text: str, model: Mapping[str, Any] | None = None) -> str | None:
+def text_problem(name: str, text: str) -> str | None:
     """Why ``text`` is not yet the student's own gaps or plan (None when it is)."""
     if not (text or "").strip():
         return "not written yet"
     if _normal(PLACEHOLDERS[name]) in _normal(text):
         return "still the template's text"
-    if model and _normal(str(model.get(name) or "")) and _normal(str(model.get(name))) == _normal(text):
-        return "the instructor's model answer, not your own words"
     words = word_count(text)
     if words < MIN_WORDS:
         return f"{words} words: write at least {MIN_WORDS}"
@@ -121,16 +118,6 @@ def model_answers_path() -> Path | None:
     return path if path.is_file() else None
 
 
-def _model() -> dict[str, Any] | None:
-    path = model_answers_path()
-    if path is None:
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
 def answers_summary(settings: Settings | None = None, saq: SAQ | None = None) -> dict[str, Any]:
     """What the student has answered, for the lead's checks ``pci:answered`` and ``pci:gaps``."""
     saq = saq or load_saq()
@@ -141,8 +128,7 @@ def answers_summary(settings: Settings | None = None, saq: SAQ | None = None) ->
     def answered(key: str) -> bool:
         return bool(saved.answers.get(key, Answer()).value)
 
-    model = _model()
-    problems = {name: text_problem(name, getattr(saved, name), model) for name in PLACEHOLDERS}
+    problems = {name: text_problem(name, getattr(saved, name)) for name in PLACEHOLDERS}
     return {
         "path": str(answer_files.answers_dir(settings) / answer_files.PCI_FILE),
         "answered": sum(answered(n) for n in numbers),
