@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -148,6 +149,7 @@ def test_every_requirement_row_and_criterion_carries_a_known_source_with_its_dat
         assert set(row["sources"]) <= set(sources), row.get("number") or row.get("id")
     for key, src in sources.items():
         assert src["publisher"] and src["title"] and src["date"], key
+        assert re.search(r"\b20\d\d\b", src["date"]) or "not verified" in src["date"], key  # a year, or says so
         assert src.get("url") or "not verified" in src.get("note", ""), key
     assert all(t["source"] in sources for t in doc["timeline"])
 
