@@ -44,13 +44,23 @@ def test_the_card_went_to_stripe_and_nowhere_else(kit_evidence):
     assert len(frames) == 1 and not frames[0].main and frames[0].origin == lab.backend.js_origin
 
 
-def test_the_report_is_prefilled_from_the_browser_evidence(kit_evidence, tmp_path):
+def test_the_report_suggests_from_the_browser_evidence_until_the_student_takes_it(kit_evidence, tmp_path,
+                                                                                  monkeypatch):
+    from labkit.pci.widgets import Checklist
+    from labkit.settings import load_settings
+
+    monkeypatch.setenv("LABKIT_ANSWERS", str(tmp_path / "answers"))
     _, ev = kit_evidence
     path = report.write_assessment(tmp_path / "pci.md", evidence=ev, date="2025-09-01")
     text = path.read_text()
+    assert "- [ ] E-commerce: every element of the payment page" in text
+    assert "suggested by the evidence: Yes" in text.split("E-commerce: every element")[1].split("\n- [")[0]
+    assert "card numbers went only to Stripe's origin" in text
+    ui = Checklist(ev, settings=load_settings())
+    assert "eligibility:not_susceptible_to_script_attacks" in ui.accept_suggestions()
+    text = report.write_assessment(tmp_path / "pci.md", evidence=ev, date="2025-09-01").read_text()
     assert "- [x] E-commerce: every element of the payment page" in text
     assert "- [x] E-commerce (new in r1" in text
-    assert "card numbers went only to Stripe's origin" in text
 
 
 def test_self_hosted_card_form_that_logs_the_body_fails(tmp_path):
@@ -81,3 +91,52 @@ def test_cli_offline_writes_the_assessment(tmp_path):
     assert "the kit's own servers" in out.read_text()
     data = json.loads((tmp_path / "evidence.json").read_text())
     assert {r["id"]: r["status"] for r in data["results"]}["no_card_data_in_requests"] == "pass"
+
+
+STUDENT_PAGE = """<!DOCTYPE html>
+<html><head><title>My shop</title><script src="{js_url}"></script></head>
+<body>
+<form id="pay-form"><div id="my-card"></div><button type="submit">Buy</button></form>
+<p id="msg"></p>
+<script>
+var stripe = Stripe("{pk}");
+var card = stripe.elements().create("card");
+card.mount("#my-card");
+document.getElementById("pay-form").addEventListener("submit", function (e) {{
+  e.preventDefault();
+  stripe.createPaymentMethod({{type: "card", card: card}}).then(function (r) {{
+    return fetch("/order", {{method: "POST", headers: {{"Content-Type": "application/json"}},
+                             body: JSON.stringify({{pm: r.paymentMethod ? r.paymentMethod.id : null}})}});
+  }}).then(function () {{ document.getElementById("msg").textContent = "thanks"; }});
+}});
+</script></body></html>"""
+
+
+def test_a_students_own_elements_page_is_checked_without_the_kits_routes(kit_lab):
+    """Another shape of checkout (its own container id and button, no CSP, no /webhook): the card is
+    typed into Stripe's iframe wherever it is mounted, and every check reports what it saw."""
+    from flask import Flask, jsonify
+
+    app = Flask("student.elements_shop")
+    orders = []
+
+    @app.get("/")
+    def index():
+        return STUDENT_PAGE.format(js_url=kit_lab.backend.js_url, pk=kit_lab.settings.publishable_key)
+
+    @app.post("/order")
+    def order():
+        from flask import request
+
+        orders.append(request.get_data(as_text=True))
+        return jsonify(ok=True)
+
+    with BackgroundServer(app, name="student shop") as srv:
+        ev = checks.run_checks(checks.Target(srv.url, srv.url, label="a student's servers"), root=ROOT)
+    status = {r.id: r for r in ev.results}
+    assert status["card_fields_from_provider"].status == "pass", status["card_fields_from_provider"].details
+    assert status["no_card_data_in_requests"].status == "pass", status["no_card_data_in_requests"].details
+    assert any("card typed into a Stripe iframe" in n for n in ev.browser.notes)
+    assert orders and all("4242" not in o for o in orders)  # the shop got a PaymentMethod id, not the card
+    assert status["scripts_restricted_by_csp"].status == "gap"  # no CSP on this page
+    assert status["webhook_rejects_forgeries"].status == "error"  # no webhook route: said, not crashed

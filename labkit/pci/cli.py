@@ -11,8 +11,10 @@ import json
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from labkit.settings import SettingsError, load_settings
+from labkit.pci import answers_summary
+from labkit.settings import SettingsError, load_settings, shown_path
 
 
 def add_pci_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +34,11 @@ def add_pci_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--date", default=None, help="assessment date (default today)")
 
 
+def _is_http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def _print(evidence) -> None:
     width = max(len(r.id) for r in evidence.results)
     for r in evidence.results:
@@ -46,6 +53,11 @@ def run_pci(args: argparse.Namespace) -> int:
     except SettingsError:
         raise
     out = args.out or config.out_dir / report.FILE_NAME
+    for name, url in (("--checkout-url", args.checkout_url), ("--webhook-url", args.webhook_url)):
+        if url and not _is_http_url(url):
+            print(f"labkit pci: {name} must be an http(s) address such as http://localhost:5000, not {url!r}",
+                  file=sys.stderr)
+            return 2
     if args.checkout_url:
         target = checks.Target(args.checkout_url.rstrip("/"), args.webhook_url, args.stripe_origin,
                                db_paths=tuple(args.db or ()), log_paths=tuple(args.log), label="given servers")
@@ -69,6 +81,8 @@ def run_pci(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(evidence.to_dict(), indent=2), encoding="utf-8")
     gaps = len(evidence.gaps)
     errors = sum(1 for r in evidence.results if r.status == "error")
+    summary = answers_summary(config)
     print(f"labkit pci: {gaps} gap(s), {errors} check(s) could not run; wrote {path}")
-    print("  Answer the questions only you can answer in notebooks/04_pci.ipynb (or edit the file).")
+    print(f"  answers from {shown_path(summary['path'])}: {summary['answered']} of {summary['total']} requirements; "
+          "answer the rest in notebooks/04_pci.ipynb (or edit that file).")
     return 1 if errors else 0

@@ -1,36 +1,35 @@
-"""Answers and ``pci_assessment.md``: the handout's sections, filled from the SAQ data and the evidence.
+"""``pci_assessment.md``: the handout's sections, filled from the SAQ data, the evidence and the
+student's saved answers (``answers/pci.json``, see :mod:`labkit.pci.student_answers`).
 
-The Part D text sits between ``<!-- labkit:part-d:start -->`` and ``<!-- labkit:part-d:end -->``;
-writing it replaces only that section and keeps everything else in the file, in particular
-the Part E section that :func:`labkit.altpay.write_part_e` maintains (Part D goes before it).
+The answers shown are the student's only; where the student has not answered, the report says
+so and shows what the evidence suggests. The Part D text sits between
+``<!-- labkit:part-d:start -->`` and ``<!-- labkit:part-d:end -->``; writing it replaces only that
+section and keeps everything else in the file, in particular the Part E section that
+:func:`labkit.altpay.write_part_e` maintains (Part D goes before it).
 """
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Iterable, Mapping
 
-from labkit.pci.checks import CheckResult, Evidence
-from labkit.pci.requirements import ANSWERS, SAQ, Criterion, Requirement, load_saq
+from labkit.pci.requirements import SAQ, Criterion, Requirement, load_saq
+from labkit.pci.results import CheckResult
+from labkit.pci.run import Evidence
+from labkit.pci.student_answers import Answer, load as load_answers
+from labkit.settings import Settings
 
 PART_D_START = "<!-- labkit:part-d:start -->"
 PART_D_END = "<!-- labkit:part-d:end -->"
 PART_E_START = "<!-- labkit:part-e:start -->"  # the same marker as labkit.altpay.PART_E_START
 FILE_NAME = "pci_assessment.md"
+# Shown where the student's own gaps or plan should be (the kit's lists follow it, labelled as the kit's).
+NOT_WRITTEN = "*(Not written yet: write it in your own words in notebook 04, or in `answers/pci.json`.)*"
 
-
-@dataclass(frozen=True)
-class Answer:
-    """A response to one requirement or criterion: ``value`` is Yes / No / N/A, or None (not answered)."""
-
-    value: str | None = None
-    note: str = ""
-    source: str = "student"  # "evidence" (pre-filled by the checks), "default" (the data file), "student"
-
-    def __post_init__(self) -> None:
-        if self.value not in (None, *ANSWERS):
-            raise ValueError(f"an answer is one of {ANSWERS} or None, not {self.value!r}")
+__all__ = ["Answer", "FILE_NAME", "Gap", "PART_D_END", "PART_D_START", "collect_gaps", "merge_part_d", "prefill",
+           "prefill_criterion", "prefill_requirement", "render_assessment", "with_answers", "write_assessment"]
 
 
 def _results_for(evidence: Evidence | None, ids: Iterable[str]) -> list[CheckResult]:
@@ -40,7 +39,7 @@ def _results_for(evidence: Evidence | None, ids: Iterable[str]) -> list[CheckRes
 
 
 def prefill_requirement(req: Requirement, evidence: Evidence | None) -> Answer:
-    """The answer the evidence (or the data file's default) suggests; None where the student must answer."""
+    """The answer the evidence (or the data file's default) suggests; None where only the student can say."""
     results = _results_for(evidence, req.checks)
     gaps = [r for r in results if r.status == "gap"]
     if gaps:
@@ -49,7 +48,7 @@ def prefill_requirement(req: Requirement, evidence: Evidence | None) -> Answer:
         return Answer(req.default_answer, req.default_note or "", "default")
     if results and req.evidence_decides and all(r.status == "pass" for r in results):
         confirm = f" Confirm for what software cannot see: {req.question}" if req.question else ""
-        return Answer("Yes", "Pre-filled from the evidence: " + "; ".join(r.summary for r in results) + "." + confirm,
+        return Answer("Yes", "From the evidence: " + "; ".join(r.summary for r in results) + "." + confirm,
                       "evidence")
     return Answer(None, "", "student")
 
@@ -66,20 +65,62 @@ def prefill_criterion(crit: Criterion, evidence: Evidence | None) -> Answer:
 
 
 def prefill(saq: SAQ | None = None, evidence: Evidence | None = None) -> dict[str, Answer]:
-    """Pre-filled answers keyed by requirement number and by ``eligibility:<id>``."""
+    """Suggested answers keyed by requirement number and by ``eligibility:<id>``."""
     saq = saq or load_saq()
     answers = {r.number: prefill_requirement(r, evidence) for r in saq.requirements}
     answers.update({f"eligibility:{c.id}": prefill_criterion(c, evidence) for c in saq.eligibility})
     return answers
 
 
+def with_answers(base: Mapping[str, Answer], **changes: tuple[str | None, str]) -> dict[str, Answer]:
+    """``base`` with some answers replaced: ``with_answers(a, **{"8.2.1": ("Yes", "one account each")})``."""
+    out = dict(base)
+    for key, (value, note) in changes.items():
+        out[key] = replace(out.get(key, Answer()), value=value, note=note, source="student")
+    return out
+
+
+# ----------------------------------------------------------------------------- gaps
+@dataclass(frozen=True)
+class Gap:
+    what: str
+    remediation: str
+    where: str
+
+
+def collect_gaps(saq: SAQ, answers: Mapping[str, Answer], evidence: Evidence | None) -> list[Gap]:
+    """Gaps from the checks, then from requirements and criteria answered No (once each)."""
+    gaps: list[Gap] = []
+    seen_checks: set[str] = set()
+    for r in (evidence.results if evidence else []):
+        if r.status == "gap":
+            seen_checks.add(r.id)
+            where = ", ".join(r.requirements) or "beyond SAQ A"
+            gaps.append(Gap(f"{r.title}: {r.summary}.", r.remediation or "Fix and re-run `labkit pci`.", where))
+    for req in saq.requirements:
+        a = answers.get(req.number, Answer())
+        if a.value != "No" or set(req.checks) & seen_checks:
+            continue
+        what = req.gap or f"{req.number} {req.title}: not in place." + (f" {a.note}" if a.note else "")
+        gaps.append(Gap(what, req.remediation or "Put it in place, record how, and answer Yes with the evidence.",
+                        req.number))
+    for crit in saq.eligibility:
+        a = answers.get(f"eligibility:{crit.id}", Answer())
+        if a.value == "No" and not set(crit.checks) & seen_checks:
+            gaps.append(Gap(f"SAQ A eligibility not met: {crit.plain}" + (f" ({a.note})" if a.note else ""),
+                            "Until it holds, SAQ A does not apply: fix it, or assess with SAQ A-EP or SAQ D.",
+                            f"eligibility: {crit.id}"))
+    return gaps
+
+
 # ----------------------------------------------------------------------------- rendering
-def _mark(answer: Answer) -> str:
-    return f"**{answer.value}**" if answer.value else "☐ Yes / No / N/A"
-
-
 def _cell(text: str | None) -> str:
     return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def _own_text(text: str) -> str:
+    """The student's Markdown, with anything that looks like the kit's section markers taken out."""
+    return re.sub(r"<!--\s*labkit:part-[a-z]:(start|end)\s*-->", "", text or "").strip()
 
 
 def _evidence_lines(results: Iterable[CheckResult], limit: int = 24) -> list[str]:
@@ -93,183 +134,193 @@ def _evidence_lines(results: Iterable[CheckResult], limit: int = 24) -> list[str
 
 
 @dataclass(frozen=True)
-class Gap:
-    what: str
-    remediation: str
-    where: str
+class _Doc:
+    """What every section of the report reads."""
+
+    saq: SAQ
+    evidence: Evidence | None
+    answers: Mapping[str, Answer]
+    suggested: Mapping[str, Answer]
+    gaps_text: str
+    remediation_text: str
+
+    def answer(self, key: str) -> Answer:
+        return self.answers.get(key, Answer())
+
+    def suggestion(self, key: str) -> str:
+        s = self.suggested.get(key, Answer())
+        return f"suggested by the {'evidence' if s.source == 'evidence' else 'lab setting'}: {s.value}" if s.value else ""
+
+    def results(self, ids: Iterable[str]) -> list[CheckResult]:
+        return _results_for(self.evidence, ids)
+
+    def check(self, check_id: str) -> CheckResult | None:
+        return self.evidence.get(check_id) if self.evidence else None
 
 
-def collect_gaps(saq: SAQ, answers: Mapping[str, Answer], evidence: Evidence | None) -> list[Gap]:
-    """Gaps from the checks, then from requirements and criteria answered No."""
-    gaps: list[Gap] = []
-    seen_checks: set[str] = set()
-    for r in (evidence.results if evidence else []):
-        if r.status == "gap":
-            seen_checks.add(r.id)
-            where = ", ".join(r.requirements) or "beyond SAQ A"
-            gaps.append(Gap(f"{r.title}: {r.summary}.", r.remediation or "Fix and re-run `labkit pci`.", where))
-    for req in saq.requirements:
-        a = answers.get(req.number, Answer())
-        if a.value != "No" or (a.source == "evidence" and set(req.checks) & seen_checks):
-            continue
-        what = req.gap or f"{req.number} {req.title}: not in place." + (f" {a.note}" if a.note else "")
-        gaps.append(Gap(what, req.remediation or "Put it in place, record how, and answer Yes with the evidence.",
-                        req.number))
-    for crit in saq.eligibility:
-        a = answers.get(f"eligibility:{crit.id}", Answer())
-        if a.value == "No" and not (a.source == "evidence" and set(crit.checks) & seen_checks):
-            gaps.append(Gap(f"SAQ A eligibility not met: {crit.plain}" + (f" ({a.note})" if a.note else ""),
-                            "Until it holds, SAQ A does not apply: fix it, or assess with SAQ A-EP or SAQ D.",
-                            f"eligibility: {crit.id}"))
-    return gaps
+def _header(doc: _Doc, date: str, merchant: str) -> list[str]:
+    saq = doc.saq
+    out = [PART_D_START, "# PCI DSS SAQ A Self-Assessment — Lab 09", "", f"**Merchant:** {merchant}  ",
+           "**Merchant type:** E-commerce, card-not-present (a test-mode shop: Stripe Payment Intents with Stripe's "
+           "card Element)  ",
+           f"**SAQ type:** SAQ A, {saq.standard} ({saq.short}): all cardholder-data functions outsourced to Stripe  ",
+           f"**Assessment date:** {date}  "]
+    if doc.evidence is not None:
+        t, results = doc.evidence.target, doc.evidence.results
+        counts = {s: sum(1 for r in results if r.status == s) for s in ("pass", "gap", "n/a", "error")}
+        out.append(f"**Servers assessed:** {t.label}: checkout {t.checkout_url}"
+                   + (f", webhooks {t.webhook_url}" if t.webhook_url else "") + "  ")
+        out.append(f"**Automated evidence:** {len(results)} checks by `labkit pci`: {counts['pass']} pass, "
+                   f"{counts['gap']} gap, {counts['n/a']} not applicable, {counts['error']} could not run")
+    else:
+        out.append("**Automated evidence:** none (run `labkit pci` against the running servers)")
+    return out + ["", "> The handout's checklist used PCI DSS v3.2.1 numbers; v3.2.1 was retired on 31 March 2024. "
+                      f"This assessment follows {saq.title}. {saq.provenance}", ""]
+
+
+def _eligibility(doc: _Doc) -> list[str]:
+    out = ["## Why SAQ A Applies", "", "SAQ A applies only when every one of these holds:", ""]
+    for c in doc.saq.eligibility:
+        key = f"eligibility:{c.id}"
+        a = doc.answer(key)
+        state = {"Yes": "", "No": " **Not met.**", "N/A": " (N/A)"}.get(a.value or "", " *Not answered yet.*")
+        out.append(f"- {'[x]' if a.value == 'Yes' else '[ ]'} {c.text}{state}")
+        out += [f"  - evidence, *{r.title}*: **{r.status}**, {r.summary}."
+                for r in doc.results((*c.checks, *c.related_checks))]
+        if a.note:
+            out.append(f"  - note: {a.note}")
+        if not a.value:
+            hint = "; ".join(x for x in (doc.suggestion(key), c.question and f"to answer: {c.question}") if x)
+            if hint:
+                out.append(f"  - {hint}")
+        if c.handout_note:
+            out.append(f"  - handout: {c.handout_note}")
+    return out + [""]
+
+
+def _checklist(doc: _Doc) -> list[str]:
+    out = ["## SAQ A Requirements Checklist", "",
+           "Responses: Yes = *In Place*, No = *Not in Place*, N/A = *Not Applicable* (SAQ A then asks why). "
+           "'Handout' is the handout's v3.2.1 number where one maps.", "",
+           "| Req (v4.0.1) | Handout | Requirement | Compliant | Notes |", "|---|---|---|:---:|---|"]
+    for r in doc.saq.requirements:
+        a = doc.answer(r.number)
+        mark = f"**{a.value}**" if a.value else "☐ to answer"
+        note = a.note or "; ".join(x for x in (doc.suggestion(r.number), r.question and f"to answer: {r.question}") if x)
+        out.append(f"| {r.number} | {r.handout or '—'} | {_cell(r.title)} | {mark} | {_cell(note)} |")
+    return out
+
+
+def _explanations(doc: _Doc) -> list[str]:
+    out = ["", "### Evidence and explanation under each answer", ""]
+    for r in doc.saq.requirements:
+        a = doc.answer(r.number)
+        results = doc.results(r.checks)
+        out.append(f"- **{r.number} {r.title}**: {a.value or 'not answered yet'}.")
+        out.append(f"  - what it asks: {r.plain}")
+        out.append(f"  - handout: {r.mapping}")
+        out += _evidence_lines(results)
+        if a.value == "Yes" and any(x.status == "gap" for x in results):
+            out.append("  - **the answer says Yes, but the evidence above found a gap**")
+        if a.note:
+            out.append(f"  - notes: {a.note}")
+    return out + [""]
+
+
+def _removed(doc: _Doc) -> list[str]:
+    out = ["## Removed from SAQ A in r1 (January 2025)", "", "| Req | What it asked | Now |", "|---|---|---|"]
+    out += [f"| {r.number} | {_cell(r.plain)} | {_cell(r.note)} |" for r in doc.saq.removed]
+    scripts = doc.check("scripts_restricted_by_csp")
+    if scripts:
+        out += ["", f"What 6.4.3 would ask, from the script check (**{scripts.status}**): {scripts.summary}.", ""]
+        out += [("  - " if d.startswith("  ") else "- ") + d.strip().lstrip("- ") for d in scripts.details if d.strip()]
+    return out + [""]
+
+
+def _implementation(doc: _Doc) -> list[str]:
+    out = ["## Our Implementation", "", "**How we avoid handling card data:**", "",
+           "The checkout page never contains a card input of its own. Stripe.js, loaded from Stripe's origin, "
+           "mounts the card Element: an iframe served by Stripe, which the page's scripts cannot read (the "
+           "browser's same-origin policy). When the customer pays, the iframe sends the card number straight "
+           "to Stripe and hands the page only a PaymentMethod id; our server creates the PaymentIntent (the "
+           "amount comes from its catalog) and later learns the outcome from Stripe's signed webhooks. So the "
+           "card number never reaches our server, our logs or our database, and the checks below confirm it "
+           "on the running servers:", ""]
+    shown = [doc.check(c) for c in ("no_card_data_in_requests", "card_fields_from_provider", "no_card_data_at_rest",
+                                    "scripts_restricted_by_csp", "secret_key_not_in_pages")]
+    out += [f"- {r.title}: **{r.status}**, {r.summary}." for r in shown if r]
+    if doc.evidence is None:
+        out.append("- (no automated evidence in this file: run `labkit pci`)")
+    out += ["", "**How we verify Stripe's PCI compliance:**", "", _STRIPE_COMPLIANCE, ""]
+    further = [doc.check(c) for c in ("webhook_rejects_forgeries", "debug_mode_off", "transport_security")]
+    if any(further):
+        out += ["**Further evidence (security of the merchant's servers, beyond SAQ A's own items):**", ""]
+        out += [f"- {r.title}: **{r.status}**, {r.summary}." for r in further if r]
+        out.append("")
+    return out
+
+
+# Issue 15: SAQ A v4.0.1 asks the merchant to have *confirmed* its providers' compliance (v4.0 asked it
+# to have reviewed their AOCs); reading the AOC is now the evidence for 12.8.4. Sources in the data file
+# (criterion tpsp_confirmed_compliant: pciwatch_v40_v401r1, stripe_security_guide).
+_STRIPE_COMPLIANCE = (
+    "SAQ A v4.0.1 asks the merchant to have confirmed that each third-party service provider is PCI DSS "
+    "compliant for the services the merchant uses (the eligibility criterion; SAQ A v4.0 had worded it as having "
+    "reviewed each provider's Attestation of Compliance). Stripe says it is assessed every year as a PCI Level 1 "
+    "Service Provider and makes its Attestation of Compliance (AOC) available to its users (Stripe, \"Security at "
+    "Stripe\", docs.stripe.com/security/guide). That AOC is the evidence behind the confirmation: reading the "
+    "current one, checking its date and that it covers the services used (Payment Intents, Elements, webhooks), "
+    "keeping a copy and doing it again at least every 12 months is how the shop meets 12.8.4; Stripe's "
+    "responsibility matrix answers 12.8.5. No stored Stripe statement confirms protection against script attacks "
+    "in the sense of PCI SSC FAQ 1588, so this shop meets the script criterion with its own controls (the "
+    "Content-Security-Policy above); Stripe's hosted Checkout (a full redirect) would make that criterion not "
+    "applicable.")
+
+
+def _gaps_and_plan(doc: _Doc) -> list[str]:
+    gaps = collect_gaps(doc.saq, doc.answers, doc.evidence)
+    unanswered = [r.number for r in doc.saq.requirements if not doc.answer(r.number).value]
+    unconfirmed = [c.id for c in doc.saq.eligibility if not doc.answer(f"eligibility:{c.id}").value]
+    out = ["**Gaps identified:**", "", _own_text(doc.gaps_text) or NOT_WRITTEN, "",
+           "*What the checks and the answers point to:*", ""]
+    out += [f"{i}. {g.what} *({g.where})*" for i, g in enumerate(gaps, 1)] or ["None found by the checks or in the "
+                                                                                "answers."]
+    if unanswered or unconfirmed:
+        out += ["", f"Still to answer: {len(unanswered)} requirement(s)"
+                    + (f" ({', '.join(unanswered)})" if unanswered else "")
+                    + (f" and {len(unconfirmed)} eligibility criteria ({', '.join(unconfirmed)})" if unconfirmed else "")
+                    + "; until they are answered, the assessment is incomplete."]
+    out += ["", "**Remediation plan:**", "", _own_text(doc.remediation_text) or NOT_WRITTEN, ""]
+    if gaps:
+        out += ["*The kit's suggestion for each gap above:*", ""]
+        out += [f"{i}. {g.remediation}" for i, g in enumerate(gaps, 1)]
+        out += ["", "Re-run `labkit pci` after each fix; it rewrites this section with the new evidence."]
+    return out + [""]
+
+
+def _mapping_and_sources(doc: _Doc) -> list[str]:
+    saq = doc.saq
+    out = ["## The handout's numbers, mapped to v4.0.1", "",
+           "| Handout (v3.2.1) | Handout's title | SAQ A v4.0.1 | Verdict | Why |", "|---|---|---|---|---|"]
+    out += [f"| {h['handout']} | {_cell(h['title'])} | {', '.join(h['now']) or '—'} | {h['verdict']} | "
+            f"{_cell(h.get('note') or '')} |" for h in saq.handout_rows]
+    cited = sorted({s for r in saq.requirements for s in r.sources} | {s for c in saq.eligibility for s in c.sources}
+                   | {s for r in saq.removed for s in r.sources})
+    out += ["", "## Sources", ""] + [f"- {saq.source_label(s)}" for s in cited]
+    return out + ["", f"*{saq.provenance}*", "", PART_D_END, ""]
 
 
 def render_assessment(saq: SAQ | None = None, evidence: Evidence | None = None,
                       answers: Mapping[str, Answer] | None = None, *, date: str | None = None,
-                      merchant: str = "Lab 09 test shop") -> str:
-    """The Part D section of ``pci_assessment.md`` (markers included)."""
+                      merchant: str = "Lab 09 test shop", gaps: str = "", remediation: str = "") -> str:
+    """The Part D section of ``pci_assessment.md`` (markers included), from the student's ``answers``
+    (and ``gaps``/``remediation`` text) and the evidence's suggestions for what is not answered."""
     saq = saq or load_saq()
-    answers = {**prefill(saq, evidence), **(answers or {})}
-    date = date or _dt.date.today().isoformat()
-    by_check = {r.id: r for r in (evidence.results if evidence else [])}
-    out: list[str] = [PART_D_START, "# PCI DSS SAQ A Self-Assessment — Lab 09", ""]
-    out += [
-        "**Merchant type:** E-commerce, card-not-present (a test-mode shop: Stripe Payment Intents with Stripe's "
-        "card Element)  ",
-        f"**SAQ type:** SAQ A, {saq.standard} ({saq.short}): all cardholder-data functions outsourced to Stripe  ",
-        f"**Assessment date:** {date}  ",
-    ]
-    if evidence is not None:
-        t = evidence.target
-        counts = {s: sum(1 for r in evidence.results if r.status == s) for s in ("pass", "gap", "n/a", "error")}
-        out.append(f"**Servers assessed:** {t.label}: checkout {t.checkout_url}"
-                   + (f", webhooks {t.webhook_url}" if t.webhook_url else "") + "  ")
-        out.append(f"**Automated evidence:** {len(evidence.results)} checks by `labkit pci`: {counts['pass']} pass, "
-                   f"{counts['gap']} gap, {counts['n/a']} not applicable, {counts['error']} could not run")
-    else:
-        out.append("**Automated evidence:** none (run `labkit pci` against the running servers)")
-    out += ["", f"> The handout's checklist used PCI DSS v3.2.1 numbers; v3.2.1 was retired on 31 March 2024. "
-                f"This assessment follows {saq.title}. {saq.provenance}", ""]
-
-    # ---- eligibility
-    out += ["## Why SAQ A Applies", "", "SAQ A applies only when every one of these holds:", ""]
-    for c in saq.eligibility:
-        a = answers.get(f"eligibility:{c.id}", Answer())
-        box = "[x]" if a.value == "Yes" else "[ ]"
-        state = {"Yes": "", "No": " **Not met.**", "N/A": " (N/A)"}.get(a.value or "", " *To confirm.*")
-        out.append(f"- {box} {c.text}{state}")
-        results = _results_for(evidence, (*c.checks, *c.related_checks))
-        if results:
-            out += [f"  - evidence, *{r.title}*: **{r.status}**, {r.summary}." for r in results]
-        if a.note and a.source != "evidence":
-            out.append(f"  - note: {a.note}")
-        if not a.value and c.question:
-            out.append(f"  - to answer: {c.question}")
-        if c.handout_note:
-            out.append(f"  - handout: {c.handout_note}")
-    out.append("")
-
-    # ---- checklist
-    out += ["## SAQ A Requirements Checklist", "",
-            "Responses: Yes = *In Place*, No = *Not in Place*, N/A = *Not Applicable* (SAQ A then asks why). "
-            "'Handout' is the handout's v3.2.1 number where one maps.", "",
-            "| Req (v4.0.1) | Handout | Requirement | Compliant | Notes |",
-            "|---|---|---|:---:|---|"]
-    for r in saq.requirements:
-        a = answers.get(r.number, Answer())
-        note = a.note or (f"To answer: {r.question}" if r.question else "")
-        out.append(f"| {r.number} | {r.handout or '—'} | {_cell(r.title)} | {_mark(a)} | {_cell(note)} |")
-    out += ["", "### Evidence and explanation under each answer", ""]
-    for r in saq.requirements:
-        a = answers.get(r.number, Answer())
-        out.append(f"- **{r.number} {r.title}**: {a.value or 'not answered yet'}"
-                   + {"evidence": " (pre-filled from the evidence)", "default": " (pre-filled: lab setting)"}
-                   .get(a.source, "") + ".")
-        out.append(f"  - what it asks: {r.plain}")
-        out.append(f"  - handout: {r.mapping}")
-        out += _evidence_lines(_results_for(evidence, r.checks))
-        if a.note and a.source == "student":
-            out.append(f"  - notes: {a.note}")
-    out.append("")
-
-    # ---- removed in r1
-    out += ["## Removed from SAQ A in r1 (January 2025)", "",
-            "| Req | What it asked | Now |", "|---|---|---|"]
-    for r in saq.removed:
-        out.append(f"| {r.number} | {_cell(r.plain)} | {_cell(r.note)} |")
-    scripts = by_check.get("scripts_restricted_by_csp")
-    if scripts:
-        out += ["", f"What 6.4.3 would ask, from the script check (**{scripts.status}**): {scripts.summary}.", ""]
-        out += [("  - " if d.startswith("  ") else "- ") + d.strip().lstrip("- ") for d in scripts.details if d.strip()]
-    out.append("")
-
-    # ---- implementation
-    out += ["## Our Implementation", "", "**How we avoid handling card data:**", ""]
-    out.append("The checkout page never contains a card input of its own. Stripe.js, loaded from Stripe's origin, "
-               "mounts the card Element: an iframe served by Stripe, which the page's scripts cannot read (the "
-               "browser's same-origin policy). When the customer pays, the iframe sends the card number straight "
-               "to Stripe and hands the page only a PaymentMethod id; our server creates the PaymentIntent (the "
-               "amount comes from its catalog) and later learns the outcome from Stripe's signed webhooks. So the "
-               "card number never reaches our server, our logs or our database, and the checks below confirm it "
-               "on the running servers:")
-    out.append("")
-    for cid in ("no_card_data_in_requests", "card_fields_from_provider", "no_card_data_at_rest",
-                "scripts_restricted_by_csp", "secret_key_not_in_pages"):
-        r = by_check.get(cid)
-        if r:
-            out.append(f"- {r.title}: **{r.status}**, {r.summary}.")
-    if not by_check:
-        out.append("- (no automated evidence in this file: run `labkit pci`)")
-    out += ["", "**How we verify Stripe's PCI compliance:**", "",
-            "Stripe is certified every year as a PCI Level 1 Service Provider (Stripe's security guide, "
-            "docs.stripe.com/security/guide). The marketing page is not enough for SAQ A v4: the merchant must read "
-            "Stripe's Attestation of Compliance (AOC), available to account holders, check that it is current and "
-            "that it covers the services used (Payment Intents, Elements, webhooks), keep a copy, and repeat every "
-            "12 months (12.8.4), together with Stripe's responsibility matrix (12.8.5). No stored Stripe statement "
-            "confirms protection against script attacks in the sense of PCI SSC FAQ 1588, so this shop meets the "
-            "script criterion with its own controls (the Content-Security-Policy above); Stripe's hosted Checkout "
-            "(a full redirect) would make that criterion not applicable.", ""]
-    further = [by_check[c] for c in ("webhook_rejects_forgeries", "debug_mode_off", "secret_key_not_in_pages",
-                                     "transport_security") if c in by_check]
-    if further:
-        out += ["**Further evidence (security of the merchant's servers, beyond SAQ A's own items):**", ""]
-        out += [f"- {r.title}: **{r.status}**, {r.summary}." for r in further]
-        out.append("")
-
-    # ---- gaps and remediation
-    gaps = collect_gaps(saq, answers, evidence)
-    unanswered = [r.number for r in saq.requirements if not answers.get(r.number, Answer()).value]
-    unconfirmed = [c.id for c in saq.eligibility if not answers.get(f"eligibility:{c.id}", Answer()).value]
-    out += ["**Gaps identified:**", ""]
-    if gaps:
-        out += [f"{i}. {g.what} *({g.where})*" for i, g in enumerate(gaps, 1)]
-    else:
-        out.append("None found by the checks or in the answers.")
-    if unanswered or unconfirmed:
-        out += ["", f"Still to answer by the student: {len(unanswered)} requirement(s)"
-                    + (f" ({', '.join(unanswered)})" if unanswered else "")
-                    + (f" and {len(unconfirmed)} eligibility criteria ({', '.join(unconfirmed)})" if unconfirmed else "")
-                    + "; until they are answered, the assessment is incomplete."]
-    out += ["", "**Remediation plan:**", ""]
-    if gaps:
-        out += [f"{i}. {g.remediation}" for i, g in enumerate(gaps, 1)]
-        out += ["", "Re-run `labkit pci` after each fix; it rewrites this section with the new evidence."]
-    else:
-        out.append("Nothing to remediate; re-run the checks after every change to the checkout.")
-    out.append("")
-
-    # ---- mapping and sources
-    out += ["## The handout's numbers, mapped to v4.0.1", "",
-            "| Handout (v3.2.1) | Handout's title | SAQ A v4.0.1 | Verdict | Why |", "|---|---|---|---|---|"]
-    for h in saq.handout_rows:
-        out.append(f"| {h['handout']} | {_cell(h['title'])} | {', '.join(h['now']) or '—'} | {h['verdict']} | "
-                   f"{_cell(h.get('note') or '')} |")
-    out += ["", "## Sources", ""]
-    cited = sorted({s for r in saq.requirements for s in r.sources} | {s for c in saq.eligibility for s in c.sources}
-                   | {s for r in saq.removed for s in r.sources})
-    out += [f"- {saq.source_label(s)}" for s in cited]
-    out += ["", f"*{saq.provenance}*", "", PART_D_END, ""]
-    return "\n".join(out)
+    doc = _Doc(saq, evidence, dict(answers or {}), prefill(saq, evidence), gaps, remediation)
+    sections = (_header(doc, date or _dt.date.today().isoformat(), merchant), _eligibility(doc), _checklist(doc),
+                _explanations(doc), _removed(doc), _implementation(doc), _gaps_and_plan(doc),
+                _mapping_and_sources(doc))
+    return "\n".join(line for section in sections for line in section)
 
 
 def merge_part_d(old: str, block: str) -> str:
@@ -290,38 +341,22 @@ def merge_part_d(old: str, block: str) -> str:
 
 
 def write_assessment(path: str | Path | None = None, saq: SAQ | None = None, evidence: Evidence | None = None,
-                     answers: Mapping[str, Answer] | None = None, *, date: str | None = None) -> Path:
-    """Write the Part D section into ``path`` (default ``<out_dir>/pci_assessment.md``), keeping Part E."""
-    if path is None:
-        from labkit.settings import load_settings
+                     answers: Mapping[str, Answer] | None = None, *, date: str | None = None,
+                     settings: Settings | None = None, gaps: str | None = None,
+                     remediation: str | None = None) -> Path:
+    """Write the Part D section into ``path`` (default ``<out_dir>/pci_assessment.md``), keeping Part E.
 
-        path = load_settings().out_dir / FILE_NAME
-    path = Path(path)
+    The answers, gaps and remediation plan come from the answers file (``settings.answers_dir``)
+    unless given, so re-running notebook 04 or ``labkit pci`` never loses what the student wrote.
+    """
+    from labkit.files import write_text
+    from labkit.settings import load_settings
+
+    settings = settings or load_settings()
+    saved = load_answers(settings)
+    path = Path(path) if path is not None else settings.out_dir / FILE_NAME
     old = path.read_text(encoding="utf-8") if path.exists() else ""
-    text = merge_part_d(old, render_assessment(saq, evidence, answers, date=date))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def answers_frame(saq: SAQ | None = None, answers: Mapping[str, Answer] | None = None, evidence: Evidence | None = None):
-    """The checklist as a DataFrame (for the notebook's static view)."""
-    import pandas as pd
-
-    saq = saq or load_saq()
-    answers = {**prefill(saq, evidence), **(answers or {})}
-    rows = []
-    for r in saq.requirements:
-        a = answers.get(r.number, Answer())
-        rows.append({"req": r.number, "handout": r.handout or "—", "requirement": r.title,
-                     "answer": a.value or "(to answer)", "from": a.source if a.value else "",
-                     "checks": ", ".join(r.checks) or "—"})
-    return pd.DataFrame(rows).set_index("req")
-
-
-def with_answers(base: Mapping[str, Answer], **changes: tuple[str | None, str]) -> dict[str, Answer]:
-    """``base`` with some answers replaced: ``with_answers(a, **{"8.2.1": ("Yes", "one account each")})``."""
-    out = dict(base)
-    for key, (value, note) in changes.items():
-        out[key] = replace(out.get(key, Answer()), value=value, note=note, source="student")
-    return out
+    block = render_assessment(saq, evidence, saved.answers if answers is None else answers, date=date,
+                              gaps=saved.gaps if gaps is None else gaps,
+                              remediation=saved.remediation if remediation is None else remediation)
+    return write_text(path, merge_part_d(old, block))

@@ -2,7 +2,8 @@
 
 The facts live in ``labkit/data/saq_a_v401.json`` with their sources; this module only
 reads them into small frozen records. The list is reconstructed from the Council's change
-logs and secondary sources (the file says so in ``provenance``), so the report repeats it.
+logs and secondary sources (the file says so in ``provenance``), so the report repeats it;
+every source names its publisher, title, date and URL, or says "not verified".
 """
 from __future__ import annotations
 
@@ -109,7 +110,8 @@ class SAQ:
         s = self.sources[key]
         parts = [s["publisher"], s["title"], s.get("date")]
         text = ", ".join(p for p in parts if p)
-        return f"{text} ({s['url']})" if s.get("url") else text
+        text = f"{text} ({s['url']})" if s.get("url") else text
+        return f"{text} [{s['note']}]" if s.get("note") else text
 
 
 def _t(value: Any) -> tuple:
@@ -151,6 +153,14 @@ def _validate(saq: SAQ) -> None:
     missing = cited - set(saq.sources)
     if missing:
         raise ValueError(f"SAQ data cites unknown sources: {sorted(missing)}")
+    for key, src in saq.sources.items():
+        if not all(src.get(f) for f in ("publisher", "title", "date")):
+            raise ValueError(f"source {key}: needs a publisher, a title and a date")
+        if not src.get("url") and "not verified" not in (src.get("note") or ""):
+            raise ValueError(f"source {key}: give its URL, or say 'not verified' in its note")
+    unsourced = [r.number for r in saq.requirements if not r.sources]
+    if unsourced:
+        raise ValueError(f"requirements without a source: {unsourced}")
     for r in saq.requirements:
         if r.software not in ("full", "partial", "none"):
             raise ValueError(f"{r.number}: software must be full, partial or none")
