@@ -90,6 +90,7 @@ def test_every_test_card_behaves_like_stripe_test_mode(client, browser_client, c
 
 def test_failed_3d_secure_returns_to_requires_payment_method(client):
     pi = client.v1.payment_intents.create(params={"amount": 450, "currency": "usd", "confirm": True,
+                                                   "payment_method_types": ["card"],
                                                    "payment_method": "pm_card_authenticationRequiredOnSetup"})
     assert pi.status == "requires_action"
     failed = authenticate(client, pi.id, "fail")
@@ -105,6 +106,7 @@ def test_failed_3d_secure_returns_to_requires_payment_method(client):
 
 def test_3ds_challenge_needs_the_client_secret_from_the_browser(client, browser_client):
     pi = client.v1.payment_intents.create(params={"amount": 450, "currency": "usd", "confirm": True,
+                                                   "payment_method_types": ["card"],
                                                    "payment_method": "pm_card_authenticationRequired"})
     with pytest.raises(stripe.InvalidRequestError):
         authenticate(browser_client, pi.id, "complete", client_secret="pi_wrong_secret_nope")

@@ -112,6 +112,7 @@ def test_a_paid_order_made_by_a_succeeded_event_is_evidence(settings, client):
 
     assert by_text(rubric_check(settings, parts="C"), "became a paid order").status == MISSING
     pi = client.v1.payment_intents.create(params={"amount": 1800, "currency": "usd", "confirm": True,
+                                                   "payment_method_types": ["card"],
                                                    "payment_method": "pm_card_visa",
                                                    "metadata": {"product_id": "prod_001"}})
     created = client.v1.events.list(params={"type": "payment_intent.created", "limit": 1}).data[0].to_dict()

@@ -58,8 +58,10 @@ def _currency(value: Any) -> str:
 
 
 def _automatic_payment_methods(params: dict[str, Any]) -> dict[str, Any] | None:
+    """Enabled unless turned off or ``payment_method_types`` is given (the default since API
+    2023-08-16, docs.stripe.com/changelog/2023-08-16/automatic-payment-methods)."""
     if "automatic_payment_methods" not in params:
-        return None
+        return None if "payment_method_types" in params else {"allow_redirects": "always", "enabled": True}
     apm = as_dict(params["automatic_payment_methods"], "automatic_payment_methods")
     check_params(apm, {"enabled", "allow_redirects"}, "automatic_payment_methods")
     if "enabled" not in apm:
@@ -112,8 +114,13 @@ class PaymentIntentsMixin:
         return_url = str_or_none(params, "return_url")
         if return_url is not None and not return_url.startswith(("http://", "https://")):
             raise invalid("Invalid URL: return_url must begin with http:// or https://", "return_url", "url_invalid")
-        if (pi_apm and pi_apm["allow_redirects"] == "always" and return_url is None and not ctx.publishable):
+        off_session = "off_session" in params and as_bool(params["off_session"], "off_session")
+        if pi_apm and pi_apm["allow_redirects"] == "always" and return_url is None and not off_session \
+                and not ctx.publishable:  # Stripe.js handles next actions itself (use_stripe_sdk)
             raise invalid(RETURN_URL_NEEDED, "return_url")
+        if pi_apm and "error_on_requires_action" in params:
+            raise invalid("error_on_requires_action cannot be used with automatic_payment_methods: create the "
+                          "PaymentIntent with payment_method_types[]=card instead.", "error_on_requires_action")
         if "payment_method_data" in params:
             pmd = as_dict(params["payment_method_data"], "payment_method_data")
             check_params(pmd, PM_DATA, "payment_method_data")
