@@ -65,6 +65,7 @@ class FakeStripeApp:
             self.routes[str(n)] = route
             rules.append(Rule(route.path, endpoint=str(n), methods=[route.method]))
         self.url_map = Map(rules)
+        self._adapter = self.url_map.bind("fakestripe")  # matched by path and method only
         self._wsgi = HostCheck(self._serve, allowed_hosts)
         for job_id, endpoint, event, attempt, delay in self.store.pending_jobs():
             self.deliverer.put(Job(endpoint, event, attempt, job_id), delay)
@@ -100,7 +101,7 @@ class FakeStripeApp:
             params = self._params(request)
             params.pop("key", None)
             ctx = Ctx(request_id=request_id, idempotency_key=request.headers.get("Idempotency-Key"),
-                      base_url=request.host_url.rstrip("/"), publishable=publishable)
+                      base_url=_origin(request.environ), publishable=publishable)
             status, body, replayed = self._run_call(route, args, params, ctx, key, request)
         except StripeError as exc:
             status, body, replayed = exc.status, json.dumps(exc.body()), False
@@ -119,7 +120,7 @@ class FakeStripeApp:
         if request.path == "/v1/labkit/webhook_queue":
             return Route("GET", request.path, self._webhook_queue), {}
         try:
-            endpoint, args = self.url_map.bind_to_environ(request.environ).match()
+            endpoint, args = self._adapter.match(request.path, request.method)
         except HTTPException:
             raise StripeError(404, "invalid_request_error",
                               f"Unrecognized request URL ({request.method}: {request.path[:200]}). Please see "
@@ -132,11 +133,11 @@ class FakeStripeApp:
 
     def _preflight(self, request: Request) -> Response:
         """CORS preflight: allowed only for the routes Stripe.js calls."""
-        adapter = self.url_map.bind_to_environ(request.environ)
+        adapter = self._adapter
         wanted = request.headers.get("Access-Control-Request-Method", "").upper()
         for method in ([wanted] if wanted else ["POST", "GET"]):
             try:
-                endpoint, _ = adapter.match(method=method)
+                endpoint, _ = adapter.match(request.path, method)
             except HTTPException:
                 continue
             if self.routes[endpoint].browser:
@@ -211,7 +212,7 @@ class FakeStripeApp:
     def _check_origin(request: Request, route: Route, publishable: bool) -> None:
         """A web page (any Origin but the fake's own) may use only the publishable key, on Stripe.js's routes."""
         origin = request.headers.get("Origin")
-        if origin is None or origin == request.host_url.rstrip("/"):
+        if origin is None or origin == _origin(request.environ):
             return
         if publishable and route.browser:
             return
@@ -282,6 +283,11 @@ class FakeStripeApp:
     @staticmethod
     def _not_found() -> Response:
         return Response("Not found\n", status=404, content_type="text/plain")
+
+
+def _origin(environ: dict[str, Any]) -> str:
+    """``http://127.0.0.1:12111``: this server as the browser names it (the Host header, already checked)."""
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST') or environ.get('SERVER_NAME', '')}"
 
 
 def create_app(**options: Any) -> FakeStripeApp:
