@@ -112,8 +112,8 @@ class Reader:
             index = (index_name, as_str(value, name))
         ids = self.store.ids(typ, index)
         for cursor, name in ((after, "starting_after"), (before, "ending_before")):
-            if cursor is not None and (not isinstance(cursor, str) or cursor not in ids):
-                raise no_such(typ, str(cursor)[:80], name)
+            if cursor is not None and as_str(cursor, name) not in ids:
+                raise no_such(typ, cursor[:80], name)
         if created is not None or keep is not None:
             ids = self._filtered(ids, self._created_test(created), keep, after, before)
             if ids is None:
