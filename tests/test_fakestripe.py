@@ -2,7 +2,6 @@
 the test is about the wire: headers, auth, CORS)."""
 from __future__ import annotations
 
-import json
 import time
 import uuid
 

@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 from labkit.fakestripe import account as account_mod
 from labkit.fakestripe.charges import ChargesMixin
-from labkit.fakestripe.common import API_VERSION, Ctx, check_params  # noqa: F401  (API_VERSION re-exported)
+from labkit.fakestripe.common import Ctx, check_params
 from labkit.fakestripe.confirmation import ConfirmationMixin
 from labkit.fakestripe.errors import no_such
 from labkit.fakestripe.disputes import DisputesMixin

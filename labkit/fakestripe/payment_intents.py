@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from labkit.fakestripe.common import (MAX_AMOUNT, MIN_AMOUNT, Ctx, as_bool, as_dict, as_int, as_str, card_of,
-                                      check_params, metadata, now, str_or_none)
+from labkit.fakestripe.common import (MAX_AMOUNT, MIN_AMOUNT, Ctx, as_bool, as_dict, as_int, check_params,
+                                      metadata, now, str_or_none)
 from labkit.fakestripe.errors import StripeError, invalid, missing
 from labkit.fakestripe.payment_methods import PM_DATA, STRIPE_JS_EXTRAS
 from labkit.fakestripe.state import Store, new_id

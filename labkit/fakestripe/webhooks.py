@@ -31,11 +31,6 @@ DEFAULT_RETRY_SCHEDULE = (1.0, 3.0, 9.0, 27.0, 81.0)
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks) labkit-fake"
 
 
-def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
-    """The ``Stripe-Signature`` header value (kept for callers of the old name)."""
-    return signature_header(payload, secret, timestamp)
-
-
 @dataclass
 class Job:
     endpoint_id: str
