@@ -59,6 +59,7 @@ class FakeStripeApp:
         self.store = Store(db_path)
         self.deliverer = Deliverer(self.store.get, self._on_delivery, retry_schedule, delivery_timeout)
         self.engine = Engine(self.store, allow_remote_webhooks)
+        self.engine.deliverer = self.deliverer
         self.routes: dict[str, Route] = {}
         rules = []
         for n, route in enumerate(ROUTES):
@@ -117,8 +118,6 @@ class FakeStripeApp:
         return Response(body, status=status, headers=headers, content_type="application/json")
 
     def _match(self, request: Request) -> tuple[Route, dict[str, str]]:
-        if request.path == "/v1/labkit/webhook_queue":
-            return Route("GET", request.path, self._webhook_queue), {}
         try:
             endpoint, args = self._adapter.match(request.path, request.method)
         except HTTPException:
@@ -126,10 +125,6 @@ class FakeStripeApp:
                               f"Unrecognized request URL ({request.method}: {request.path[:200]}). Please see "
                               "https://stripe.com/docs or we can help at https://support.stripe.com/.")
         return self.routes[endpoint], args
-
-    def _webhook_queue(self, e: Engine, args: dict, params: dict, ctx: Ctx, expand: list) -> Any:
-        return {"object": "labkit.webhook_queue", "due_now": self.deliverer.due_now(),
-                "pending": self.deliverer.pending()}
 
     def _preflight(self, request: Request) -> Response:
         """CORS preflight: allowed only for the routes Stripe.js calls."""
@@ -147,7 +142,7 @@ class FakeStripeApp:
     def _run_call(self, route: Route, args: dict[str, str], params: dict[str, Any], ctx: Ctx, key: str,
                   request: Request) -> tuple[int, str, bool]:
         expand = expand_paths(params)
-        idem = request.headers.get("Idempotency-Key") if request.method == "POST" else None
+        idem = request.headers.get("Idempotency-Key") if route.method == "POST" else None
         if idem is not None and not (0 < len(idem) <= 255):
             raise invalid("Idempotency-Key must be 1 to 255 characters long.", None, "idempotency_key_invalid")
         fingerprint = hashlib.sha256(json.dumps([request.method, request.path, params, expand],

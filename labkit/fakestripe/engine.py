@@ -45,6 +45,7 @@ class Engine(EventsMixin, PaymentMethodsMixin, PaymentIntentsMixin, Confirmation
         self.store = store
         self.allow_remote_webhooks = allow_remote_webhooks
         self.reader = Reader(store)
+        self.deliverer: Any = None  # the app's Deliverer (for /v1/labkit/webhook_queue)
         self.account = account_mod.account()
         self._init_events()
 
@@ -58,7 +59,7 @@ class Route:
     path: str               # werkzeug rule: /v1/charges/<id>
     handler: Handler
     browser: bool = False   # Stripe.js calls it with the publishable key (CORS allowed)
-    writes: bool = False    # changes state (POST/DELETE): one transaction, idempotency keys apply
+    writes: bool = False    # changes state (POST/DELETE)
 
 
 def _do(method: str) -> Handler:
@@ -111,6 +112,11 @@ def _deliveries(e: Engine, args: dict[str, str], params: dict[str, Any], ctx: Ct
     return {"object": "list", "data": list(reversed(e.deliveries)), "has_more": False, "url": "/v1/labkit/deliveries"}
 
 
+def _webhook_queue(e: Engine, args: dict[str, str], params: dict[str, Any], ctx: Ctx, expand: list[str]) -> Any:
+    check_params(params, set())
+    return {"object": "labkit.webhook_queue", "due_now": e.deliverer.due_now(), "pending": e.deliverer.pending()}
+
+
 def _p(path: str, method: str, **kw: Any) -> Route:
     return Route("POST", path, _do(method), writes=True, **kw)
 
@@ -153,4 +159,5 @@ ROUTES: tuple[Route, ...] = (
     _p("/v1/webhook_endpoints/<id>", "update_webhook_endpoint"),
     Route("DELETE", "/v1/webhook_endpoints/<id>", _do("delete_webhook_endpoint"), writes=True),
     Route("GET", "/v1/labkit/deliveries", _deliveries),
+    Route("GET", "/v1/labkit/webhook_queue", _webhook_queue),
 )
