@@ -119,3 +119,28 @@ def test_a_call_that_cannot_be_written_leaves_nothing_behind(tmp_path, monkeypat
         assert len(client.v1.charges.list(params={"payment_intent": pi.id}).data) == 1
     with FakeStripe(db_path=db) as again:
         assert len(client_for(again.url).v1.charges.list(params={"payment_intent": pi.id}).data) == 1
+
+
+def test_idempotency_keys_are_kept_24_hours(tmp_path, monkeypatch):
+    import time as real_time
+
+    from labkit.fakestripe import state as state_mod
+
+    key = str(uuid.uuid4())
+    with FakeStripe(db_path=tmp_path / "fake.db") as fake:
+        client = client_for(fake.url)
+        first = client.v1.payment_intents.create(params={"amount": 1800, "currency": "usd"},
+                                                 options={"idempotency_key": key})
+        with pytest.raises(stripe.IdempotencyError):  # the same key with other parameters, within a day
+            client.v1.payment_intents.create(params={"amount": 900, "currency": "usd"},
+                                             options={"idempotency_key": key})
+
+        class DayLater:
+            @staticmethod
+            def time() -> float:
+                return real_time.time() + 24 * 3600 + 1
+
+        monkeypatch.setattr(state_mod, "time", DayLater)
+        later = client.v1.payment_intents.create(params={"amount": 900, "currency": "usd"},
+                                                 options={"idempotency_key": key})
+        assert later.id != first.id and later.amount == 900
