@@ -144,3 +144,49 @@ def test_idempotency_keys_are_kept_24_hours(tmp_path, monkeypatch):
         later = client.v1.payment_intents.create(params={"amount": 900, "currency": "usd"},
                                                  options={"idempotency_key": key})
         assert later.id != first.id and later.amount == 900
+
+
+def test_a_sigkill_mid_payments_leaves_only_whole_payments(tmp_path):
+    """Payments run while the fake is killed: after a restart, every PaymentIntent is either
+    untouched or fully paid (one succeeded charge and its payment_intent.succeeded event)."""
+    import threading
+
+    db = tmp_path / "fake.db"
+    proc, url = start(db)
+    done = threading.Semaphore(0)
+
+    def pay() -> None:
+        client = client_for(url)
+        try:
+            while True:
+                client.v1.payment_intents.create(params={"amount": 1800, "currency": "usd", "confirm": True,
+                                                         "payment_method_types": ["card"],
+                                                         "payment_method": "pm_card_visa"})
+                done.release()
+        except stripe.StripeError:
+            return  # the fake was killed under us
+
+    workers = [threading.Thread(target=pay, daemon=True) for _ in range(3)]
+    for w in workers:
+        w.start()
+    for _ in range(30):
+        assert done.acquire(timeout=60)
+    kill(proc)  # calls are in flight right now
+    for w in workers:
+        w.join(timeout=30)
+    port = int(url.rsplit(":", 1)[1])
+    proc, url = start(db, port)
+    try:
+        client = client_for(url)
+        intents = list(client.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter())
+        succeeded_events = {e.data.object.id for e in client.v1.events.list(
+            params={"type": "payment_intent.succeeded", "limit": 100}).auto_paging_iter()}
+        assert len(intents) >= 30
+        for pi in intents:
+            charges = client.v1.charges.list(params={"payment_intent": pi.id}).data
+            if pi.status == "succeeded":
+                assert [c.status for c in charges] == ["succeeded"] and pi.id in succeeded_events
+            else:
+                assert charges == [] and pi.id not in succeeded_events
+    finally:
+        kill(proc)
