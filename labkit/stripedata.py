@@ -106,7 +106,7 @@ def make_scenario_payments(client: Any, product_id: str = "prod_001") -> list[st
     ids = []
     for sc in load_scenarios():
         pi = client.v1.payment_intents.create(params={
-            "amount": product["price"], "currency": product["currency"],
+            "amount": product["price"], "currency": product["currency"], "payment_method_types": ["card"],
             "metadata": {"product_id": product_id, "product_name": product["name"], "scenario": sc.key}})
         ids.append(pi.id)
         try:

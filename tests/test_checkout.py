@@ -253,7 +253,8 @@ def test_unreachable_stripe_is_a_503_with_advice(http, monkeypatch):
 def test_payment_success_reads_status_amount_currency_from_stripe(http, client):
     secret = post(http, {"product_id": "prod_001", "quantity": 2}).json["clientSecret"]
     pi_id = secret.split("_secret_")[0]
-    client.v1.payment_intents.confirm(pi_id, params={"payment_method": "pm_card_visa"})
+    client.v1.payment_intents.confirm(pi_id, params={"payment_method": "pm_card_visa",
+                                                     "return_url": "http://127.0.0.1:5000/payment-success"})
     resp = http.get(f"/payment-success?payment_intent={pi_id}")
     assert resp.status_code == 200
     assert resp.json == {"id": pi_id, "status": "succeeded", "amount": 36.0, "currency": "USD",
@@ -264,7 +265,8 @@ def test_payment_success_after_a_decline_shows_the_error(http, client):
     secret = post(http, {"product_id": "prod_002"}).json["clientSecret"]
     pi_id = secret.split("_secret_")[0]
     with pytest.raises(Exception):
-        client.v1.payment_intents.confirm(pi_id, params={"payment_method": "pm_card_visa_chargeDeclinedInsufficientFunds"})
+        client.v1.payment_intents.confirm(pi_id, params={"payment_method": "pm_card_visa_chargeDeclinedInsufficientFunds",
+                                                         "return_url": "http://127.0.0.1:5000/payment-success"})
     body = http.get(f"/payment-success?payment_intent={pi_id}").json
     assert body["status"] == "requires_payment_method" and body["last_payment_error"] == "Your card has insufficient funds."
 
