@@ -1,0 +1,195 @@
+"""Part E's text: the model answer, the figures a text should quote, and notebook 05 agreeing
+with itself (widget, chart, text and self-check name the same two methods)."""
+import re
+
+import pandas as pd
+import pytest
+
+from labkit import altpay
+from labkit.altpay import controls as altpay_widgets, fmt
+
+
+@pytest.fixture(scope="module")
+def data():
+    return altpay.load_data()
+
+
+@pytest.fixture(scope="module")
+def text(data):
+    return altpay.model_answer(data=data)
+
+
+def _recommendation(text: str) -> list[str]:
+    """The methods named (1) and (2) in the recommendation, as the rubric self-check reads them."""
+    rec = text.split("**Recommendation.**")[1]
+    return [name.strip() for _, name in re.findall(r"\((\d)\)\s*([^,:]+)", rec)]
+
+
+# ---------------------------------------------------------------- the model answer
+def test_model_answer_is_about_400_words_and_names_two_methods(text):
+    assert 350 <= altpay.word_count(text) <= 450
+    assert _recommendation(text) == ["Klarna", "Apple Pay / Google Pay"]
+    for needle in ("token", "cryptogram", "default", "volatility", "$142k", "$119k", "43%"):
+        assert needle in text, needle
+
+
+def test_model_answer_carries_the_fact_check_corrections(text):
+    # issue 15: the share is Adobe's, not derived from equal conversion; Google Pay's liability
+    # shift is for device tokens only; Stripe refunds stablecoin payments; BitPay's fixed fee
+    assert "56% of revenue" not in text and "34%" in text and "56%" in text
+    assert "CRYPTOGRAM_3DS" in text and "PAN_ONLY" in text
+    assert "manual refunds" not in text and "refunds go back to the customer's wallet" in text
+    assert "$0.25 a payment" in text
+    assert "62%" not in text and "91%" not in text  # PayPal's figures are not about these methods
+
+
+def test_model_answer_states_its_key_assumptions_with_their_sources(text, data):
+    r = altpay.Retailer()
+    a = data.assumptions.set_index(["key", "group"])
+    stated = {
+        "mobile share of revenue": (fmt.pct(r.mobile_revenue_share), a.loc[("mobile_revenue_share", "retailer"), "cite"]),
+        "mobile conversion vs desktop": (fmt.pct(r.mobile_conversion_factor), None),
+        "conversion range": ("40% of desktop", a.loc[("mobile_conversion_factor", "retailer"), "cite"]),
+        "mobile basket": (fmt.pct(1 - r.mobile_basket_factor), a.loc[("mobile_basket_factor", "retailer"), "cite"]),
+        "card fee": ("2.9% + $0.30", f"Stripe pricing, {int(data.methods.loc['card', 'fee_year'])}"),
+        "lifts": (fmt.range_pct(0.02, 0.10), a.loc[("lift", "bnpl"), "cite"]),
+        "gross margin": (fmt.pct(r.gross_margin), a.loc[("gross_margin", "retailer"), "cite"]),
+    }
+    for what, (value, cite) in stated.items():
+        assert value in text, what
+        if cite:
+            assert f"{value}" in text and cite in text, (what, cite)
+    # each source sits beside its figure: the share's citation in the same sentence as 43%
+    sentence = next(s for s in re.split(r"(?<=\.)\s", text) if "43% of revenue" in s)
+    assert "Adobe Analytics, Aug 2024" in sentence
+
+
+def test_the_sources_in_the_text_come_from_the_data_file(data):
+    edited = data.assumptions.copy()
+    edited.loc[edited["key"] == "mobile_revenue_share", "cite"] = "Example Survey, 2031"
+    text = altpay.model_answer(data=altpay.AltPayData(data.methods, edited))
+    assert "Example Survey, 2031" in text and "(Adobe Analytics, Aug 2024):" not in text
+
+
+@pytest.mark.parametrize("changes", [
+    {"revenue": 5e6}, {"mobile_traffic_share": 0.3}, {"gross_margin": 0.25, "aov": 60}, {"revenue": 2e8},
+    {"mobile_revenue_share": 0.6},
+])
+def test_model_answer_follows_the_assumptions(changes, data, text):
+    r = altpay.Retailer().with_(**changes)
+    changed = altpay.model_answer(r, data=data)
+    assert changed != text
+    assert 350 <= altpay.word_count(changed) <= 450
+    t = altpay.compare(r, data=data)
+    first = altpay.recommend(t)[0]
+    assert f"(1) {t.loc[first, 'method']}, base {fmt.k(t.loc[first, 'base'])}" in changed
+    assert altpay.analysis_text(r, data=data) == changed
+
+
+# ---------------------------------------------------------------- figures_for
+def test_figures_for_gives_the_models_figures(data):
+    r = altpay.Retailer()
+    f = altpay.figures_for(r, data=data)
+    t = altpay.compare(r, data=data)
+    assert f["recommended"] == altpay.recommend(t) == ["klarna", "wallet"]
+    assert f["recommended_names"] == ["Klarna", "Apple Pay / Google Pay"]
+    assert set(f["methods"]) == set(t.index)
+    for mid, m in f["methods"].items():
+        assert (m["low"], m["base"], m["high"]) == tuple(t.loc[mid, ["low", "base", "high"]])
+    assert f["retailer"]["mobile_revenue_share"] == pytest.approx(0.43)
+    assert f["assumptions"]["mobile_revenue_share"]["cite"] == "Adobe Analytics, Aug 2024"
+    assert f["assumptions"]["card_fee"]["value"] == (2.9, 0.30)
+
+
+def test_the_mobile_share_range_and_where_the_order_turns(data):
+    r = altpay.Retailer()
+    ms = altpay.figures_for(r, data=data)["mobile_share"]
+    assert ms["low"] < ms["base"] < ms["switch_at"] < ms["high"]
+    assert ms["wallet_base"]["low"] < ms["wallet_base"]["base"] < ms["wallet_base"]["high"]
+    below = altpay.recommend(altpay.compare(r.with_(mobile_revenue_share=ms["switch_at"] - 0.002), data=data))
+    above = altpay.recommend(altpay.compare(r.with_(mobile_revenue_share=ms["switch_at"] + 0.002), data=data))
+    assert below == ["klarna", "wallet"] and above == ["wallet", "klarna"]
+    # a retailer whose order holds over the whole range has no turning point
+    assert altpay.figures_for(r.with_(mobile_traffic_share=0.3), data=data)["mobile_share"]["switch_at"] is None
+
+
+# ---------------------------------------------------------------- notebook 05 agrees with itself
+def test_widget_chart_text_and_self_check_recommend_the_same(data, tmp_path):
+    """Issue 12, item 5: with the controls untouched, the widget, the chart, the text and the
+    rubric self-check name the same two methods in the same order."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from labkit.rubric import rubric_check
+    from labkit.settings import Settings
+
+    retailer = altpay.Retailer()
+    table = altpay.compare(retailer, data=data)
+    picks = [table.loc[p, "method"] for p in altpay.recommend(table)]
+
+    ctrls = altpay_widgets.controls(retailer, data)
+    values = {name: c.value for name, c in ctrls.items()}
+    assert values == altpay_widgets.defaults(retailer, data)
+    widget_table = altpay_widgets.table_for(retailer, values, data)
+    pd.testing.assert_frame_equal(widget_table, table)
+    assert altpay_widgets.recommendation_line(widget_table).startswith(f"Recommended: {picks[0]} (base")
+
+    ax = altpay.plot_ranges(table)
+    starred = [tick.get_text().rstrip(" ★") for tick in ax.get_yticklabels() if tick.get_text().endswith("★")]
+    plt.close("all")
+    assert sorted(starred) == sorted(picks)
+
+    text = altpay.model_answer(retailer, data=data)
+    assert _recommendation(text) == picks
+
+    settings = Settings(out_dir=tmp_path)
+    altpay.write_part_e(tmp_path / "pci_assessment.md", text)
+    result = {r.text: r for r in rubric_check(settings, parts=["E"])}
+    rec = next(r for t, r in result.items() if "recommended" in t)
+    assert rec.evidence == "recommends " + " and ".join(picks)
+
+
+def test_controls_start_at_exactly_the_datas_values(data):
+    ctrls = altpay_widgets.controls(altpay.Retailer(), data)
+    assert ctrls["fee_klarna"].value == 5.99  # not a slider's 6.0
+    assert ctrls["fee_affirm"].value == 6.0 and ctrls["fee_afterpay"].value == 6.0
+    assert ctrls["mobile_revenue_share"].value == pytest.approx(0.43)
+    assert ctrls["bnpl_lift"].value == pytest.approx(0.03) and ctrls["bnpl_adoption"].value == pytest.approx(0.05)
+
+
+def test_moving_a_control_changes_the_table(data):
+    r = altpay.Retailer()
+    start = altpay_widgets.defaults(r, data)
+    cheaper = altpay_widgets.table_for(r, {**start, "fee_affirm": 3.5}, data)
+    assert cheaper.loc["affirm", "fee_pct"] == 3.5 and cheaper.loc["klarna", "fee_pct"] == 5.99
+    assert altpay.recommend(cheaper)[0] == "affirm"
+    mobile = altpay_widgets.table_for(r, {**start, "mobile_revenue_share": 0.6}, data)
+    assert altpay.recommend(mobile)[0] == "wallet"
+
+
+def test_the_widget_renders(data):
+    import ipywidgets as w
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ui = altpay.widgets(data=data)
+    labels = {c.description for c in ui.children if isinstance(c, (w.FloatSlider, w.BoundedFloatText))}
+    assert {"mobile share of revenue", "gross margin", "BNPL lift (base)", "Klarna fee (% of order)"} <= labels
+
+
+# ---------------------------------------------------------------- pci_assessment.md
+def test_write_part_e_appends_then_replaces_and_keeps_the_rest(tmp_path):
+    path = tmp_path / "sub" / "pci_assessment.md"
+    altpay.write_part_e(path, "first version")
+    assert path.read_text().count(altpay.PART_E_START) == 1 and "first version" in path.read_text()
+    path.write_text("# Part D\nchecklist\n\n" + path.read_text() + "\nfooter\n")
+    altpay.write_part_e(path, "second version")
+    text = path.read_text()
+    assert "first version" not in text and "second version" in text
+    assert text.startswith("# Part D\nchecklist\n") and text.rstrip().endswith("footer")
+    assert text.count(altpay.PART_E_START) == 1 and text.count(altpay.PART_E_END) == 1
+    path.write_text("# Part D\n" + altpay.PART_E_START + "\nbroken\n")
+    with pytest.raises(ValueError, match="unbalanced"):
+        altpay.write_part_e(path, "x")
