@@ -193,3 +193,15 @@ def test_write_part_e_appends_then_replaces_and_keeps_the_rest(tmp_path):
     path.write_text("# Part D\n" + altpay.PART_E_START + "\nbroken\n")
     with pytest.raises(ValueError, match="unbalanced"):
         altpay.write_part_e(path, "x")
+
+
+def test_the_readme_quotes_the_models_current_figures(data):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    part_e = readme.split("### Part E: alternative payments")[1].split("\n## ")[0]
+    f = altpay.figures_for(data=data)
+    ms = f["mobile_share"]
+    for share in (ms["low"], ms["base"], ms["high"], ms["switch_at"]):
+        assert fmt.pct(share) in part_e, fmt.pct(share)
+    assert f"{fmt.pct(ms['base'])} {f['recommended_names'][0]} comes first" in part_e

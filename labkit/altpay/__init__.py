@@ -20,7 +20,7 @@ from labkit.altpay.model import (LEVERS, RETAILER_PARAMS, Estimate, compare, est
                                  naive_estimate, recommend, sensitivity, sensitivity_table)
 from labkit.altpay.retailer import (Retailer, derived_mobile_revenue_share, implied_conversion_factor,
                                     mobile_share_range)
-from labkit.altpay.controls import widgets
+from labkit.altpay.controls import recommendation_line, widgets
 from labkit.altpay.writeup import (PART_E_END, PART_E_START, analysis_text, figures_for, model_answer, word_count,
                                    write_part_e)
 
@@ -29,6 +29,6 @@ __all__ = [
     "sources_table", "Retailer", "derived_mobile_revenue_share", "implied_conversion_factor", "mobile_share_range",
     "LEVERS", "RETAILER_PARAMS", "Estimate", "estimate", "compare", "recommend", "naive_estimate", "fee_rate",
     "incremental_profit", "sensitivity", "sensitivity_table", "as_payments", "card_fee_baseline",
-    "plot_ranges", "plot_lift_sensitivity", "widgets", "figures_for", "model_answer", "analysis_text",
+    "plot_ranges", "plot_lift_sensitivity", "widgets", "recommendation_line", "figures_for", "model_answer", "analysis_text",
     "word_count", "write_part_e", "PART_E_START", "PART_E_END",
 ]

@@ -16,6 +16,7 @@ Fractions (0.05) are used in Python, percent (5) in the data files.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -59,17 +60,25 @@ def load_assumptions(path: str | Path | None = None) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class AltPayData:
-    """Both data files, read once and passed around (so a notebook can edit a copy)."""
+    """Both data files, read once and passed around (so a notebook can edit a copy: make a
+    new ``AltPayData`` from the edited frames rather than changing these in place)."""
 
     methods: pd.DataFrame
     assumptions: pd.DataFrame
 
+    @cached_property
+    def _rows(self) -> dict[tuple[str, str], pd.Series]:
+        # the model looks rows up thousands of times; build a fresh AltPayData after editing a frame
+        rows: dict[tuple[str, str], pd.Series] = {}
+        for _, r in self.assumptions.iterrows():
+            rows.setdefault((r["key"], r["group"]), r)
+        return rows
+
     def row(self, key: str, group: str) -> pd.Series:
-        a = self.assumptions
-        hit = a[(a["key"] == key) & (a["group"] == group)]
-        if hit.empty:
-            raise KeyError(f"no assumption {key!r} for group {group!r} in altpay_assumptions.csv")
-        return hit.iloc[0]
+        try:
+            return self._rows[(key, group)]
+        except KeyError:
+            raise KeyError(f"no assumption {key!r} for group {group!r} in altpay_assumptions.csv") from None
 
     def value(self, key: str, group: str, which: str = "base") -> float:
         """A figure as used in Python: percent rows become fractions."""
