@@ -125,6 +125,7 @@ def test_comparison_and_sources_tables_cover_every_method(methods):
     assert set(src["method"]) == set(methods["method"])
     assert src["source"].str.len().gt(5).all() and src["year"].between(2015, 2030).all()
     assert set(src["vendor claim"]) <= {"yes", "no", "price/doc"}
+    assert set(src["checked"]) == {"not verified", "read at the source"}
     # every method has at least its fee, settlement, risk and tokenization sourced
     assert (src.groupby("method")["figure"].nunique() >= 4).all()
 

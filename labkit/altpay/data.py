@@ -135,7 +135,8 @@ def comparison_table(methods: pd.DataFrame | None = None) -> pd.DataFrame:
 
 
 def sources_table(methods: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per sourced figure: method, what, source, year, vendor claim."""
+    """One row per sourced figure: method, what, source, year, vendor claim, and whether the
+    kit could read the figure at the source named ("not verified" otherwise)."""
     m = load_methods() if methods is None else methods
     kinds = {"fee": "fee", "settlement": "settlement", "risk": "fraud/default risk",
              "tokenization": "tokenization", "conv_lift": "conversion lift", "aov_lift": "order-value lift"}
@@ -147,5 +148,6 @@ def sources_table(methods: pd.DataFrame | None = None) -> pd.DataFrame:
                 continue
             claim = r.get(f"{prefix}_vendor_claim")
             rows.append({"method": r["method"], "figure": label, "source": src, "year": int(r[f"{prefix}_year"]),
-                         "vendor claim": "yes" if claim is True else ("no" if claim is False else "price/doc")})
+                         "vendor claim": "yes" if claim is True else ("no" if claim is False else "price/doc"),
+                         "checked": "not verified" if "not verified" in src else "read at the source"})
     return pd.DataFrame(rows)
