@@ -205,3 +205,25 @@ def test_the_readme_quotes_the_models_current_figures(data):
     for share in (ms["low"], ms["base"], ms["high"], ms["switch_at"]):
         assert fmt.pct(share) in part_e, fmt.pct(share)
     assert f"{fmt.pct(ms['base'])} {f['recommended_names'][0]} comes first" in part_e
+
+
+def test_figures_for_is_plain_data(data):
+    """The checker of a student's text may store or send the figures: they are plain JSON."""
+    import json
+
+    f = altpay.figures_for(data=data)
+    assert json.loads(json.dumps(f))["recommended"] == f["recommended"]
+
+
+def test_the_package_keeps_to_the_size_limits():
+    """Issue 16: no module of labkit/altpay over about 400 non-blank lines, no function over 60."""
+    import ast
+    from pathlib import Path
+
+    folder = Path(altpay.__file__).parent
+    for path in folder.glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        assert sum(1 for line in source.splitlines() if line.strip()) <= 400, path.name
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert node.end_lineno - node.lineno + 1 <= 60, f"{path.name}: {node.name}"
