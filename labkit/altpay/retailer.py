@@ -138,10 +138,15 @@ def mobile_share_range(retailer: Retailer, data=None) -> tuple[float, float, flo
     """(low, base, high) mobile share of revenue for this retailer: its own share as the base,
     the ends from the conversion-ratio range in the data (mobile converting at 40% of the
     desktop rate, and alike), at its traffic share and basket factor."""
-    data = data or load_data()
-    row = data.row("mobile_conversion_factor", "retailer")
-    lo_c, hi_c = float(row["low"]) / 100, float(row["high"]) / 100
+    lo_c, hi_c = conversion_range(data)
     t, k = retailer.mobile_traffic_share, retailer.mobile_basket_factor
     low, high = derived_mobile_revenue_share(t, k, lo_c), derived_mobile_revenue_share(t, k, hi_c)
     s = retailer.mobile_revenue_share
     return min(low, s), s, max(high, s)
+
+
+def conversion_range(data=None) -> tuple[float, float]:
+    """(low, high) of a mobile visit's conversion rate relative to a desktop one, from the data."""
+    data = data or load_data()
+    row = data.row("mobile_conversion_factor", "retailer")
+    return float(row["low"]) / 100, float(row["high"]) / 100

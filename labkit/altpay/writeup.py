@@ -22,7 +22,7 @@ import pandas as pd
 from labkit.altpay import fmt
 from labkit.altpay.data import GROUP_LABELS, GROUPS, AltPayData, data_path, load_data
 from labkit.altpay.model import compare, naive_estimate, recommend
-from labkit.altpay.retailer import Retailer, mobile_share_range
+from labkit.altpay.retailer import Retailer, conversion_range, derived_mobile_revenue_share, mobile_share_range
 
 PART_E_START = "<!-- labkit:part-e:start -->"
 PART_E_END = "<!-- labkit:part-e:end -->"
@@ -57,7 +57,8 @@ def _assumptions(r: Retailer, data: AltPayData) -> dict[str, dict]:
         "mobile_revenue_share": {"value": r.mobile_revenue_share, "cite": cite("mobile_revenue_share"),
                                  "source": data.source("mobile_revenue_share", "retailer")},
         "mobile_conversion_factor": {"value": r.mobile_conversion_factor, "cite": cite("mobile_conversion_factor"),
-                                     "source": data.source("mobile_conversion_factor", "retailer")},
+                                     "source": data.source("mobile_conversion_factor", "retailer"),
+                                     "range": conversion_range(data)},
         "mobile_basket_factor": {"value": r.mobile_basket_factor, "cite": cite("mobile_basket_factor"),
                                  "source": data.source("mobile_basket_factor", "retailer")},
         "gross_margin": {"value": r.gross_margin, "cite": cite("gross_margin"),
@@ -67,6 +68,13 @@ def _assumptions(r: Retailer, data: AltPayData) -> dict[str, dict]:
         "lift": {"value": {g: data.range("lift", g) for g in GROUPS}, "cite": str(data.row("lift", "bnpl")["cite"]),
                  "source": data.source("lift", "bnpl")},
     }
+
+
+def _at_conversion_ends(r: Retailer, data: AltPayData) -> dict[str, float]:
+    lo_c, hi_c = conversion_range(data)
+    t, k = r.mobile_traffic_share, r.mobile_basket_factor
+    return {"at_conversion_low": derived_mobile_revenue_share(t, k, lo_c),
+            "at_conversion_high": derived_mobile_revenue_share(t, k, hi_c)}
 
 
 def figures_for(retailer: Retailer | None = None, *, overrides: Mapping[str, Mapping] | None = None,
@@ -80,7 +88,8 @@ def figures_for(retailer: Retailer | None = None, *, overrides: Mapping[str, Map
     fee_fixed, break_even_lift, best_in_group, recommended); ``recommended`` (the two method
     ids, best first) and ``recommended_names``; ``mobile_share`` (low, base, high, and
     ``switch_at``: the share where the recommendation changes within that range, or None;
-    ``wallet_base``: the best wallet's base at low / base / high); ``naive`` (the handout's
+    ``wallet_base``: the best wallet's base at low / base / high; ``at_conversion_low`` and
+    ``at_conversion_high``: the share at the two ends of the conversion-ratio range); ``naive`` (the handout's
     shortcut per group); ``assumptions`` (mobile_revenue_share, mobile_conversion_factor,
     mobile_basket_factor, gross_margin, card_fee, lift: each ``value``, short ``cite`` and
     full ``source``)."""
@@ -105,7 +114,7 @@ def figures_for(retailer: Retailer | None = None, *, overrides: Mapping[str, Map
         "recommended_names": [t.loc[p, "method"] for p in picks],
         "best_in_group": best,
         "mobile_share": {"low": low, "base": base, "high": high, "switch_at": switch[0] if switch else None,
-                         "wallet_base": wallet_at},
+                         "wallet_base": wallet_at, **_at_conversion_ends(r, data)},
         "naive": {g: naive_estimate(r, best[g], data=data) for g in ("wallet", "bnpl")},
         "assumptions": _assumptions(r, data),
     }
