@@ -114,7 +114,7 @@ class Retailer:
             return "implied: s·(1 − t) / (t·k·(1 − s))" if math.isclose(value, implied) else "set by you"
         r = data.row(f, "retailer")
         if math.isclose(value, data.value(f, "retailer")):
-            return f"{r['kind']}: {data.source(f, 'retailer')}"
+            return f"{r['kind']}: {r['cite']}"
         if f == "mobile_revenue_share":
             derived = derived_mobile_revenue_share(self.mobile_traffic_share, self.mobile_basket_factor,
                                                    self.mobile_conversion_factor)
