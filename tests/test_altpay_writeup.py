@@ -227,3 +227,10 @@ def test_the_package_keeps_to_the_size_limits():
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 assert node.end_lineno - node.lineno + 1 <= 60, f"{path.name}: {node.name}"
+
+
+def test_figures_for_follows_the_students_overrides(data):
+    f = altpay.figures_for(overrides={"bnpl": {"lift": (0.02, 0.05, 0.08)}}, data=data)
+    assert f["assumptions"]["lift"]["value"]["bnpl"] == (0.02, 0.05, 0.08)
+    assert f["assumptions"]["lift"]["value"]["wallet"] == data.range("lift", "wallet")
+    assert f["methods"]["klarna"]["base"] > altpay.figures_for(data=data)["methods"]["klarna"]["base"]

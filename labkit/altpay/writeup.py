@@ -50,7 +50,7 @@ def _switch_share(r: Retailer, picks: list[str], end: float, overrides, data) ->
     return (lo + hi) / 2
 
 
-def _assumptions(r: Retailer, data: AltPayData) -> dict[str, dict]:
+def _assumptions(r: Retailer, data: AltPayData, lifts: dict[str, tuple]) -> dict[str, dict]:
     card = data.methods.loc["card"]
     cite = lambda key: str(data.row(key, "retailer")["cite"])  # noqa: E731
     return {
@@ -65,7 +65,7 @@ def _assumptions(r: Retailer, data: AltPayData) -> dict[str, dict]:
                          "source": data.source("gross_margin", "retailer")},
         "card_fee": {"value": (float(card["fee_pct"]), float(card["fee_fixed_usd"])),
                      "cite": f"Stripe pricing, {int(card['fee_year'])}", "source": str(card["fee_source"])},
-        "lift": {"value": {g: data.range("lift", g) for g in GROUPS}, "cite": str(data.row("lift", "bnpl")["cite"]),
+        "lift": {"value": lifts, "cite": str(data.row("lift", "bnpl")["cite"]),
                  "source": data.source("lift", "bnpl")},
     }
 
@@ -91,8 +91,8 @@ def figures_for(retailer: Retailer | None = None, *, overrides: Mapping[str, Map
     ``wallet_base``: the best wallet's base at low / base / high; ``at_conversion_low`` and
     ``at_conversion_high``: the share at the two ends of the conversion-ratio range); ``naive`` (the handout's
     shortcut per group); ``assumptions`` (mobile_revenue_share, mobile_conversion_factor,
-    mobile_basket_factor, gross_margin, card_fee, lift: each ``value``, short ``cite`` and
-    full ``source``)."""
+    mobile_basket_factor, gross_margin, card_fee, lift (per group, the best method's
+    (low, base, high) as used): each ``value``, short ``cite`` and full ``source``)."""
     r = retailer or Retailer()
     data = data or load_data()
     t = compare(r, overrides=overrides, data=data)
@@ -116,7 +116,8 @@ def figures_for(retailer: Retailer | None = None, *, overrides: Mapping[str, Map
         "mobile_share": {"low": low, "base": base, "high": high, "switch_at": switch[0] if switch else None,
                          "wallet_base": wallet_at, **_at_conversion_ends(r, data)},
         "naive": {g: naive_estimate(r, best[g], data=data) for g in ("wallet", "bnpl")},
-        "assumptions": _assumptions(r, data),
+        "assumptions": _assumptions(r, data, {g: tuple(float(x) for x in t.loc[best[g], ["lift_low", "lift_base",
+                                                                                       "lift_high"]]) for g in GROUPS}),
     }
 
 
