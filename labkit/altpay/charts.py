@@ -45,7 +45,8 @@ def plot_lift_sensitivity(retailer: Retailer | None = None, method_or_group: str
     if method_or_group is None:
         method_or_group = recommend(compare(retailer, overrides=overrides, data=data))[0]
     group = data.methods.loc[method_or_group, "group"] if method_or_group in data.methods.index else method_or_group
-    s = sensitivity(retailer, method_or_group, "lift", data=data, overrides=overrides_for(overrides, method_or_group, group))
+    s = sensitivity(retailer, method_or_group, "lift", data=data,
+                    overrides=overrides_for(overrides, method_or_group, group))
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.6))
     ax.plot(s["lift"] * 100, s["delta_gp"] / 1e3, color="#2a7ab0", lw=2)

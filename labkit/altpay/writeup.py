@@ -58,6 +58,7 @@ def model_answer(retailer: Retailer | None = None, *, overrides: Mapping[str, Ma
     data = data or load_data()
     fig = figures_for(r, overrides=overrides, data=data)
     m = data.methods
+    picked_groups = {fig["methods"][p]["group"] for p in fig["recommended"]}
     ctx = {
         "f": fig, "r": r, "m": fig["methods"], "labels": GROUP_LABELS,
         "wallet": fig["methods"][fig["best_in_group"]["wallet"]],
@@ -69,7 +70,7 @@ def model_answer(retailer: Retailer | None = None, *, overrides: Mapping[str, Ma
         "handout_aov": data.range("handout_aov_lift", "bnpl"),
         "ctx": {key: data.value(key, "context") for key in ("crypto_ever_used", "crypto_paid")},
         "sourced_share": math.isclose(r.mobile_revenue_share, data.value("mobile_revenue_share", "retailer")),
-        "left": [GROUP_LABELS[g].lower() for g in GROUPS if g not in {fig["methods"][p]["group"] for p in fig["recommended"]}],
+        "left": [GROUP_LABELS[g].lower() for g in GROUPS if g not in picked_groups],
         "close": _close_runners_up(fig, "bnpl"),
     }
     return _paragraphs(_environment().get_template(TEMPLATE).render(**ctx))
