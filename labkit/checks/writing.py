@@ -65,7 +65,9 @@ def part_e_text(settings: Settings) -> str:
 
 
 def altpay_words(text: str) -> Item:
-    n = len(words(re.sub(r"^#.*$", "", text, flags=re.M)))
+    from labkit.altpay import word_count
+
+    n = word_count(re.sub(r"^#.*$", "", text, flags=re.M))
     if n == 0:
         return item("altpay:words", MISSING, "answers/part_e.md has no text yet", "Write about 400 words.")
     if 350 <= n <= 450:
@@ -76,15 +78,30 @@ def altpay_words(text: str) -> Item:
 
 
 def _families(text: str) -> list[str]:
-    return [name for name, pattern in FAMILIES.items() if re.search(pattern, text, re.I)]
+    """The method families ``text`` names, in the order it first names them."""
+    found = {name: m.start() for name, pattern in FAMILIES.items() if (m := re.search(pattern, text, re.I))}
+    return sorted(found, key=found.get)
+
+
+NOT_NOW = re.compile(r"\b(not|leave|later|skip|avoid|wait|instead of|rather than)\b", re.I)
+
+
+def _recommended(text: str) -> list[str]:
+    """The families named in the sentences that recommend, leaving out clauses that turn one down."""
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if re.search(r"recommend", s, re.I)]
+    picked: list[str] = []
+    for sentence in sentences:
+        for clause in re.split(r"[;:]|\bbut\b|\bwhile\b", sentence):
+            if not NOT_NOW.search(clause):
+                picked += [f for f in _families(clause) if f not in picked]
+    return picked
 
 
 def altpay_two_methods(text: str) -> Item:
-    m = re.search(r"recommend\w*(.{0,600})", text, re.I | re.S)
-    picked = _families(m.group(0)) if m else []
+    picked = _recommended(text)
     named = _families(text)
-    if m and len(picked) >= 2:
-        return item("altpay:two_methods", EVIDENCED, f"recommends {' and '.join(picked[:3])}")
+    if len(picked) >= 2:
+        return item("altpay:two_methods", EVIDENCED, f"recommends {' and '.join(picked[:2])}")
     if len(named) >= 2:
         return item("altpay:two_methods", PARTIAL, f"names {', '.join(named)} but no sentence says which two you "
                     "recommend", "Write 'I recommend … and …' and why.")
