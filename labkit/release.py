@@ -152,6 +152,18 @@ def _excluded(name: str) -> bool:
     return any(name == p.rstrip("/") or name.startswith(p) for p in (*SKIP_ALWAYS, *SOLUTION_ONLY, *SOLUTION_TESTS))
 
 
+def _has_markers(path: Path) -> bool:
+    """Does a written file still hold a solution marker of its own language?"""
+    if path.suffix == ".ipynb":
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        return any(MARKER_LINE.search("".join(c.get("source", []))) for c in cells)
+    if path.suffix not in MARK:
+        return False
+    start, end = MARK[path.suffix]
+    pattern = _marker("(?:BEGIN|END) SOLUTION", start, end)
+    return any(pattern.match(line) for line in path.read_text("utf-8", "replace").splitlines())
+
+
 @dataclass
 class Release:
     dest: Path
@@ -205,8 +217,7 @@ def build(dest: str | Path, root: Path | None = None, *, force: bool = False) ->
         target.write_text(res.text, encoding="utf-8", newline="\n")
         files += 1
     _write_student_files(dest)
-    leftover = [str(p.relative_to(dest)) for p in dest.rglob("*")
-                if p.is_file() and p.suffix in TEXT_SUFFIXES and MARKER_LINE.search(p.read_text("utf-8", "replace"))]
+    leftover = [str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file() and _has_markers(p)]
     if leftover:
         raise ReleaseError(f"solution markers left in {', '.join(leftover[:5])}")
     return Release(dest, files, blocks, removed)
