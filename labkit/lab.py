@@ -15,6 +15,15 @@ from labkit.backend import Backend, connect
 from labkit.settings import Settings, load_settings
 
 
+class LabClosedError(RuntimeError):
+    """A cell used a lab that an earlier cell closed (``lab.close()``)."""
+
+    one_line = True
+
+    def __init__(self) -> None:
+        super().__init__("the lab was closed by the last cell: run Lab.start() again")
+
+
 @dataclass
 class Lab:
     settings: Settings
@@ -24,6 +33,7 @@ class Lab:
     _servers: list[Any] = field(default_factory=list, repr=False)
     webhook_server: Any = field(default=None, repr=False)  # the handler started here, if any
     webhook_store: Any = field(default=None, repr=False)
+    closed: bool = False  # set by close(): using the lab afterwards raises LabClosedError
 
     @classmethod
     def start(cls, settings: Settings | None = None, checkout: bool = True, webhooks: bool = True) -> "Lab":
@@ -41,7 +51,12 @@ class Lab:
 
     @property
     def client(self):
+        self.check_open()
         return self.backend.client
+
+    def check_open(self) -> None:
+        if self.closed:
+            raise LabClosedError()
 
     def start_checkout(self, port: int = 0) -> str:
         """The checkout server (Part B), unless the demo already runs one (``LABKIT_CHECKOUT_URL``)."""
@@ -84,6 +99,7 @@ class Lab:
             server.stop()
         self._servers.clear()
         self.backend.close()
+        self.closed = True
 
     def __enter__(self) -> "Lab":
         return self
