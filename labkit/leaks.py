@@ -192,11 +192,9 @@ def _decode_one(raw: str) -> str:
 
 
 def _gap_kind(gap: str) -> str:
-    """"dot", "wrap" (a line break, no dot) or "other"; a dot and a line break: "dot+wrap"."""
-    wrap = "wrap" if re.search(_LINE_BREAK, gap) else ""
-    if re.search("[.\u2024\uff0e]", gap):
-        return "dot+" + wrap if wrap else "dot"
-    return wrap or "other"
+    """"dot", "wrap" (a line break), "dot+wrap" (both) or "other"."""
+    kinds = ("dot" if re.search("[.\u2024\uff0e]", gap) else "", "wrap" if re.search(_LINE_BREAK, gap) else "")
+    return "+".join(k for k in kinds if k) or "other"
 
 
 def _digit_chains(text: str) -> Iterable[list[tuple[int, int, str]]]:
@@ -255,10 +253,7 @@ def _card_candidates(text: str) -> Iterable[tuple[int, int, str]]:
 
 def _card_findings(text: str, test_cards: dict[str, str], taken: list[tuple[int, int]]) -> list[Finding]:
     decoded = _Decoded(text)
-    hits = []
-    for s, e, digits in _card_candidates(decoded.text):
-        os_, oe = decoded.span(s, e)
-        hits.append((digits not in test_cards, os_, oe, digits))
+    hits = [(digits not in test_cards, *decoded.span(s, e), digits) for s, e, digits in _card_candidates(decoded.text)]
     # a public test card wins over any reading that overlaps it (a trailing CVC, say), then
     # the earliest and longest reading of a real number
     hits.sort(key=lambda h: (h[0], h[1], h[1] - h[2]))
@@ -266,10 +261,8 @@ def _card_findings(text: str, test_cards: dict[str, str], taken: list[tuple[int,
     for is_real, s, e, digits in hits:
         if any(s < te and ts < e for ts, te in taken):
             continue
-        if is_real:
-            found.append(Finding("card_number", mask_card(digits), s, e))
-        else:
-            found.append(Finding("test_card", text[s:e], s, e, label=test_cards[digits]))
+        found.append(Finding("card_number", mask_card(digits), s, e) if is_real
+                     else Finding("test_card", text[s:e], s, e, label=test_cards[digits]))
         taken.append((s, e))
     return found
 

@@ -16,7 +16,7 @@ names = st.lists(_label, min_size=1, max_size=4).map(".".join).filter(lambda n: 
 ports = st.integers(min_value=0, max_value=65535)
 
 
-@settings(max_examples=500)
+@settings(deadline=None, max_examples=500)
 @given(st.text())
 def test_any_string_is_parsed_and_judged_without_an_exception(header):
     name = host_name(header)
@@ -25,6 +25,7 @@ def test_any_string_is_parsed_and_judged_without_an_exception(header):
     assert isinstance(host_allowed(header, ["lab.example", "", "  "]), bool)
 
 
+@settings(deadline=None)
 @given(st.text(), st.lists(st.text(), max_size=3))
 def test_an_allowed_header_names_a_loopback_or_a_configured_host(header, extra):
     if host_allowed(header, extra):
@@ -33,6 +34,7 @@ def test_an_allowed_header_names_a_loopback_or_a_configured_host(header, extra):
         assert name in LOOPBACK_NAMES or name in configured or ipaddress.ip_address(name).is_loopback
 
 
+@settings(deadline=None)
 @given(names, ports)
 def test_names_not_configured_are_refused_with_or_without_port(name, port):
     if name in LOOPBACK_NAMES:
@@ -42,12 +44,14 @@ def test_names_not_configured_are_refused_with_or_without_port(name, port):
     assert not host_allowed(f"{name.upper()}.:{port}", ["other.example"])
 
 
+@settings(deadline=None)
 @given(names, ports, st.sampled_from([str.lower, str.upper, str.title]))
 def test_a_configured_name_is_allowed_in_any_case_with_a_port(name, port, case):
     assert host_allowed(f"{case(name)}:{port}", [name])
     assert host_allowed(case(name) + ".", [f" {name} "])
 
 
+@settings(deadline=None)
 @given(ports, st.integers(0, 255), st.integers(0, 255), st.integers(0, 255))
 def test_this_machines_names_are_allowed(port, a, b, c):
     for header in (f"localhost:{port}", "LOCALHOST", f"127.{a}.{b}.{c}:{port}", f"[::1]:{port}", "localhost."):
