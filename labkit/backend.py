@@ -64,11 +64,8 @@ def notebook_messages(exc_types: tuple[type, ...] = ()) -> bool:
     Called by :func:`connect` and the browser runs; does nothing outside IPython or when the
     notebook set its own handler. Returns whether the handler is in place.
     """
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
+    ipython = sys.modules.get("IPython")  # not imported: not a notebook (and no import cost for the CLI)
+    shell = ipython.get_ipython() if ipython is not None else None
     if shell is None:
         return False
     from labkit.chromium import ChromiumNotFound

@@ -93,7 +93,13 @@ class BrowserProblem(RuntimeError):
     one_line = True
 
 
-CANCEL = threading.Event()  # set when the cell is interrupted: the browser run stops at its next step
+_run = threading.local()  # the worker thread's own "stop" event, set when its cell is interrupted
+
+
+def _stopping() -> bool:
+    """Was the cell running this browser run interrupted? (Checked between steps.)"""
+    stop = getattr(_run, "stop", None)
+    return stop is not None and stop.is_set()
 
 
 def in_worker_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -106,22 +112,30 @@ def in_worker_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     from labkit.backend import notebook_messages
 
     notebook_messages((BrowserProblem,))
-    CANCEL.clear()
+    stop = threading.Event()
+
+    def work() -> Any:
+        _run.stop = stop
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _run.stop = None
+
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labkit-browser")
     try:
-        future = pool.submit(fn, *args, **kwargs)
+        future = pool.submit(work)
         try:
             return future.result()
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                CANCEL.set()
+                stop.set()
                 raise
             line = _problem(exc)
             if line:
                 raise BrowserProblem(line) from None
             raise
     finally:
-        pool.shutdown(wait=not CANCEL.is_set(), cancel_futures=True)
+        pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
 
 
 def _problem(exc: BaseException) -> str | None:
@@ -243,7 +257,7 @@ class CheckoutBrowser:
 
     def _challenge_frame(self, page, selector: str, deadline: float):
         """The frame (any depth) showing the 3D Secure button, or None if the payment finished first."""
-        while time.monotonic() < deadline and not CANCEL.is_set():
+        while time.monotonic() < deadline and not _stopping():
             for frame in page.frames:
                 try:
                     button = frame.locator(selector)
@@ -335,7 +349,7 @@ def _run_scenarios(checkout_url: str, scenarios: list[Scenario], out_dir: Path |
     runs = []
     with CheckoutBrowser(checkout_url, executable_path=executable_path, timeout=timeout) as browser:
         for sc in scenarios:
-            if CANCEL.is_set():  # interrupted: stop here, the browser closes on the way out
+            if _stopping():  # interrupted: stop here, the browser closes on the way out
                 break
             shot = out_dir / f"{sc.key}.png" if out_dir else None
             challenge = out_dir / f"{sc.key}_challenge.png" if (out_dir and sc.challenge) else None
