@@ -75,6 +75,7 @@ _ENCODED_RE = re.compile(
 )
 _ESCAPES = {"\\n": "\n", "\\t": "\t", "\\r": "\r"}
 _DIGITS_RE = re.compile(r"[0-9]+")
+_DOT_RE, _WRAP_RE = re.compile("[.\u2024\uff0e]"), re.compile(_LINE_BREAK)
 _LETTER = re.compile(r"[A-Za-z]")
 _BINARY_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
 
@@ -193,7 +194,9 @@ def _decode_one(raw: str) -> str:
 
 def _gap_kind(gap: str) -> str:
     """"dot", "wrap" (a line break), "dot+wrap" (both) or "other"."""
-    kinds = ("dot" if re.search("[.\u2024\uff0e]", gap) else "", "wrap" if re.search(_LINE_BREAK, gap) else "")
+    if gap in (" ", "-", "  ", "\t"):
+        return "other"
+    kinds = ("dot" if _DOT_RE.search(gap) else "", "wrap" if _WRAP_RE.search(gap) else "")
     return "+".join(k for k in kinds if k) or "other"
 
 
@@ -222,8 +225,8 @@ def _looks_written(chain: list[tuple[int, int, str]], i: int, j: int) -> bool:
     decimal numbers, ``1234.567  2345.678``)."""
     if i == j:
         return True
-    size = [e - s for s, e, _k in chain]
-    wrap_after = ["wrap" in k for _s, _e, k in chain]
+    size = {k: chain[k][1] - chain[k][0] for k in range(i, j + 1)}
+    wrap_after = {k: "wrap" in chain[k][2] for k in range(i, j + 1)}
     kinds = {chain[k][2].split("+")[0] for k in range(i, j)}
     if "dot" in kinds and "other" in kinds:
         return False
@@ -259,11 +262,12 @@ def _card_findings(text: str, test_cards: dict[str, str], taken: list[tuple[int,
     hits.sort(key=lambda h: (h[0], h[1], h[1] - h[2]))
     found: list[Finding] = []
     for is_real, s, e, digits in hits:
-        if any(s < te and ts < e for ts, te in taken):
+        k = bisect.bisect_right(taken, (s, s))  # taken: sorted spans that never overlap
+        if (k and taken[k - 1][1] > s) or (k < len(taken) and taken[k][0] < e):
             continue
         found.append(Finding("card_number", mask_card(digits), s, e) if is_real
                      else Finding("test_card", text[s:e], s, e, label=test_cards[digits]))
-        taken.append((s, e))
+        taken.insert(k, (s, e))
     return found
 
 
