@@ -84,8 +84,9 @@ class BackgroundServer:
         # Waitress warns on stderr when its queue is briefly deep (benchmarks, bursts): not news here.
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         self._stop.clear()
-        self._server = create_server(HostCheck(self.app, self.allowed_hosts), map={}, host=self._host, port=self._port, threads=self.threads,
-                                     ident="labkit", expose_tracebacks=False, clear_untrusted_proxy_headers=True)
+        self._server = create_server(HostCheck(self.app, self.allowed_hosts), map={}, host=self._host,
+                                     port=self._port, threads=self.threads, ident="labkit",
+                                     expose_tracebacks=False, clear_untrusted_proxy_headers=True)
         self._thread = threading.Thread(target=self._serve, name=f"labkit-{self.name}", daemon=True)
         self._thread.start()
         return self
