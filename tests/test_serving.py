@@ -112,3 +112,8 @@ def test_allowed_hosts_argument_wins_over_the_settings(monkeypatch):
     with BackgroundServer(hello_app()) as srv:
         assert requests.get(srv.url, headers={"Host": "lab.example"}).text == "hello"
         assert requests.get(srv.url, headers={"Host": "only.example"}).status_code == 400
+
+
+def test_the_fake_stripe_is_behind_the_host_check_too(fake):
+    assert requests.get(fake.url + "/", headers={"Host": "attacker.example"}, timeout=10).status_code == 400
+    assert requests.get(fake.url + "/", headers={"Host": "localhost"}, timeout=10).status_code == 200
