@@ -56,6 +56,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # no network, no browser…: one line that says what to do, not a traceback
+        from labkit.backend import problem_line
+
+        line = problem_line(exc)
+        if line is None:
+            raise
+        print(f"labkit {command}: {line}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@ The server is waitress (a production WSGI server, pure Python): HTTP/1.1 keep-al
 a worker pool, no debugger, and no access log, so nothing lands in notebook cells.
 Werkzeug's development server closes every connection, which made each API call pay
 for a new TCP connection and a new thread (see bench/bench_fakestripe.py).
+
+Every app is served behind :class:`labkit.hostcheck.HostCheck` (against DNS rebinding):
+only ``localhost``, ``127.0.0.1``/``::1`` and the names in ``LABKIT_ALLOWED_HOSTS`` are answered.
 """
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ from urllib.parse import urlsplit
 
 from waitress import wasyncore
 from waitress.server import create_server
+
+from labkit.hostcheck import HostCheck
 
 log = logging.getLogger("labkit.serving")
 
@@ -36,10 +41,13 @@ class BackgroundServer:
     ...     requests.get(srv.url)
     """
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, name: str = "server", threads: int = 8):
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, name: str = "server", threads: int = 8,
+                 allowed_hosts=None):
         if getattr(app, "debug", False):
             raise RuntimeError(f"{name}: refusing to serve a Flask app with debug on (it exposes a code console)")
         self.app = app
+        # Host names served besides this machine's own; default: Settings.allowed_hosts
+        self.allowed_hosts = tuple(_configured_hosts() if allowed_hosts is None else allowed_hosts)
         self.name = name
         self.threads = threads
         self._host = host
@@ -76,8 +84,9 @@ class BackgroundServer:
         # Waitress warns on stderr when its queue is briefly deep (benchmarks, bursts): not news here.
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         self._stop.clear()
-        self._server = create_server(self.app, map={}, host=self._host, port=self._port, threads=self.threads,
-                                     ident="labkit", expose_tracebacks=False, clear_untrusted_proxy_headers=True)
+        self._server = create_server(HostCheck(self.app, self.allowed_hosts), map={}, host=self._host,
+                                     port=self._port, threads=self.threads, ident="labkit",
+                                     expose_tracebacks=False, clear_untrusted_proxy_headers=True)
         self._thread = threading.Thread(target=self._serve, name=f"labkit-{self.name}", daemon=True)
         self._thread.start()
         return self
@@ -112,9 +121,18 @@ class BackgroundServer:
         return f"<BackgroundServer {self.name} {state}>"
 
 
-def serve_forever(app, host: str, port: int, name: str) -> None:
+def _configured_hosts() -> tuple[str, ...]:
+    from labkit.settings import SettingsError, load_settings
+
+    try:
+        return load_settings().allowed_hosts
+    except SettingsError:  # a bad key is reported by whoever uses it; the Host check needs no key
+        return ()
+
+
+def serve_forever(app, host: str, port: int, name: str, allowed_hosts=None) -> None:
     """Serve in the foreground (for the standalone commands) until Ctrl-C."""
-    with BackgroundServer(app, host, port, name) as srv:
+    with BackgroundServer(app, host, port, name, allowed_hosts=allowed_hosts) as srv:
         print(f"{name} listening on {srv.url}  (Ctrl-C to stop)", flush=True)
         try:
             while srv.running:
