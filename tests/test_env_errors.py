@@ -152,13 +152,15 @@ def test_a_closed_lab_says_run_lab_start_again(fake, tmp_path, monkeypatch):
 NOTEBOOK_CELLS = [
     ("setup", """
         import json, os
+        from pathlib import Path
         from labkit.backend import connect
-        from labkit.settings import load_settings, Settings
+        from labkit.settings import load_settings, Settings, project_root
         from labkit.lab import Lab
+        import labkit
         from labkit.browser import run_lab_scenarios, screenshot_checkout
         backend = connect(load_settings(json.loads(os.environ["TEST_OFFLINE_ENV"]), env_file=None))
-        lab = Lab.start(Settings(backend="fake", api_base=os.environ["TEST_FAKE_URL"],
-                                 db_path=os.environ["TEST_DB"]), webhooks=False)
+        lab = Lab.start(Settings(backend="fake", api_base=os.environ["TEST_FAKE_URL"], db_path=os.environ["TEST_DB"],
+                                 root=project_root(Path(labkit.__file__).parent)), webhooks=False)
     """),
     ("stripe", "backend.client.v1.accounts.retrieve_current()"),
     ("account", "backend.account()"),

@@ -65,17 +65,15 @@ def test_start_twice_is_harmless_and_restart_works():
 
 @pytest.fixture(scope="module")
 def guarded_lab(fake, tmp_path_factory):
-    """The kit's checkout and webhook handler, started the normal way with LABKIT_ALLOWED_HOSTS set."""
+    """The student's (here the solution's) checkout and webhook handler, with LABKIT_ALLOWED_HOSTS set."""
     from labkit.lab import Lab
-    from labkit.settings import Settings
+    from labkit.settings import load_settings
 
-    settings = Settings(backend="fake", api_base=fake.url, db_path=tmp_path_factory.mktemp("hosts") / "kit.db")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LABKIT_ALLOWED_HOSTS", "lab.example, hub.example")
-        mp.delenv("LABKIT_CHECKOUT_URL", raising=False)
-        mp.delenv("LABKIT_WEBHOOK_URL", raising=False)
-        with Lab.start(settings) as lab:
-            yield lab
+    settings = load_settings({"LABKIT_ALLOWED_HOSTS": "lab.example, hub.example", "LABKIT_BACKEND": "fake",
+                              "LABKIT_STRIPE_API_BASE": fake.url,
+                              "LABKIT_DB": str(tmp_path_factory.mktemp("hosts") / "kit.db")}, env_file=None)
+    with Lab.start(settings) as lab:
+        yield lab
 
 
 def _lab_urls(lab):
