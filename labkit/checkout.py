@@ -326,7 +326,9 @@ def create_app(settings: Settings, backend: Backend) -> Flask:
     def asset(name: str):
         if name not in _ASSETS:
             return _error(404, f"No asset {name[:40]!r}.")
-        resp = send_from_directory(templates, name, max_age=0)
+        from labkit.serving import static_type  # never the OS's guess: Windows may say .js is text/plain
+
+        resp = send_from_directory(templates, name, max_age=0, mimetype=static_type(name))
         resp.headers["Cache-Control"] = "no-cache"
         return resp
 
@@ -428,7 +430,7 @@ def add_checkout_arguments(parser: argparse.ArgumentParser) -> None:
 def run_checkout(args: argparse.Namespace) -> int:
     from labkit.backend import connect, connect_shared
     from labkit.settings import load_settings
-    from labkit.serving import BackgroundServer
+    from labkit.serving import BackgroundServer, wait_while_running
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
@@ -448,7 +450,7 @@ def run_checkout(args: argparse.Namespace) -> int:
             print("Test card: 4242 4242 4242 4242 | any future date | any CVC | any ZIP")
             print("Ctrl-C to stop.", flush=True)
             try:
-                server._thread.join()
+                wait_while_running(server)  # Ctrl-C works on Windows too (a bare join() ignores it)
             except KeyboardInterrupt:
                 print("\nCheckout server stopped.")
         finally:

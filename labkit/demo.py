@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 from tqdm import tqdm
 
+from labkit.console import setup_console
 from labkit.lab import Lab
 from labkit.notebooks import NotebookFailed, execute, notebook_paths
 from labkit.settings import load_settings, project_root, shown_path
@@ -34,6 +35,7 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    setup_console()  # tqdm.write("✓ …") on a cp1252 console
     settings = load_settings({**os.environ, "LABKIT_BACKEND": "fake"})
     root = project_root()
     folder = args.notebooks or root / "notebooks"

@@ -26,7 +26,7 @@ import stripe
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from labkit.serving import BackgroundServer
+from labkit.serving import BackgroundServer, wait_while_running
 from labkit.settings import Settings, SettingsError, load_settings, redact
 from labkit.webhooks.store import Delivery, OrderStore
 
@@ -450,8 +450,7 @@ def run_webhooks(args: argparse.Namespace) -> int:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `kill` stops it as cleanly as Ctrl-C
         try:
-            while server.running:
-                server._thread.join(timeout=1)
+            wait_while_running(server)  # Ctrl-C within a fraction of a second on every OS
         except KeyboardInterrupt:
             print("\nWebhook handler stopped.")
         finally:
