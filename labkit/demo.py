@@ -79,6 +79,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace, settings, executed_dir: Path) -> bool:
     from labkit.export import ExportError, export_submission
+    from labkit.files import FileBusyError
 
     root = project_root()
     dest = args.out or root / "submission"
@@ -86,7 +87,7 @@ def export(args: argparse.Namespace, settings, executed_dir: Path) -> bool:
         result = export_submission(sorted(executed_dir.glob("0*.ipynb")), dest, settings,
                                    student_name=args.student or settings.student_name or "Student",
                                    progress=lambda m: print(f"  export: {m}", flush=True))
-    except ExportError as exc:
+    except (ExportError, FileBusyError) as exc:  # FileBusyError: the PDF is open in a viewer
         print(f"✗ export failed: {exc}", file=sys.stderr)
         return False
     for warning in result.warnings:

@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 import stripe
 
+from labkit.files import delete
 from labkit.webhooks.process import HandlerProcess, free_port, get_json
 
 ATTACKER_SECRET = "whsec_fake0attacker0guessed0this0secret"  # a made-up secret
@@ -195,9 +196,8 @@ def crash_drill(client: stripe.StripeClient, fake, out_dir: str | Path, *, fault
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     db = out / f"webhooks_crash_drill_{fault}.db"
-    for stale in out.glob(db.name + "*"):
-        stale.unlink()
-    db.with_suffix(".log").unlink(missing_ok=True)
+    for stale in [*out.glob(db.name + "*"), db.with_suffix(".log")]:
+        delete(stale, held_by="a crash-drill handler from an earlier run (Kernel → Restart, or end its python process)")
     port = free_port()
     endpoint = client.v1.webhook_endpoints.create(params={
         "url": f"http://127.0.0.1:{port}/webhook", "enabled_events": ["payment_intent.succeeded"],
@@ -248,8 +248,8 @@ def fresh_db(path: str | Path) -> Path:
     """Remove a database (and its WAL files) so a run starts from an empty order table."""
     path = Path(path)
     for f in path.parent.glob(path.name + "*"):
-        if f.is_file():
-            f.unlink()
+        if f.is_file():  # still open on Windows: a FileBusyError saying what holds it
+            delete(f, held_by="the lab this notebook started before (Kernel → Restart, then run this cell again)")
         elif f.is_dir():
             shutil.rmtree(f)
     return path
