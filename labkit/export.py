@@ -16,7 +16,6 @@ import html
 import logging
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile

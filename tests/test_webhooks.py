@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -114,7 +115,9 @@ def test_test_mode_without_secret_explains_stripe_listen(settings):
 
 
 def test_cli_without_secret_in_test_mode_exits_and_explains(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LABKIT_BACKEND": "stripe",
+    # SYSTEMROOT kept: without it Python cannot start on Windows (no random source, no sockets).
+    env = {**{k: os.environ[k] for k in ("SYSTEMROOT",) if k in os.environ},
+           "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LABKIT_BACKEND": "stripe",
            "STRIPE_SECRET_KEY": "sk_test_labkit_not_a_real_key", "STRIPE_PUBLISHABLE_KEY": "pk_test_labkit_not_a_real_key",
            "LABKIT_DB": str(tmp_path / "x.db")}
     done = subprocess.run([sys.executable, "webhook_handler.py", "--port", "0"], cwd=ROOT, env=env,

@@ -22,6 +22,10 @@ from labkit.settings import project_root
 
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
+# What a killed handler's exit code reads: -9 (SIGKILL) on POSIX; Windows has no SIGKILL and
+# TerminateProcess (Popen.kill) ends the process just as abruptly, with exit code 1.
+KILLED_EXIT_CODE = -signal.SIGKILL if hasattr(signal, "SIGKILL") else 1
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
@@ -102,9 +106,12 @@ class HandlerProcess:
             return None
 
     def kill(self) -> None:
-        """SIGKILL: the process gets no chance to flush, close or answer anything."""
+        """SIGKILL (Windows: TerminateProcess): no chance to flush, close or answer anything."""
         if self.running:
-            self.proc.send_signal(signal.SIGKILL)
+            if hasattr(signal, "SIGKILL"):
+                self.proc.send_signal(signal.SIGKILL)
+            else:  # Windows: Popen.terminate() is TerminateProcess, as abrupt as SIGKILL
+                self.proc.terminate()
         if self.proc is not None:
             self.proc.wait(10)
 
