@@ -100,7 +100,13 @@ def ensure_venv() -> None:
         say(warning)
     if not PY.exists():
         say(f"creating the virtualenv {VENV.name}/")
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        try:
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        except (subprocess.CalledProcessError, OSError) as exc:
+            shutil.rmtree(VENV, ignore_errors=True)  # half a virtualenv would be taken for a whole one
+            hint = "on Debian/Ubuntu/WSL: sudo apt-get install python3-venv" if os.name != "nt" else \
+                "reinstall Python from python.org with pip included"
+            raise SetupFailed(f"could not create the virtualenv {VENV.name}/ ({exc}); {hint}, then run this again.")
     if STAMP.exists() and STAMP.read_text() == install_fingerprint():
         return
     say("installing the pinned packages (constraints.txt); the first time takes a minute or two")
@@ -151,9 +157,7 @@ def main(argv: list[str]) -> int:
     except SetupFailed as exc:
         return fail(str(exc))
     except subprocess.CalledProcessError as exc:
-        cmd = " ".join(Path(str(c)).name if i == 0 else str(c) for i, c in enumerate(exc.cmd))
-        return fail(f"set-up step failed (exit code {exc.returncode}): {cmd}; see the lines above. "
-                    "Run this again; if it fails the same way, see README, Troubleshooting.")
+        return step_failed(exc)
     except OSError as exc:
         return fail(f"set-up failed: {exc}")
     except KeyboardInterrupt:
@@ -174,5 +178,16 @@ def fail(message: str, code: int = 1) -> int:
     return code
 
 
+def step_failed(exc: subprocess.CalledProcessError) -> int:
+    cmd = " ".join(Path(str(c)).name if i == 0 else str(c) for i, c in enumerate(exc.cmd))
+    return fail(f"set-up step failed (exit code {exc.returncode}): {cmd}; see the lines above. "
+                "Run this again; if it fails the same way, see README, Troubleshooting.")
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except subprocess.CalledProcessError as exc:  # any step outside main's own set-up
+        sys.exit(step_failed(exc))
+    except KeyboardInterrupt:  # Ctrl-C while a command runs: its own output said what stopped
+        sys.exit(130)

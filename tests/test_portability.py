@@ -82,6 +82,23 @@ def test_a_failed_set_up_step_is_one_line_not_a_traceback(monkeypatch, capsys):
     assert "Traceback" not in err
 
 
+def test_a_python_without_venv_support_gets_the_package_to_install(monkeypatch, tmp_path, capsys):
+    """Debian and Ubuntu (and WSL) ship python3 without ensurepip until python3-venv is installed."""
+    run = load_run_py()
+
+    def no_ensurepip(self, env_dir):
+        (Path(env_dir) / "bin").mkdir(parents=True)
+        raise subprocess.CalledProcessError(1, ["python", "-m", "ensurepip"])
+
+    monkeypatch.setattr(run, "VENV", tmp_path / ".venv")
+    monkeypatch.setattr(run, "PY", tmp_path / ".venv" / "bin" / "python")
+    monkeypatch.setattr(run.venv.EnvBuilder, "create", no_ensurepip)
+    assert run.main(["setup"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "sudo apt-get install python3-venv" in err and "Traceback" not in err
+    assert not (tmp_path / ".venv").exists()  # no half virtualenv left to be mistaken for a whole one
+
+
 def test_run_py_refuses_an_old_python_before_doing_anything(monkeypatch, capsys):
     run = load_run_py()
     monkeypatch.setattr(run, "python_problem", functools.partial(run.python_problem, (3, 10, 13)))
