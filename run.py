@@ -56,8 +56,9 @@ def python_problem(version: tuple = tuple(sys.version_info[:3])) -> str | None:
         return None
     this = ".".join(map(str, version[:3]))
     use = "py -3.13 run.py demo" if os.name == "nt" else "python3.13 run.py demo"
+    where = "from python.org" if os.name == "nt" or sys.platform == "darwin" else "(your package manager or python.org)"
     return (f"labkit needs Python 3.11.5 to 3.14 (its pinned packages have no wheels for {this}): "
-            f"install Python 3.13 from python.org and run:  {use}")
+            f"install Python 3.13 {where} and run:  {use}")
 
 
 def long_path_warning(root: Path = ROOT, windows: bool = os.name == "nt",
