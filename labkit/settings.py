@@ -6,6 +6,8 @@ in a human-readable form.
 """
 from __future__ import annotations
 
+import codecs
+import io
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -118,7 +120,31 @@ def shown_path(path: Path) -> str:
     try:
         return Path(path).resolve().relative_to(project_root()).as_posix()
     except ValueError:
-        return str(path)
+        return Path(path).as_posix()  # forward slashes on every OS, so outputs read the same
+
+
+def read_env_file(path: str | os.PathLike) -> dict[str, str]:
+    """The variables of a ``.env`` file in UTF-8, UTF-8 with a BOM, or UTF-16 (PowerShell 5.1's ``>``).
+
+    Anything else is a :class:`SettingsError` of one line saying how to save it.
+    """
+    raw = Path(path).read_bytes()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif len(raw) >= 2 and raw[1:2] == b"\0" and raw[0:1] != b"\0":
+        encoding = "utf-16-le"  # UTF-16 without its BOM: every ASCII character is followed by a zero byte
+    elif len(raw) >= 2 and raw[0:1] == b"\0" and raw[1:2] != b"\0":
+        encoding = "utf-16-be"
+    else:
+        encoding = "utf-8-sig"  # plain UTF-8, with or without Notepad's BOM
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        raise SettingsError(
+            f"{shown_path(Path(path))} is not UTF-8 or UTF-16 text: save it again as UTF-8 (Notepad: "
+            "File → Save as → Encoding: UTF-8; VS Code: the encoding in the status bar), or delete it."
+        ) from None
+    return {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}
 
 
 def _seconds(raw: str | None, name: str, default: float) -> float:
@@ -145,7 +171,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.P
         env_file = root / ".env"
     env: dict[str, str] = {}
     if env_file is not None and Path(env_file).is_file():
-        env.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        env.update(read_env_file(env_file))
     env.update(os.environ if environ is None else environ)
 
     def get(name: str) -> str | None:

@@ -163,7 +163,9 @@ BAD_BODIES = [
     ("product_id=prod_001", "application/x-www-form-urlencoded", 415, "application/json"),
     ('{"product_id": "prod_001"}', "text/plain", 415, "Content-Type must be application/json"),
     ("{not json", "application/json", 400, "not valid JSON"),
-    ("[" * 3000 + "]" * 3000, "application/json", 400, "not valid JSON"),
+    # Nested too deep for Python <= 3.12's parser ("not valid JSON"); 3.13 parses it and the
+    # list is refused as "not a JSON object": either way a 400 JSON error, so no words checked.
+    ("[" * 3000 + "]" * 3000, "application/json", 400, ""),
     (b"\xff\xfe{}", "application/json", 400, "not UTF-8"),
     ('["prod_001"]', "application/json", 400, "JSON object"),
     ('"prod_001"', "application/json", 400, "JSON object"),
@@ -195,7 +197,7 @@ BAD_BODIES = [
 ]
 
 
-@pytest.mark.parametrize("body,ctype,status,words", BAD_BODIES, ids=[f"{b[2]}-{b[3][:24]}" for b in BAD_BODIES])
+@pytest.mark.parametrize("body,ctype,status,words", BAD_BODIES, ids=[f"{b[2]}-{b[3][:24] or 'deeply nested'}" for b in BAD_BODIES])
 def test_bad_input_gets_a_json_4xx_never_a_500(http, body, ctype, status, words):
     resp = post(http, body, content_type=ctype)
     assert resp.status_code == status, resp.get_data(as_text=True)

@@ -30,6 +30,7 @@ from labkit.fakestripe.listing import expand_paths
 from labkit.fakestripe.state import Store, new_id
 from labkit.fakestripe.webhooks import DEFAULT_RETRY_SCHEDULE, Deliverer, Job
 from labkit.hostcheck import HostCheck
+from labkit.serving import static_type
 
 log = logging.getLogger("labkit.fakestripe")
 
@@ -261,9 +262,7 @@ class FakeStripeApp:
             data = resources.files("labkit.fakestripe").joinpath("static", name).read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return self._not_found()
-        ctype = {"js": "application/javascript", "html": "text/html", "css": "text/css"}.get(
-            name.rsplit(".", 1)[-1], "application/octet-stream")
-        return Response(data, content_type=f"{ctype}; charset=utf-8", headers={
+        return Response(data, content_type=static_type(name), headers={
             "Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache",
             "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
 

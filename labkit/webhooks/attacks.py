@@ -24,6 +24,7 @@ from typing import Any, Iterator
 
 import stripe
 
+from labkit.files import delete
 from labkit.webhook_signing import signature_header
 
 
@@ -237,8 +238,8 @@ def fresh_db(path: str | Path) -> Path:
     """Remove a database (and its WAL files) so a run starts from an empty order table."""
     path = Path(path)
     for f in path.parent.glob(path.name + "*"):
-        if f.is_file():
-            f.unlink()
+        if f.is_file():  # still open on Windows: a FileBusyError saying what holds it
+            delete(f, held_by="the lab this notebook started before (Kernel → Restart, then run this cell again)")
         elif f.is_dir():
             shutil.rmtree(f)
     return path
