@@ -46,6 +46,15 @@ STATIC_TYPES = {"js": "text/javascript; charset=utf-8", "css": "text/css; charse
                 "svg": "image/svg+xml", "ico": "image/x-icon"}
 
 
+def register_static_types() -> None:
+    """Make Python's ``mimetypes`` (and so Flask's ``send_from_directory``) give our types, whatever
+    the OS registry says (Windows may map ``.js`` to ``text/plain``, which ``nosniff`` browsers refuse)."""
+    import mimetypes
+
+    for ext, kind in STATIC_TYPES.items():
+        mimetypes.add_type(kind.split(";")[0], "." + ext)
+
+
 def static_type(name: str) -> str:
     return STATIC_TYPES.get(name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
 

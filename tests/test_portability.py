@@ -184,7 +184,7 @@ def test_labkit_check_on_a_cp1252_pipe_prints_every_mark(tmp_path):
     out, err = done.stdout.decode("cp1252"), done.stderr.decode("cp1252")
     assert done.returncode == 0, err
     assert "Traceback" not in err and "UnicodeEncodeError" not in err
-    assert "\n  OK " in out and "\n  X " in out  # ✓ and ✗ in ASCII, one line per rubric item
+    assert "\n  [ok] " in out and "\n  [missing] " in out  # one line per check, in ASCII marks
 
 
 # ------------------------------------------------------------------ 3. content types, whatever the OS says
@@ -200,15 +200,19 @@ def js_is_text_plain():
         mimetypes.add_type(kind, ext)
 
 
-def test_checkout_assets_keep_their_types_when_the_os_maps_js_to_text_plain(js_is_text_plain, fake):
-    from labkit.backend import connect
-    from labkit.checkout import create_app
-    from labkit.settings import Settings
+def students_checkout(fake):
+    """checkout_server.py in this process, prepared as the kit's child process prepares it."""
+    from labkit.serving import register_static_types
+    from labkit.settings import project_root
+    from tests.conftest import import_student_app
 
-    settings = Settings(backend="fake", api_base=fake.url)
-    with connect(settings) as backend:
-        http = create_app(settings, backend).test_client()
-        js, css = http.get("/assets/checkout.js"), http.get("/assets/checkout.css")
+    register_static_types()
+    return import_student_app(project_root() / "checkout_server.py", fake.url)
+
+
+def test_checkout_assets_keep_their_types_when_the_os_maps_js_to_text_plain(js_is_text_plain, fake):
+    http = students_checkout(fake).test_client()
+    js, css = http.get("/static/checkout.js"), http.get("/static/checkout.css")
     assert js.headers["Content-Type"].startswith("text/javascript")
     assert css.headers["Content-Type"].startswith("text/css")
     assert js.headers["X-Content-Type-Options"] == "nosniff"  # why the type matters: no guessing by the browser
@@ -223,19 +227,16 @@ def test_the_fake_stripes_files_keep_their_types_too(js_is_text_plain, fake):
 
 @pytest.mark.browser
 def test_a_payment_goes_through_when_the_os_maps_js_to_text_plain(js_is_text_plain, fake, client):
-    from labkit.backend import connect
     from labkit.browser import load_scenarios, run_scenarios
-    from labkit.checkout import create_app
     from labkit.chromium import ChromiumNotFound, find_chromium
-    from labkit.settings import Settings
+    from labkit.student.serve import StripeRewrite
 
     try:
         chromium = find_chromium()
     except ChromiumNotFound as exc:
         pytest.skip(str(exc))
-    settings = Settings(backend="fake", api_base=fake.url)
     success = [s for s in load_scenarios() if s.key == "success"]
-    with connect(settings) as backend, BackgroundServer(create_app(settings, backend)) as shop:
+    with BackgroundServer(StripeRewrite(students_checkout(fake), fake.url)) as shop:
         [run] = run_scenarios(shop.url, success, client=client, executable_path=chromium)
     assert run.outcome == "succeeded", run
 
@@ -356,16 +357,18 @@ def test_labkit_status_reads_a_utf16_dotenv_and_refuses_a_cp1252_one_in_one_line
 
 # ------------------------------------------------------------------ 8/9. no SIGKILL; paths; SYSTEMROOT
 def test_killing_the_handler_works_where_there_is_no_sigkill(tmp_path, monkeypatch):
-    from labkit.webhooks.process import HandlerProcess
+    from labkit.student.runner import StudentServer
 
-    proc = HandlerProcess(tmp_path / "h.db", "whsec_labkit_portability_test_0001").start()
+    proc = StudentServer(ROOT / "webhook_handler.py", env={
+        "STRIPE_SECRET_KEY": "sk_test_" + "p" * 24, "STRIPE_WEBHOOK_SECRET": "whsec_labkit_portability_test_0001",
+        "ORDERS_DB": str(tmp_path / "h.db")}).start()
     try:
         monkeypatch.delattr(signal, "SIGKILL")  # as on Windows
         proc.kill()
         assert not proc.running and proc.proc.returncode is not None
         monkeypatch.undo()
         proc.start()  # same port, same database
-        assert proc.orders() == {}
+        assert requests.get(proc.url + "/orders", timeout=10).json() == {}
     finally:
         proc.stop()
 
@@ -376,11 +379,17 @@ def test_paths_are_shown_with_forward_slashes():
     assert shown_path(Path("/elsewhere") / "x" / "y.db") == "/elsewhere/x/y.db"
 
 
-def test_test_children_keep_systemroot():
-    """Python does not start on Windows without SYSTEMROOT: a test that builds a child's environment
-    from scratch must carry it over."""
-    text = (ROOT / "tests" / "test_webhooks.py").read_text(encoding="utf-8")
-    assert '"PATH": "/usr/bin:/bin"' in text and "SYSTEMROOT" in text
+def test_student_servers_keep_systemroot_and_drop_the_parents_keys(monkeypatch):
+    """Python does not start on Windows without SYSTEMROOT: the clean environment a student's server
+    gets must carry it over, and none of the parent's own STRIPE_/LABKIT_ values."""
+    from labkit.student.runner import child_environ
+
+    monkeypatch.setenv("SYSTEMROOT", "C:\\Windows")
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_" + "z" * 24)
+    monkeypatch.setenv("LABKIT_DB", "x.db")
+    env = child_environ({"ORDERS_DB": "o.db"})
+    assert env["SYSTEMROOT"] == "C:\\Windows" and env["ORDERS_DB"] == "o.db"
+    assert "STRIPE_SECRET_KEY" not in env and "LABKIT_DB" not in env
 
 
 # ------------------------------------------------------------------ 5/6. Ctrl-C and occupied ports

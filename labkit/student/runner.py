@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -150,7 +151,8 @@ class StudentServer:
     def kill(self) -> None:
         """Stop at once (SIGKILL on POSIX, TerminateProcess on Windows): no cleanup."""
         if self.running:
-            self.proc.kill()
+            sigkill = getattr(signal, "SIGKILL", None)  # Windows has none: terminate() is immediate there
+            self.proc.send_signal(sigkill) if sigkill is not None else self.proc.terminate()
         self.wait_exit(10)
 
     def stop(self) -> None:

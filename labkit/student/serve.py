@@ -131,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     path = args.file.resolve()
     if args.api_base:
         point_stripe_at(args.api_base)
+    from labkit.serving import register_static_types
+
+    register_static_types()  # the student's static/checkout.js is served as JavaScript on every OS
     try:
         module = import_student_file(path)
         app = getattr(module, "app", None)
