@@ -41,7 +41,8 @@ SOLUTION_ONLY = (
 SOLUTION_TESTS = (
     "tests/test_checkout.py", "tests/test_browser.py", "tests/test_webhooks.py", "tests/test_webhooks_process.py",
     "tests/test_demo.py", "tests/test_export.py", "tests/test_pci_browser.py", "tests/test_release.py",
-    "tests/test_grade.py", "tests/test_checks.py", "tests/submissions/", "tests/test_student_lab.py",
+    "tests/test_grade.py", "tests/test_checks.py", "tests/submissions/", "tests/test_student_edition.py",
+    "tests/test_webhook_handler.py", "tests/test_webhooks_standalone.py",
 )
 SKIP_ALWAYS = (".git/", ".venv/", "out/", "submission/", "answers/", ".pytest_cache/")
 TEXT_SUFFIXES = {".py", ".js", ".html", ".css", ".md", ".txt", ".toml", ".cfg", ".yml", ".yaml", ".json", ".ipynb",
@@ -54,6 +55,15 @@ MARK = {  # suffix -> (comment start, comment end)
 
 
 MARKER_LINE = re.compile(r"^\s*(?:#|//|/\*|<!--)\s*(?:BEGIN|END) SOLUTION\s*(?:\*/|-->)?\s*$", re.M)
+
+
+def edition() -> str:
+    """``"student"`` in a student edition (``labkit/data/edition.json``), else ``"solution"``."""
+    path = Path(__file__).parent / "data" / "edition.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("edition", "solution")
+    except (OSError, ValueError):
+        return "solution"
 
 
 class ReleaseError(RuntimeError):

@@ -226,6 +226,7 @@ def test_the_fake_stripes_files_keep_their_types_too(js_is_text_plain, fake):
 
 
 @pytest.mark.browser
+@pytest.mark.solution
 def test_a_payment_goes_through_when_the_os_maps_js_to_text_plain(js_is_text_plain, fake, client):
     from labkit.browser import load_scenarios, run_scenarios
     from labkit.chromium import ChromiumNotFound, find_chromium
