@@ -101,14 +101,11 @@ def candidates(environ: Mapping[str, str] | None = None, use_playwright: bool = 
 def _configured(environ: Mapping[str, str] | None) -> str | None:
     if environ is not None:
         return (environ.get(ENV_VAR) or "").strip() or None
-    value = (os.environ.get(ENV_VAR) or "").strip()
-    if value:
-        return value
-    try:  # the same variable may sit in the project's .env
+    try:  # the environment or the project's .env
         from labkit.settings import load_settings
 
-        return (load_settings().extra.get(ENV_VAR) or "").strip() or None
-    except Exception:
+        return load_settings().chromium
+    except Exception:  # a settings problem is reported where the settings are used, not here
         return None
 
 

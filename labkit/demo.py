@@ -9,7 +9,6 @@ then ``labkit export`` makes the PDF and the rubric self-check reads the result.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -36,7 +35,7 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
 def run_demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     setup_console()  # tqdm.write("✓ …") on a cp1252 console
-    settings = load_settings({**os.environ, "LABKIT_BACKEND": "fake"})
+    settings = load_settings(overrides={"LABKIT_BACKEND": "fake"})
     root = project_root()
     folder = args.notebooks or root / "notebooks"
     notebooks = [p for p in notebook_paths(folder) if not args.only or p.name.startswith(args.only)]

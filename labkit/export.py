@@ -346,7 +346,7 @@ def export_submission(
         raise ExportError(f"Notebook not found: {', '.join(missing)}")
 
     student = (student_name or settings.student_name or "Student").strip() or "Student"
-    date = date or settings.extra.get("LABKIT_SUBMISSION_DATE") or dt.date.today().strftime("%B %d, %Y").replace(" 0", " ")
+    date = date or settings.submission_date or dt.date.today().strftime("%B %d, %Y").replace(" 0", " ")
     warnings: list[str] = []
     report = LeakReport()
 

@@ -10,7 +10,7 @@ import codecs
 import io
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -93,7 +93,8 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()  # Host names served besides localhost/127.0.0.1 (labkit.hostcheck)
     student_name: str = ""
     course: str = "ITEC-442 Electronic Commerce"
-    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+    chromium: str | None = None  # LABKIT_CHROMIUM: a Chromium/Chrome to use instead of looking for one
+    submission_date: str | None = None  # LABKIT_SUBMISSION_DATE: the date on the PDF's title page
 
     @property
     def offline(self) -> bool:
@@ -159,12 +160,14 @@ def _seconds(raw: str | None, name: str, default: float) -> float:
     return value
 
 
-def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.PathLike | None = "") -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.PathLike | None = "",
+                  overrides: Mapping[str, str] | None = None) -> Settings:
     """Build :class:`Settings` from ``environ`` (default ``os.environ``) over an optional ``.env``.
 
     ``env_file`` defaults to ``.env`` in the project root; ``None`` reads no file.
     Variables already in the environment win over the file, as with python-dotenv.
     Relative paths (``LABKIT_DB``, ``LABKIT_OUT``) are taken from the project root.
+    ``overrides`` win over both (``{"LABKIT_BACKEND": "fake"}`` for the demo).
     """
     root = project_root()
     if env_file == "":
@@ -173,6 +176,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.P
     if env_file is not None and Path(env_file).is_file():
         env.update(read_env_file(env_file))
     env.update(os.environ if environ is None else environ)
+    env.update(overrides or {})
 
     def get(name: str) -> str | None:
         v = env.get(name)
@@ -231,5 +235,6 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.P
         allowed_hosts=tuple(h.strip() for h in (get("LABKIT_ALLOWED_HOSTS") or "").split(",") if h.strip()),
         student_name=get("LABKIT_STUDENT_NAME") or "",
         course=get("LABKIT_COURSE") or "ITEC-442 Electronic Commerce",
-        extra={k: v for k, v in env.items() if k.startswith("LABKIT_")},
+        chromium=get("LABKIT_CHROMIUM"),
+        submission_date=get("LABKIT_SUBMISSION_DATE"),
     )
