@@ -235,8 +235,12 @@ def print_rubric(results: list[ItemResult]) -> None:
 
 
 def show_part(part: str, client: Any = None, settings: Settings | None = None) -> None:
-    """The rubric self-check for one part (the last cell of each notebook)."""
+    """The rubric self-check for one part (the last cell of each notebook), then its run proof."""
+    from labkit.runproof import stamp
+
+    settings = settings or load_settings()
     print_rubric(rubric_check(settings, client=client, parts=[part]))
+    stamp(part, settings)
 
 
 # ---------------------------------------------------------------------- labkit check

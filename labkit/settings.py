@@ -85,6 +85,8 @@ class Settings:
     webhook_port: int = 5001
     out_dir: Path = Path("out")
     answers_dir: Path = Path("answers")  # the student's answers (labkit.answers)
+    demo_dir: Path = Path("out/demo")  # everything `labkit demo` writes (LABKIT_DEMO, default <out>/demo)
+    submission_date: str = ""  # the date printed on the PDF (LABKIT_SUBMISSION_DATE), else today
     allowed_hosts: tuple[str, ...] = ()  # Host names served besides localhost/127.0.0.1 (labkit.hostcheck)
     student_name: str = ""
     course: str = "ITEC-442 Electronic Commerce"
@@ -183,6 +185,8 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.P
         checkout_port=port("LABKIT_CHECKOUT_PORT", 5000),
         webhook_port=port("LABKIT_WEBHOOK_PORT", 5001),
         out_dir=root / (get("LABKIT_OUT") or "out"),
+        demo_dir=root / get("LABKIT_DEMO") if get("LABKIT_DEMO") else root / (get("LABKIT_OUT") or "out") / "demo",
+        submission_date=get("LABKIT_SUBMISSION_DATE") or "",
         answers_dir=root / (get("LABKIT_ANSWERS") or "answers"),
         allowed_hosts=tuple(h.strip() for h in (get("LABKIT_ALLOWED_HOSTS") or "").split(",") if h.strip()),
         student_name=get("LABKIT_STUDENT_NAME") or "",

@@ -1,0 +1,93 @@
+"""Page 1 of the PDF, for the grader: who, when, which kit, the rubric table, the contents.
+
+The rubric rows are dicts with the keys ``part, check, title, status, evidence, points``
+(``points`` may be None: the grader decides). They come from ``labkit.rubric.check_items``
+when the kit has it, else from :func:`labkit.rubric.rubric_check` through :func:`from_results`.
+"""
+from __future__ import annotations
+
+import html
+from typing import Any, Iterable, Sequence
+
+from labkit.export.common import LAB_TITLE
+from labkit.export.style import FRONT_CSS
+from labkit.settings import Settings
+
+STATUS_CLASS = {"evidenced": "evidenced", "missing": "missing", "partial": "partial", "for the grader": "grader"}
+
+
+def from_results(results: Iterable[Any], doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rubric rows from today's ``ItemResult`` objects (part, text, status, evidence)."""
+    checks = {(p["part"], it["text"]): it for p in doc.get("parts", []) for it in p.get("items", [])}
+    rows = []
+    for r in results:
+        item = checks.get((r.part, r.text), {})
+        rows.append({"part": r.part, "check": item.get("check"), "title": r.text, "status": r.status,
+                     "evidence": r.evidence, "points": item.get("points")})
+    return rows
+
+
+def rubric_items(settings: Settings) -> list[dict[str, Any]]:
+    """The rubric rows for ``settings`` (no API call: the recorded evidence only)."""
+    from labkit import rubric
+
+    if hasattr(rubric, "check_items"):
+        return [dict(row) for row in rubric.check_items(settings)]
+    return from_results(rubric.rubric_check(settings), rubric.rubric())
+
+
+def part_titles() -> dict[str, tuple[str, Any]]:
+    from labkit import rubric
+
+    return {p["part"]: (p.get("title", ""), p.get("points")) for p in rubric.rubric().get("parts", [])}
+
+
+def _points(value: Any) -> str:
+    if value is None or value == "":
+        return "grader"
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
+def rubric_table(rows: Sequence[dict[str, Any]], parts: dict[str, tuple[str, Any]]) -> str:
+    e = html.escape
+    body = []
+    for part in dict.fromkeys(r["part"] for r in rows):
+        title, points = parts.get(part, ("", None))
+        pts = f"/ {points}" if points is not None else ""
+        body.append(f"<tr class='part'><td colspan='4'>Part {e(part)}: {e(title)}</td><td>{e(pts)}</td></tr>")
+        for r in (r for r in rows if r["part"] == part):
+            status = str(r.get("status", ""))
+            body.append(
+                f"<tr><td>{e(part)}</td><td>{e(str(r.get('title', '')))}</td>"
+                f"<td class='status {STATUS_CLASS.get(status, '')}'>{e(status)}</td>"
+                f"<td>{e(str(r.get('evidence', '')))}</td><td>{e(_points(r.get('points')))}</td></tr>")
+    return ("<table class='grid rubric'><colgroup><col style='width:4%'><col style='width:34%'>"
+            "<col style='width:11%'><col style='width:43%'><col style='width:8%'></colgroup>"
+            "<thead><tr><th>Part</th><th>Check</th><th>Status</th><th>Evidence the kit saw</th>"
+            f"<th>Points</th></tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def contents(entries: Sequence[tuple[str, int]]) -> str:
+    e = html.escape
+    items = "".join(f"<li>{e(t)} <span class='page'>p. {p}</span></li>" for t, p in entries)
+    return f"<h2>Contents</h2><ol class='contents'>{items}</ol>"
+
+
+def grader_page_html(settings: Settings, student: str, date: str, version: str, rows: Sequence[dict[str, Any]],
+                     entries: Sequence[tuple[str, int]], proof_note: str, files: Iterable[str] = ()) -> str:
+    e = html.escape
+    listed = ", ".join(e(f) for f in files)
+    files_html = f"<p class='note'><b>Submitted beside this PDF:</b> {listed}</p>" if listed else ""
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{e(LAB_TITLE)}: grader's page</title><style>{FRONT_CSS}</style></head><body>"
+        f"<div class='course'>{e(settings.course)}</div><h1>{e(LAB_TITLE)}: grader's page</h1>"
+        f"<dl class='meta'><dt>Student</dt><dd>{e(student)}</dd><dt>Date</dt><dd>{e(date)}</dd>"
+        f"<dt>Kit version</dt><dd>labkit {e(version)}</dd><dt>Run proof</dt><dd>{e(proof_note)}</dd></dl>"
+        "<h2>Rubric</h2>"
+        + rubric_table(rows, part_titles())
+        + "<p class='note'>The kit reports the evidence it can see; it awards points only where it can "
+          "decide them (\"grader\": the grader decides). Secret keys are redacted (see leak_report.md); "
+          "card numbers shown are Stripe's public test cards.</p>"
+        + contents(entries) + files_html + "</body></html>"
+    )

@@ -1,0 +1,65 @@
+"""The print style sheets. No text prints below 8 pt: 11 px is 8.25 pt on paper, the smallest size used.
+
+Tables are never scaled down to fit: their cells wrap (at any character if they must), so a
+wide table grows taller instead of smaller.
+"""
+
+# Shared by every printed page: fonts, wrapping tables and code, figures kept whole.
+BASE_CSS = """
+@page { size: Letter; margin: 0.55in 0.5in 0.6in 0.5in; }
+html, body { background: #fff !important; }
+body { -webkit-print-color-adjust: exact; print-color-adjust: exact; font-size: 11px; }
+small, sub, sup, .jp-InputPrompt, .jp-OutputPrompt, figcaption, code, kbd, samp { font-size: max(11px, 1em) !important; }
+pre, code, .jp-OutputArea-output pre, .highlight pre, .jp-RenderedText pre {
+  white-space: pre-wrap !important; overflow-wrap: anywhere !important; word-break: break-word;
+  overflow: visible !important; font-size: 11px !important; line-height: 1.35 !important;
+}
+table { font-size: 11px !important; max-width: 100% !important; border-collapse: collapse; }
+td, th { overflow-wrap: anywhere; word-break: break-word; padding: 0.25em 0.45em !important;
+         font-size: 11px !important; vertical-align: top; }
+tr, img, svg, figure, .jp-RenderedImage, .jp-RenderedSVG { break-inside: avoid; }
+h1, h2, h3, h4 { break-after: avoid; }
+img, svg { max-width: 100% !important; height: auto !important; }
+figure.shot { margin: 0.6em 0 1em 0; break-inside: avoid; }
+figure.shot figcaption { font-size: 12px !important; margin-bottom: 0.3em; }
+figure.shot img { display: block; max-height: 4.2in !important; width: auto !important; margin: 0.2em 0; }
+"""
+
+# nbconvert's lab template, for print: body as wide as the page, nothing clipped.
+PRINT_CSS = BASE_CSS + """
+body.jp-Notebook { padding: 0 !important; width: 7.5in; margin: 0 !important; }
+.jp-Notebook { overflow: visible !important; }
+:root { --jp-code-font-size: 11px; --jp-content-font-size1: 12px; --jp-ui-font-size1: 11px;
+        --jp-content-font-size0: 11px; --jp-ui-font-size0: 11px; --jp-cell-prompt-width: 52px; }
+.jp-CodeMirrorEditor, .jp-InputArea-editor, .highlight { overflow: visible !important; }
+.jp-Cell-inputWrapper, .jp-MarkdownCell { break-inside: avoid; }
+.jp-CodeCell .jp-Cell-inputWrapper { break-after: avoid; }
+.jp-RenderedHTMLCommon table { table-layout: auto; }
+.jp-RenderedHTMLCommon th { overflow-wrap: anywhere; }
+.jp-OutputArea-output { overflow: visible !important; }
+.jp-Cell { padding: 2px 0 !important; }
+p.folded { color: #555; font-style: italic; font-size: 11px; margin: 0 0 1em 0; }
+"""
+
+# The kit's own pages: the grader's page, the student's code and text, the evidence.
+FRONT_CSS = BASE_CSS + """
+body { font-family: "DejaVu Sans", "Helvetica", "Arial", sans-serif; color: #1b1f24; width: 7.5in; margin: 0; }
+h1 { font-size: 20px; margin: 0 0 .12in 0; color: #0f3460; }
+h2 { font-size: 15px; margin: .22in 0 .08in 0; border-bottom: 1px solid #ccc; padding-bottom: 3px; }
+h3 { font-size: 13px; margin: .16in 0 .05in 0; }
+.course { font-size: 11px; color: #555; letter-spacing: .04em; text-transform: uppercase; }
+dl.meta { display: grid; grid-template-columns: 1.2in auto; row-gap: 3px; font-size: 12px; margin: 0 0 .1in 0; }
+dl.meta dt { color: #555; } dl.meta dd { margin: 0; font-weight: 600; }
+table.grid { width: 100%; margin: 0.3em 0 0.6em 0; }
+table.grid th { background: #eef1f5; text-align: left; }
+table.grid td, table.grid th { border: 1px solid #c9ced6; }
+tr.part td { background: #f6f7f9; font-weight: 600; }
+td.status { white-space: nowrap; }
+.evidenced { color: #0a6b2d; } .missing { color: #a11; } .partial { color: #8a5a00; } .grader { color: #555; }
+ol.contents { font-size: 12px; line-height: 1.5; padding-left: 1.4em; }
+ol.contents span.page { float: right; color: #555; }
+p.note { font-size: 11px; color: #555; }
+pre.code { border: 1px solid #d8dce2; background: #fafbfc; padding: 6px; }
+pre.code .ln { color: #8a94a3; user-select: none; }
+.answer { border-left: 3px solid #0f3460; padding: 2px 10px; margin: 0.3em 0; }
+"""
