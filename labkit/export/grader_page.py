@@ -54,16 +54,16 @@ def rubric_table(rows: Sequence[dict[str, Any]], parts: dict[str, tuple[str, Any
     for part in dict.fromkeys(r["part"] for r in rows):
         title, points = parts.get(part, ("", None))
         pts = f"/ {points}" if points is not None else ""
-        body.append(f"<tr class='part'><td colspan='4'>Part {e(part)}: {e(title)}</td><td>{e(pts)}</td></tr>")
+        body.append(f"<tr class='part'><td colspan='3'>Part {e(part)}: {e(title)}</td><td>{e(pts)}</td></tr>")
         for r in (r for r in rows if r["part"] == part):
             status = str(r.get("status", ""))
             body.append(
-                f"<tr><td>{e(part)}</td><td>{e(str(r.get('title', '')))}</td>"
+                f"<tr><td>{e(str(r.get('title', '')))}</td>"
                 f"<td class='status {STATUS_CLASS.get(status, '')}'>{e(status)}</td>"
                 f"<td>{e(str(r.get('evidence', '')))}</td><td>{e(_points(r.get('points')))}</td></tr>")
-    return ("<table class='grid rubric'><colgroup><col style='width:4%'><col style='width:34%'>"
-            "<col style='width:11%'><col style='width:43%'><col style='width:8%'></colgroup>"
-            "<thead><tr><th>Part</th><th>Check</th><th>Status</th><th>Evidence the kit saw</th>"
+    return ("<table class='grid rubric'><colgroup><col style='width:36%'>"
+            "<col style='width:11%'><col style='width:45%'><col style='width:8%'></colgroup>"
+            "<thead><tr><th>Check</th><th>Status</th><th>Evidence the kit saw</th>"
             f"<th>Points</th></tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 
@@ -73,11 +73,19 @@ def contents(entries: Sequence[tuple[str, int]]) -> str:
     return f"<h2>Contents</h2><ol class='contents'>{items}</ol>"
 
 
+def files_summary(files: Iterable[str]) -> str:
+    """``checkout_server.py, answers/ (2 files), screenshots/ (8 files)``: one line for the grader."""
+    groups: dict[str, int] = {}
+    for name in files:
+        top = name.split("/", 1)[0] + "/" if "/" in name else name
+        groups[top] = groups.get(top, 0) + 1
+    return ", ".join(g if not g.endswith("/") else f"{g} ({n} file{'s' if n > 1 else ''})" for g, n in groups.items())
+
+
 def grader_page_html(settings: Settings, student: str, date: str, version: str, rows: Sequence[dict[str, Any]],
                      entries: Sequence[tuple[str, int]], proof_note: str, files: Iterable[str] = ()) -> str:
     e = html.escape
-    listed = ", ".join(e(f) for f in files)
-    files_html = f"<p class='note'><b>Submitted beside this PDF:</b> {listed}</p>" if listed else ""
+    files_html = f"<p class='note'><b>Submitted beside this PDF:</b> {e(files_summary(files))}</p>" if files else ""
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{e(LAB_TITLE)}: grader's page</title><style>{FRONT_CSS}</style></head><body>"

@@ -21,6 +21,7 @@ from labkit.export.style import PRINT_CSS
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _REPR = re.compile(r"^\s*(<[^<>\n]*>|[A-Z]\w*\((children|value|description|layout)=.*\))\s*$", re.S)
 _DTYPE = re.compile(r"^(Name: (?P<name>.*), )?(Length: \d+, )?dtype: \w+$")
+_SHOT = "<figure class='shot'>"
 _IMAGES = ("image/png", "image/jpeg", "image/svg+xml")
 FOLDED_NOTE = ("<p class='folded'>Narration and the kit's code are folded away: only headings and "
                "outputs are printed (<code>labkit export --full</code> prints everything).</p>")
@@ -100,7 +101,7 @@ def _figures(outputs: list) -> list:
             i += 1
             continue
         imgs = "".join(f"<img src='data:image/png;base64,{b}' alt='screenshot'>" for b in images)
-        figure = (f"<figure class='shot'><figcaption>{_caption_html(_text(data['text/markdown']))}</figcaption>"
+        figure = (f"{_SHOT}<figcaption>{_caption_html(_text(data['text/markdown']))}</figcaption>"
                   f"{imgs}</figure>")
         merged.append({"output_type": "display_data", "metadata": {}, "data": {"text/html": figure}})
         i = j
@@ -117,7 +118,10 @@ def printable(nb, full: bool = False):
     for cell in nb.cells:
         if cell.cell_type == "code":
             outs = [o for o in (_clean_output(o) for o in cell.get("outputs", [])) if o is not None]
-            cell.outputs = [nbformat.from_dict(o) for o in _figures(outs)]
+            outs = _figures(outs)
+            if not full:  # the screenshots print once, with their captions, in the evidence pages
+                outs = [o for o in outs if not _text((o.get("data") or {}).get("text/html")).startswith(_SHOT)]
+            cell.outputs = [nbformat.from_dict(o) for o in outs]
             if not full and not cell.outputs:
                 continue
         elif cell.cell_type == "markdown" and not full:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -135,14 +136,38 @@ def _chart(path: Path, caption: str) -> str:
     return f"<figure class='shot'><figcaption>{html.escape(caption)}</figcaption>{_img(data, path.stem)}</figure>"
 
 
+def assessment_excerpt(text: str) -> str:
+    """From pci_assessment.md: the checklist table, the gaps and plan, and Part E (the file goes beside the PDF)."""
+    lines = text.splitlines()
+    keep: list[str] = []
+    start = next((i for i, ln in enumerate(lines) if ln.startswith("## SAQ A Requirements Checklist")), None)
+    if start is not None:
+        keep.append("### SAQ A requirements checklist")
+        table = [ln for ln in lines[start + 1:] if ln.startswith("|")]
+        for ln in lines[start + 1:]:
+            if ln.startswith("## ") or (keep[-1].startswith("|") and not ln.startswith("|")):
+                break
+            if ln.startswith("|") or not table:
+                keep.append(ln)
+        keep.append("")
+    gaps = re.search(r"\*\*Gaps identified:\*\*.*?(?=\n## |\n<!-- labkit:part-d:end|\Z)", text, re.S)
+    if gaps:
+        keep += ["### Gaps and remediation", gaps.group(0), ""]
+    part_e = re.search(r"<!-- labkit:part-e:start -->(.*?)<!-- labkit:part-e:end -->", text, re.S)
+    if part_e and part_e.group(1).strip():
+        keep += [re.sub(r"^## ", "### ", part_e.group(1).strip(), flags=re.M)]
+    return "\n".join(keep)
+
+
 def evidence_html(settings: Settings, texts: Mapping[str, str]) -> str:
     charts = Path(settings.out_dir) / "charts"
-    parts = ["<h1>Evidence</h1><h2>Part B: the four test cards in a real browser</h2>", screenshots_html(settings),
+    parts = ["<h1>Evidence</h1><h2>Part B: the test cards in a real browser</h2>",
+             f"<div class='shots'>{screenshots_html(settings)}</div>",
              "<h2>Part B: the payments, read through the API</h2>",
              _chart(charts / "payments.png", "The lab's payments by outcome (stands in for the Dashboard's Payments page)")]
     assessment: Any = texts.get("pci_assessment.md")
-    parts.append("<h2>Part D and E: pci_assessment.md, as written by the kit</h2>")
-    parts.append(markdown_html(assessment) if assessment else
+    parts.append("<h2>Parts D and E: from pci_assessment.md (the whole file is beside this PDF)</h2>")
+    parts.append(markdown_html(assessment_excerpt(assessment)) if assessment else
                  "<p class='missing'>pci_assessment.md not found (run notebooks/04_pci.ipynb).</p>")
     others = sorted(p for p in charts.glob("*.png") if p.name != "payments.png") if charts.is_dir() else []
     if others:

@@ -45,7 +45,7 @@ p.folded { color: #555; font-style: italic; font-size: 11px; margin: 0 0 1em 0; 
 FRONT_CSS = BASE_CSS + """
 body { font-family: "DejaVu Sans", "Helvetica", "Arial", sans-serif; color: #1b1f24; width: 7.5in; margin: 0; }
 h1 { font-size: 20px; margin: 0 0 .12in 0; color: #0f3460; }
-h2 { font-size: 15px; margin: .22in 0 .08in 0; border-bottom: 1px solid #ccc; padding-bottom: 3px; }
+h2 { font-size: 14px; margin: .16in 0 .06in 0; border-bottom: 1px solid #ccc; padding-bottom: 3px; }
 h3 { font-size: 13px; margin: .16in 0 .05in 0; }
 .course { font-size: 11px; color: #555; letter-spacing: .04em; text-transform: uppercase; }
 dl.meta { display: grid; grid-template-columns: 1.2in auto; row-gap: 3px; font-size: 12px; margin: 0 0 .1in 0; }
@@ -56,10 +56,13 @@ table.grid td, table.grid th { border: 1px solid #c9ced6; }
 tr.part td { background: #f6f7f9; font-weight: 600; }
 td.status { white-space: nowrap; }
 .evidenced { color: #0a6b2d; } .missing { color: #a11; } .partial { color: #8a5a00; } .grader { color: #555; }
-ol.contents { font-size: 12px; line-height: 1.5; padding-left: 1.4em; }
+ol.contents { font-size: 11px; line-height: 1.35; width: 5.5in; padding-left: 1.4em; }
 ol.contents span.page { float: right; color: #555; }
 p.note { font-size: 11px; color: #555; }
 pre.code { border: 1px solid #d8dce2; background: #fafbfc; padding: 6px; }
 pre.code .ln { color: #8a94a3; user-select: none; }
+div.shots { display: grid; grid-template-columns: 1fr 1fr; column-gap: 14px; }
+div.shots figure.shot { margin: 0 0 10px 0; }
+div.shots figure.shot img { max-height: 3.6in !important; max-width: 100% !important; }
 .answer { border-left: 3px solid #0f3460; padding: 2px 10px; margin: 0.3em 0; }
 """
