@@ -10,7 +10,7 @@ import html
 from typing import Any, Iterable, Sequence
 
 from labkit.export.common import LAB_TITLE
-from labkit.export.style import FRONT_CSS
+from labkit.export.style import FRONT_CSS, with_style
 from labkit.settings import Settings
 
 STATUS_CLASS = {"evidenced": "evidenced", "missing": "missing", "partial": "partial", "for the grader": "grader"}
@@ -61,8 +61,8 @@ def rubric_table(rows: Sequence[dict[str, Any]], parts: dict[str, tuple[str, Any
                 f"<tr><td>{e(str(r.get('title', '')))}</td>"
                 f"<td class='status {STATUS_CLASS.get(status, '')}'>{e(status)}</td>"
                 f"<td>{e(str(r.get('evidence', '')))}</td><td>{e(_points(r.get('points')))}</td></tr>")
-    return ("<table class='grid rubric'><colgroup><col style='width:36%'>"
-            "<col style='width:11%'><col style='width:45%'><col style='width:8%'></colgroup>"
+    return ("<table class='grid rubric'><colgroup><col style='width:33%'>"
+            "<col style='width:10%'><col style='width:50%'><col style='width:7%'></colgroup>"
             "<thead><tr><th>Check</th><th>Status</th><th>Evidence the kit saw</th>"
             f"<th>Points</th></tr></thead><tbody>{''.join(body)}</tbody></table>")
 
@@ -70,7 +70,7 @@ def rubric_table(rows: Sequence[dict[str, Any]], parts: dict[str, tuple[str, Any
 def contents(entries: Sequence[tuple[str, int]]) -> str:
     e = html.escape
     items = "".join(f"<li>{e(t)} <span class='page'>p. {p}</span></li>" for t, p in entries)
-    return f"<h2>Contents</h2><ol class='contents'>{items}</ol>"
+    return f"<ol class='contents'>{items}</ol>"
 
 
 def files_summary(files: Iterable[str]) -> str:
@@ -86,16 +86,17 @@ def grader_page_html(settings: Settings, student: str, date: str, version: str, 
                      entries: Sequence[tuple[str, int]], proof_note: str, files: Iterable[str] = ()) -> str:
     e = html.escape
     files_html = f"<p class='note'><b>Submitted beside this PDF:</b> {e(files_summary(files))}</p>" if files else ""
-    return (
+    return with_style(
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>{e(LAB_TITLE)}: grader's page</title><style>{FRONT_CSS}</style></head><body>"
+        f"<title>{e(LAB_TITLE)}: grader's page</title></head><body>"
         f"<div class='course'>{e(settings.course)}</div><h1>{e(LAB_TITLE)}: grader's page</h1>"
+        "<div class='top'>"
         f"<dl class='meta'><dt>Student</dt><dd>{e(student)}</dd><dt>Date</dt><dd>{e(date)}</dd>"
         f"<dt>Kit version</dt><dd>labkit {e(version)}</dd><dt>Run proof</dt><dd>{e(proof_note)}</dd></dl>"
+        f"<div>{contents(entries)}</div></div>"
         "<h2>Rubric</h2>"
         + rubric_table(rows, part_titles())
         + "<p class='note'>The kit reports the evidence it can see; it awards points only where it can "
           "decide them (\"grader\": the grader decides). Secret keys are redacted (see leak_report.md); "
           "card numbers shown are Stripe's public test cards.</p>"
-        + contents(entries) + files_html + "</body></html>"
-    )
+        + files_html + "</body></html>", FRONT_CSS)

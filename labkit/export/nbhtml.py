@@ -16,12 +16,13 @@ import logging
 import re
 from pathlib import Path
 
-from labkit.export.style import PRINT_CSS
+from labkit.export.style import PRINT_CSS, with_style
 
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _REPR = re.compile(r"^\s*(<[^<>\n]*>|[A-Z]\w*\((children|value|description|layout)=.*\))\s*$", re.S)
 _DTYPE = re.compile(r"^(Name: (?P<name>.*), )?(Length: \d+, )?dtype: \w+$")
 _SHOT = "<figure class='shot'>"
+MAX_ROWS = 12  # folded: longer tables print their first rows only
 _IMAGES = ("image/png", "image/jpeg", "image/svg+xml")
 FOLDED_NOTE = ("<p class='folded'>Narration and the kit's code are folded away: only headings and "
                "outputs are printed (<code>labkit export --full</code> prints everything).</p>")
@@ -79,6 +80,20 @@ def _clean_output(out) -> object | None:
     return out
 
 
+def shorten_table(html_text: str, keep: int = MAX_ROWS) -> str:
+    """A DataFrame's HTML with at most ``keep`` body rows, and a row saying how many were left out."""
+    def cut(m: re.Match) -> str:
+        rows = re.findall(r"<tr\b.*?</tr>", m.group(2), flags=re.S)
+        if len(rows) <= keep + 2:
+            return m.group(0)
+        width = len(re.findall(r"<t[dh]\b", rows[0]))
+        more = (f"<tr class='more'><td colspan='{width}'>… and {len(rows) - keep} more rows "
+                "(<code>labkit export --full</code> prints them all)</td></tr>")
+        return m.group(1) + "".join(rows[:keep]) + more + m.group(3)
+
+    return re.sub(r"(<tbody>)(.*?)(</tbody>)", cut, html_text, flags=re.S)
+
+
 def _caption_html(markdown: str) -> str:
     text = html.escape(markdown.strip())
     return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
@@ -108,6 +123,32 @@ def _figures(outputs: list) -> list:
     return merged
 
 
+def _shortened(out):
+    data = out.get("data") or {}
+    if "text/html" in data and "<table" in _text(data["text/html"]):
+        data["text/html"] = shorten_table(_text(data["text/html"]))
+    return out
+
+
+def _without_self_check(cells: list) -> list:
+    """Drop the rubric self-check cell (the one printing the run proof) and its heading:
+    the grader's page holds the whole rubric."""
+    from labkit.runproof import LINE
+
+    def is_check(cell) -> bool:
+        return cell.cell_type == "code" and any(
+            LINE.search(_text(o.get("text")) or _text((o.get("data") or {}).get("text/plain")))
+            for o in cell.get("outputs", []))
+
+    drop = set()
+    for i, cell in enumerate(cells):
+        if is_check(cell):
+            drop.add(i)
+            if i and cells[i - 1].cell_type == "markdown" and "self-check" in cells[i - 1].source.lower():
+                drop.add(i - 1)
+    return [c for i, c in enumerate(cells) if i not in drop]
+
+
 def printable(nb, full: bool = False):
     """A cleaned copy of ``nb`` for printing (see the module's docstring)."""
     import nbformat
@@ -115,12 +156,13 @@ def printable(nb, full: bool = False):
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
     cells = []
-    for cell in nb.cells:
+    for cell in nb.cells if full else _without_self_check(nb.cells):
         if cell.cell_type == "code":
             outs = [o for o in (_clean_output(o) for o in cell.get("outputs", [])) if o is not None]
             outs = _figures(outs)
             if not full:  # the screenshots print once, with their captions, in the evidence pages
-                outs = [o for o in outs if not _text((o.get("data") or {}).get("text/html")).startswith(_SHOT)]
+                outs = [_shortened(o) for o in outs
+                        if not _text((o.get("data") or {}).get("text/html")).startswith(_SHOT)]
             cell.outputs = [nbformat.from_dict(o) for o in outs]
             if not full and not cell.outputs:
                 continue
@@ -132,8 +174,26 @@ def printable(nb, full: bool = False):
         elif cell.cell_type == "raw" and not full:
             continue
         cells.append(cell)
-    nb.cells = cells
+    nb.cells = cells if full else _without_empty_headings(cells)
     return nb
+
+
+def _level(cell) -> int:
+    m = re.match(r"^\s{0,3}(#{1,6})\s", cell.source) if cell.cell_type == "markdown" else None
+    return len(m.group(1)) if m else 0
+
+
+def _without_empty_headings(cells: list) -> list:
+    """Folded: a heading with nothing printed under it (before the next heading of its level) goes."""
+    kept: list = []
+    for cell in reversed(cells):
+        level = _level(cell)
+        if level > 1:
+            nxt = next((c for c in reversed(kept)), None)
+            if nxt is None or 0 < _level(nxt) <= level:
+                continue
+        kept.append(cell)
+    return kept[::-1]
 
 
 # ------------------------------------------------------------------ HTML
@@ -156,8 +216,7 @@ def notebook_html(nb, base_dir: Path, exporter=None, full: bool = True) -> str:
     exporter = exporter or html_exporter(full)
     body, _ = exporter.from_notebook_node(printable(nb, full), resources={"metadata": {"path": str(base_dir)}})
     body = re.sub(r"<script\b[^>]*>.*?</script>", "", body, flags=re.S | re.I)
-    style = f"<style>{PRINT_CSS}</style>"
-    body = body.replace("</head>", style + "</head>", 1) if "</head>" in body else style + body
+    body = with_style(body, PRINT_CSS)
     if not full:
         body = re.sub(r"(<h1\b.*?</h1>)", lambda m: m.group(1) + FOLDED_NOTE, body, count=1, flags=re.S)
     return body

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from labkit.export.style import FRONT_CSS
+from labkit.export.style import FRONT_CSS, with_style
 from labkit.runproof import ASSET_DIRS, SERVERS
 from labkit.settings import Settings
 
@@ -20,8 +20,8 @@ STATUS_WORDS = {"yes": "Yes", "no": "No", "n/a": "N/A", "": "(not answered)"}
 
 
 def _page(title: str, body: str) -> str:
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{FRONT_CSS}</style></head><body>{body}</body></html>")
+    return with_style(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+                      f"</head><body>{body}</body></html>", FRONT_CSS)
 
 
 def markdown_html(text: str) -> str:

@@ -57,7 +57,10 @@ def check_run_proofs(notebooks: Sequence[tuple[Path, object]], settings: Setting
             "Export refused: these notebooks do not show a run of the kit on this machine after the last "
             "change of your files:\n" + "\n".join(bad) + "\nOpen each one in JupyterLab, run Kernel → Restart "
             "Kernel and Run All Cells, save it, then run labkit export again. Nothing was written.")
-    return f"all {len(times)} notebooks ran on this machine, the last at {max(times)}" if times else "none"
+    if not times:
+        return "none"
+    last = max(times).replace("T", " ").replace("Z", " UTC")
+    return f"{len(times)} of {len(times)} notebooks ran here; last run {last}"
 
 
 def _read_notebooks(paths: Sequence[Path]) -> list[tuple[Path, object]]:
