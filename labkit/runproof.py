@@ -168,11 +168,10 @@ def _changed_since(settings: Settings, part: str, when: dt.datetime, root: Path 
     names = []
     for name, path in student_files(settings, part, root):
         try:
-            changed = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc) > when
+            if dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc) > when:
+                names.append(name)
         except OSError:
-            changed = True
-        if changed:
-            names.append(name)
+            names.append(f"{name} (now missing)")
     return names
 
 

@@ -46,7 +46,7 @@ def run_export(args: argparse.Namespace) -> int:
         return 1
     student = args.student or settings.student_name or _ask_student() or "Student"
     try:
-        result = export_submission(notebooks, dest, settings, student_name=student, full=args.full,
+        result = export_submission(notebooks, dest, settings, student_name=student, full=args.full, root=root,
                                    progress=lambda m: print(f"export: {m}", flush=True))
     except (ExportError, FileBusyError) as exc:
         print(f"labkit export: {exc}", file=sys.stderr)

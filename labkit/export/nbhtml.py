@@ -76,6 +76,7 @@ def _clean_output(out) -> object | None:
             return None
         table = series_table(text)
         if table:
+            del data["text/plain"]
             data["text/html"] = table
     return out
 
