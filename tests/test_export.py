@@ -422,3 +422,39 @@ def test_flags_are_headless_and_quiet():
         assert flag in args
     assert ("--no-sandbox" in args) == (hasattr(os, "geteuid") and os.geteuid() == 0)
     assert "--headless" not in launch_args() and set(launch_args()) < set(args)
+
+
+@pytest.mark.parametrize("text, dropped", [
+    ("<Figure size 640x480 with 1 Axes>", True), ("[<matplotlib.lines.Line2D at 0x7f3a>]", True),
+    ("Text(0.5, 1.0, 'Payments')", True), ("VBox(children=(HTML(value='<b>x</b>'),))", True),
+    ("120", False), ("{'200 processed': 1}", False), ("<b>bold</b> and more", False),
+])
+def test_bare_object_reprs_are_dropped_and_values_kept(text, dropped):
+    from labkit.export.nbhtml import printable
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x", execution_count=1, outputs=[
+        nbformat.v4.new_output("execute_result", execution_count=1, data={"text/plain": text})])]
+    assert (printable(nb, full=True).cells[0].outputs == []) is dropped
+
+
+def test_folded_notebooks_keep_the_start_of_long_tables_and_texts():
+    from labkit.export.nbhtml import MAX_LINES, MAX_ROWS, printable
+
+    rows = "".join(f"<tr><th>{i}</th><td>row {i}</td></tr>" for i in range(40))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# T\n\nnarration"),
+                nbformat.v4.new_code_cell("t", execution_count=1, outputs=[
+                    nbformat.v4.new_output("display_data", data={"text/html": f"<table><tbody>{rows}</tbody></table>"}),
+                    nbformat.v4.new_output("stream", name="stdout", text="".join(f"line {i}\n" for i in range(100)))]),
+                nbformat.v4.new_markdown_cell("## Nothing printed under this heading"),
+                nbformat.v4.new_markdown_cell("## Next")]
+    folded = printable(nb)
+    table, text = folded.cells[1].outputs
+    assert f"row {MAX_ROWS - 1}<" in table.data["text/html"] and f"row {MAX_ROWS}<" not in table.data["text/html"]
+    assert f"and {40 - MAX_ROWS} more rows" in table.data["text/html"]
+    assert f"line {MAX_LINES - 1}\n" in text.text and f"line {MAX_LINES}\n" not in text.text
+    assert f"and {100 - MAX_LINES} more lines" in text.text
+    assert [c.source for c in folded.cells if c.cell_type == "markdown"] == ["# T"]
+    full = printable(nb, full=True)
+    assert "row 39" in full.cells[1].outputs[0].data["text/html"] and len(full.cells) == 4

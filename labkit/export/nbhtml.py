@@ -6,7 +6,10 @@ Series printed as text becomes a small table (no ``Name: …, dtype: int64``), a
 followed by its screenshots becomes one figure that never splits over two pages.
 
 Folding (unless ``full``): Markdown cells keep their headings only, code cells keep their
-outputs only; the grader reads the student's own code in its own section.
+outputs only (the grader reads the student's own code in its own section); headings with
+nothing under them go; the rubric self-check cell goes (page 1 holds the whole rubric); the
+screenshots print once, in the evidence pages; tables longer than ``MAX_ROWS`` + 2 rows and
+text longer than ``MAX_LINES`` + 3 lines print their start and say how much is left out.
 """
 from __future__ import annotations
 
@@ -19,10 +22,13 @@ from pathlib import Path
 from labkit.export.style import PRINT_CSS, with_style
 
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-_REPR = re.compile(r"^\s*(<[^<>\n]*>|[A-Z]\w*\((children|value|description|layout)=.*\))\s*$", re.S)
+# Bare object reprs: <Figure size …>, [<matplotlib.lines.Line2D at 0x…>], Text(0.5, 1.0, '…'), VBox(children=…)
+_REPR = re.compile(r"^\s*(\[?(<[^<>\n]*>,?\s*)+\]?|Text\(-?[\d.]+, -?[\d.]+, .*\)"
+                   r"|[A-Z]\w*\((children|value|description|layout)=.*\))\s*$", re.S)
 _DTYPE = re.compile(r"^(Name: (?P<name>.*), )?(Length: \d+, )?dtype: \w+$")
 _SHOT = "<figure class='shot'>"
-MAX_ROWS = 12  # folded: longer tables print their first rows only
+MAX_ROWS = 12  # folded: longer tables print their first rows only,
+MAX_LINES = 30  # and longer printed text its first lines
 _IMAGES = ("image/png", "image/jpeg", "image/svg+xml")
 FOLDED_NOTE = ("<p class='folded'>Narration and the kit's code are folded away: only headings and "
                "outputs are printed (<code>labkit export --full</code> prints everything).</p>")
@@ -125,6 +131,12 @@ def _figures(outputs: list) -> list:
 
 
 def _shortened(out):
+    if out.get("output_type") == "stream":
+        lines = _text(out.get("text")).splitlines()
+        if len(lines) > MAX_LINES + 3:
+            keep = lines[:MAX_LINES] + [f"… and {len(lines) - MAX_LINES} more lines (labkit export --full prints them all)"]
+            out["text"] = "\n".join(keep) + "\n"
+        return out
     data = out.get("data") or {}
     if "text/html" in data and "<table" in _text(data["text/html"]):
         data["text/html"] = shorten_table(_text(data["text/html"]))
