@@ -458,3 +458,21 @@ def test_folded_notebooks_keep_the_start_of_long_tables_and_texts():
     assert [c.source for c in folded.cells if c.cell_type == "markdown"] == ["# T"]
     full = printable(nb, full=True)
     assert "row 39" in full.cells[1].outputs[0].data["text/html"] and len(full.cells) == 4
+
+
+def test_pci_assessment_fills_in_only_what_the_answer_files_do_not_hold():
+    from labkit.export.pages import _assessment_html
+
+    md = ("# PCI\n\n## SAQ A Requirements Checklist\n\nResponses: Yes.\n\n| Req | Compliant |\n|---|---|\n"
+          "| 8.2.1 | **Yes** |\n\nLong explanations.\n\n## Our Implementation\n\n**Gaps identified:**\n\n- gap one\n\n"
+          "**Remediation plan:**\n\n- fix one\n<!-- labkit:part-d:end -->\n<!-- labkit:part-e:start -->\n"
+          "## Part E\n\nThe kit's essay.\n<!-- labkit:part-e:end -->\n")
+    none = _assessment_html({"pci_assessment.md": md})
+    assert "<td>8.2.1</td>" in none and "gap one" in none and "fix one" in none and "The kit's essay" in none
+    assert "Long explanations" not in none
+    both = _assessment_html({"pci_assessment.md": md, "answers/pci.json": "{}",
+                             "answers/part_e.md": "<!-- starter -->\nMy essay."})
+    assert both == ""
+    only_pci = _assessment_html({"pci_assessment.md": md, "answers/pci.json": "{}",
+                                 "answers/part_e.md": "<!-- only the starter's comment -->"})
+    assert "8.2.1" not in only_pci and "The kit's essay" in only_pci

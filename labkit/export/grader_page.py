@@ -85,18 +85,16 @@ def files_summary(files: Iterable[str]) -> str:
 def grader_page_html(settings: Settings, student: str, date: str, version: str, rows: Sequence[dict[str, Any]],
                      entries: Sequence[tuple[str, int]], proof_note: str, files: Iterable[str] = ()) -> str:
     e = html.escape
-    files_html = f"<p class='note'><b>Submitted beside this PDF:</b> {e(files_summary(files))}</p>" if files else ""
+    files = list(files)
+    beside = f"<dt>Beside it</dt><dd class='light'>{e(files_summary(files))}, leak_report.md</dd>" if files else ""
     return with_style(
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{e(LAB_TITLE)}: grader's page</title></head><body>"
         f"<div class='course'>{e(settings.course)}</div><h1>{e(LAB_TITLE)}: grader's page</h1>"
         "<div class='top'>"
         f"<dl class='meta'><dt>Student</dt><dd>{e(student)}</dd><dt>Date</dt><dd>{e(date)}</dd>"
-        f"<dt>Kit version</dt><dd>labkit {e(version)}</dd><dt>Run proof</dt><dd>{e(proof_note)}</dd></dl>"
+        f"<dt>Kit version</dt><dd>labkit {e(version)}</dd><dt>Run proof</dt><dd>{e(proof_note)}</dd>{beside}</dl>"
         f"<div>{contents(entries)}</div></div>"
-        "<h2>Rubric</h2>"
-        + rubric_table(rows, part_titles())
-        + "<p class='note'>The kit reports the evidence it can see; it awards points only where it can "
-          "decide them (\"grader\": the grader decides). Secret keys are redacted (see leak_report.md); "
-          "card numbers shown are Stripe's public test cards.</p>"
-        + files_html + "</body></html>", FRONT_CSS)
+        "<h2>Rubric <span class='light'>(the evidence the kit saw; points only where the kit can decide them, "
+        "else \"grader\". Secret keys are redacted; the card numbers are Stripe's test cards.)</span></h2>"
+        + rubric_table(rows, part_titles()) + "</body></html>", FRONT_CSS)

@@ -27,8 +27,8 @@ _REPR = re.compile(r"^\s*(\[?(<[^<>\n]*>,?\s*)+\]?|Text\(-?[\d.]+, -?[\d.]+, .*\
                    r"|[A-Z]\w*\((children|value|description|layout)=.*\))\s*$", re.S)
 _DTYPE = re.compile(r"^(Name: (?P<name>.*), )?(Length: \d+, )?dtype: \w+$")
 _SHOT = "<figure class='shot'>"
-MAX_ROWS = 12  # folded: longer tables print their first rows only,
-MAX_LINES = 30  # and longer printed text its first lines
+MAX_ROWS = 10  # folded: longer tables print their first rows only,
+MAX_LINES = 24  # and longer printed text its first lines
 _IMAGES = ("image/png", "image/jpeg", "image/svg+xml")
 FOLDED_NOTE = ("<p class='folded'>Narration and the kit's code are folded away: only headings and "
                "outputs are printed (<code>labkit export --full</code> prints everything).</p>")

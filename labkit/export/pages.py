@@ -10,7 +10,7 @@ import html
 import json
 import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
 from labkit.export.style import FRONT_CSS, with_style
 from labkit.runproof import ASSET_DIRS, SERVERS
@@ -136,27 +136,40 @@ def _chart(path: Path, caption: str) -> str:
     return f"<figure class='shot'><figcaption>{html.escape(caption)}</figcaption>{_img(data, path.stem)}</figure>"
 
 
-def assessment_excerpt(text: str) -> str:
-    """From pci_assessment.md: the checklist table, the gaps and plan, and Part E (the file goes beside the PDF)."""
+def assessment_excerpt(text: str, checklist: bool = True, part_e: bool = True) -> str:
+    """From pci_assessment.md: the checklist table with the gaps and plan, and Part E (as asked)."""
     lines = text.splitlines()
     keep: list[str] = []
     start = next((i for i, ln in enumerate(lines) if ln.startswith("## SAQ A Requirements Checklist")), None)
-    if start is not None:
+    if checklist and start is not None:
         keep.append("### SAQ A requirements checklist")
-        table = [ln for ln in lines[start + 1:] if ln.startswith("|")]
         for ln in lines[start + 1:]:
             if ln.startswith("## ") or (keep[-1].startswith("|") and not ln.startswith("|")):
                 break
-            if ln.startswith("|") or not table:
-                keep.append(ln)
+            keep.append(ln)
         keep.append("")
     gaps = re.search(r"\*\*Gaps identified:\*\*.*?(?=\n## |\n<!-- labkit:part-d:end|\Z)", text, re.S)
-    if gaps:
+    if checklist and gaps:
         keep += ["### Gaps and remediation", gaps.group(0), ""]
-    part_e = re.search(r"<!-- labkit:part-e:start -->(.*?)<!-- labkit:part-e:end -->", text, re.S)
-    if part_e and part_e.group(1).strip():
-        keep += [re.sub(r"^## ", "### ", part_e.group(1).strip(), flags=re.M)]
+    essay = re.search(r"<!-- labkit:part-e:start -->(.*?)<!-- labkit:part-e:end -->", text, re.S)
+    if part_e and essay and essay.group(1).strip():
+        keep += [re.sub(r"^## ", "### ", essay.group(1).strip(), flags=re.M)]
     return "\n".join(keep)
+
+
+def _assessment_html(texts: Mapping[str, str]) -> str:
+    """What pci_assessment.md adds to the student's answer files (nothing printed twice)."""
+    from labkit.answers import PART_E_FILE, PCI_FILE, strip_comments
+
+    assessment = texts.get("pci_assessment.md")
+    checklist = f"answers/{PCI_FILE}" not in texts
+    part_e = not strip_comments(texts.get(f"answers/{PART_E_FILE}", "")).strip()
+    if not (checklist or part_e):
+        return ""
+    heading = "<h2>From pci_assessment.md (the whole file is beside this PDF)</h2>"
+    if not assessment:
+        return heading + "<p class='missing'>pci_assessment.md not found (run notebooks/04_pci.ipynb).</p>"
+    return heading + markdown_html(assessment_excerpt(assessment, checklist, part_e))
 
 
 def evidence_html(settings: Settings, texts: Mapping[str, str]) -> str:
@@ -165,10 +178,7 @@ def evidence_html(settings: Settings, texts: Mapping[str, str]) -> str:
              f"<div class='shots'>{screenshots_html(settings)}</div>",
              "<h2>Part B: the payments, read through the API</h2>",
              _chart(charts / "payments.png", "The lab's payments by outcome (stands in for the Dashboard's Payments page)")]
-    assessment: Any = texts.get("pci_assessment.md")
-    parts.append("<h2>Parts D and E: from pci_assessment.md (the whole file is beside this PDF)</h2>")
-    parts.append(markdown_html(assessment_excerpt(assessment)) if assessment else
-                 "<p class='missing'>pci_assessment.md not found (run notebooks/04_pci.ipynb).</p>")
+    parts.append(_assessment_html(texts))
     others = sorted(p for p in charts.glob("*.png") if p.name != "payments.png") if charts.is_dir() else []
     if others:
         parts.append("<h2>Part E: charts</h2>")

@@ -190,15 +190,16 @@ def export_submission(
         files = deliverables.read_redacted(found, job.report)
         job.say(f"deliverables: {len(files)} files found, {len(missing)} missing")
         deliverables.refuse_real_cards(job.report)
-    pages, titles, merged_pages = _print_and_merge(job, prepared, files, chromium, use_playwright, Path(dest))
-    result = ExportResult(pdf=Path(dest) / PDF_NAME, dest=Path(dest), report=job.report, warnings=job.warnings,
-                          pages=merged_pages, notebook_titles=titles)
-    result.files, result.report_path = pages
-    result.seconds = time.perf_counter() - started
-    return result
+    written, report_path, count = _print_and_merge(job, prepared, files, chromium, use_playwright, Path(dest))
+    return ExportResult(pdf=Path(dest) / PDF_NAME, dest=Path(dest), files=written, report=job.report,
+                        report_path=report_path, warnings=job.warnings, pages=count,
+                        notebook_titles=[title for _p, _nb, title in prepared],
+                        seconds=time.perf_counter() - started)
 
 
-def _print_and_merge(job: _Job, prepared, files, chromium, use_playwright, dest: Path):
+def _print_and_merge(job: _Job, prepared, files, chromium, use_playwright, dest: Path
+                     ) -> tuple[list[Path], Path, int]:
+    """Print every part, merge with bookmarks, scan the PDF's text, then write ``dest``."""
     from labkit.chromium import find_chromium
 
     chromium = chromium or find_chromium()
@@ -223,6 +224,6 @@ def _print_and_merge(job: _Job, prepared, files, chromium, use_playwright, dest:
         if pdf_report.secrets:
             raise ExportError("Export stopped: a secret is still visible in the printed PDF at "
                               + ", ".join(f.where for f in pdf_report.secrets) + ".")
-        written = _write(dest, merged, files, job)
-        job.say(f"wrote {dest / PDF_NAME} ({count} pages) and {len(written[0]) - 1} more files in {dest}")
-    return written, [t for _p, _nb, t in prepared], count
+        written, report_path = _write(dest, merged, files, job)
+        job.say(f"wrote {dest / PDF_NAME} ({count} pages) and {len(written) - 1} more files in {dest}")
+    return written, report_path, count

@@ -45,7 +45,7 @@ body.jp-Notebook { padding: 0 !important; width: 7.5in; margin: 0 !important; }
 .jp-RenderedHTMLCommon h1, .jp-RenderedMarkdown h1 { font-size: 19px !important; margin: 0 0 4px 0 !important; }
 .jp-RenderedHTMLCommon h2, .jp-RenderedMarkdown h2 { font-size: 15px !important; margin: 10px 0 3px 0 !important; }
 .jp-RenderedHTMLCommon h3, .jp-RenderedMarkdown h3 { font-size: 13px !important; margin: 8px 0 2px 0 !important; }
-.jp-OutputArea-output img { max-height: 3.4in !important; width: auto !important; }
+.jp-OutputArea-output img { max-height: 3in !important; width: auto !important; }
 .jp-RenderedHTMLCommon table { margin: 2px 0 6px 0 !important; }
 .jp-OutputArea-child { margin: 0 !important; }
 .jp-RenderedText pre, .jp-OutputArea-output pre { margin: 2px 0 !important; }
@@ -54,6 +54,7 @@ p.folded { color: #555; font-style: italic; font-size: 11px; margin: 0 0 1em 0; 
 
 # The kit's own pages: the grader's page, the student's code and text, the evidence.
 FRONT_CSS = BASE_CSS + """
+@page { margin: 0.42in 0.5in 0.45in 0.5in; }
 body { font-family: "DejaVu Sans", "Helvetica", "Arial", sans-serif; color: #1b1f24; width: 7.5in; margin: 0; }
 h1 { font-size: 19px; margin: 0 0 .08in 0; color: #0f3460; }
 h2 { font-size: 14px; margin: .16in 0 .06in 0; border-bottom: 1px solid #ccc; padding-bottom: 3px; }
@@ -71,6 +72,7 @@ td.status { white-space: nowrap; }
 ol.contents { font-size: 11px; line-height: 1.3; margin: 0; padding-left: 1.4em; }
 ol.contents span.page { float: right; color: #555; }
 p.note { font-size: 11px; color: #555; }
+.light { font-weight: normal !important; color: #555; font-size: 11px; }
 pre.code { border: 1px solid #d8dce2; background: #fafbfc; padding: 6px; }
 pre.code .ln { color: #8a94a3; user-select: none; }
 div.shots { display: grid; grid-template-columns: 1fr 1fr; column-gap: 14px; }
