@@ -476,3 +476,16 @@ def test_pci_assessment_fills_in_only_what_the_answer_files_do_not_hold():
     only_pci = _assessment_html({"pci_assessment.md": md, "answers/pci.json": "{}",
                                  "answers/part_e.md": "<!-- only the starter's comment -->"})
     assert "8.2.1" not in only_pci and "The kit's essay" in only_pci
+
+
+def test_cells_tagged_labkit_fold_print_only_in_full():
+    from labkit.export.nbhtml import FOLD_TAG, printable
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# T"),
+                nbformat.v4.new_code_cell("sources_table()", execution_count=1, metadata={"tags": [FOLD_TAG]},
+                                          outputs=[nbformat.v4.new_output("stream", name="stdout", text="kit data\n")]),
+                nbformat.v4.new_code_cell("mine()", execution_count=2,
+                                          outputs=[nbformat.v4.new_output("stream", name="stdout", text="result\n")])]
+    assert [c.source for c in printable(nb).cells] == ["# T", "mine()"]
+    assert len(printable(nb, full=True).cells) == 3

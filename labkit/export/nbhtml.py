@@ -8,7 +8,8 @@ followed by its screenshots becomes one figure that never splits over two pages.
 Folding (unless ``full``): Markdown cells keep their headings only, code cells keep their
 outputs only (the grader reads the student's own code in its own section); headings with
 nothing under them go; the rubric self-check cell goes (page 1 holds the whole rubric); the
-screenshots print once, in the evidence pages; tables longer than ``MAX_ROWS`` + 2 rows and
+screenshots print once, in the evidence pages; cells tagged ``labkit-fold`` (kit data that
+is the same for every student) go; tables longer than ``MAX_ROWS`` + 2 rows and
 text longer than ``MAX_LINES`` + 3 lines print their start and say how much is left out.
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ _REPR = re.compile(r"^\s*(\[?(<[^<>\n]*>,?\s*)+\]?|Text\(-?[\d.]+, -?[\d.]+, .*\
                    r"|[A-Z]\w*\((children|value|description|layout)=.*\))\s*$", re.S)
 _DTYPE = re.compile(r"^(Name: (?P<name>.*), )?(Length: \d+, )?dtype: \w+$")
 _SHOT = "<figure class='shot'>"
+FOLD_TAG = "labkit-fold"  # a cell so tagged (kit data, the same for every student) prints only with --full
 MAX_ROWS = 10  # folded: longer tables print their first rows only,
 MAX_LINES = 24  # and longer printed text its first lines
 _IMAGES = ("image/png", "image/jpeg", "image/svg+xml")
@@ -170,6 +172,8 @@ def printable(nb, full: bool = False):
     nb.metadata.pop("widgets", None)
     cells = []
     for cell in nb.cells if full else _without_self_check(nb.cells):
+        if not full and FOLD_TAG in cell.get("metadata", {}).get("tags", []):
+            continue
         if cell.cell_type == "code":
             outs = [o for o in (_clean_output(o) for o in cell.get("outputs", [])) if o is not None]
             outs = _figures(outs)

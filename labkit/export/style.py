@@ -21,6 +21,7 @@ td, th { overflow-wrap: break-word; word-break: normal; padding: 0.2em 0.4em !im
 /* a table whose words alone are wider than the page (long ids) may break inside words */
 table.tight { width: 100%; }
 table.tight td, table.tighter th { overflow-wrap: anywhere; }
+table.tight td { min-width: 4.5em; }
 tr.more td { font-style: italic; color: #555; text-align: left !important; }
 tr, img, svg, figure, .jp-RenderedImage, .jp-RenderedSVG { break-inside: avoid; }
 h1, h2, h3, h4 { break-after: avoid; }
