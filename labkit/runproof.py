@@ -8,7 +8,8 @@ prints one line::
 ``mac`` is an HMAC-SHA256 over the part, the time, the hash of the student's files for that
 part and the kit's version, keyed by a secret made on first use and kept in ``out/``
 (git-ignored, so a fresh clone has none). :func:`verify` is what ``labkit export`` asks: a
-notebook passes only if its last stamp was made with this machine's secret and the student's
+notebook passes only if its last stamp was made with this machine's secret, its code cells ran
+in order in one go (execution counts rising: Restart Kernel and Run All), and the student's
 files still hash the same. Outputs stored in the repository, copied from another computer, or
 made before an edit of ``checkout_server.py`` (or the answers) fail, with a message naming
 the notebook to run again.
@@ -175,6 +176,20 @@ def _changed_since(settings: Settings, part: str, when: dt.datetime, root: Path 
     return names
 
 
+def _out_of_order(nb: Any) -> str:
+    """Why the code cells' execution counts are not 1, 2, 3… in order (one Run All), or ""."""
+    last = 0
+    code = [c for c in nb.get("cells", []) if c.get("cell_type") == "code" and "".join(c.get("source") or "").strip()]
+    for number, cell in enumerate(code, start=1):
+        count = cell.get("execution_count")
+        if count is None:
+            return f"code cell {number} did not run"
+        if count <= last:
+            return f"code cell {number} ran before the one above it"
+        last = count
+    return ""
+
+
 def verify(nb: Any, settings: Settings, root: Path | None = None, now: dt.datetime | None = None) -> Proof:
     """Does the notebook (an nbformat node) carry a valid proof of a run on this machine?"""
     found = list(_stamps(nb))
@@ -185,10 +200,15 @@ def verify(nb: Any, settings: Settings, root: Path | None = None, now: dt.dateti
     key = _read_key(settings)
     if key is None or not hmac.compare_digest(_mac(key, part, when_s, files), m.group("mac")):
         return Proof(False, part, when_s, "its outputs were not made on this machine (they are the ones stored "
-                                          "in the repository, or come from another computer)")
+                                          "in the repository, come from another computer, or out/ was "
+                                          "cleared since)")
     when = dt.datetime.strptime(when_s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
     if when > (now or dt.datetime.now(dt.timezone.utc)) + CLOCK_SLACK:
         return Proof(False, part, when_s, f"its run proof is dated in the future ({when_s})")
+    out_of_order = _out_of_order(nb)
+    if out_of_order:
+        return Proof(False, part, when_s, f"its cells did not all run in order in one go ({out_of_order}): "
+                                          "run it again from the top")
     if files != files_hash(settings, part, root):
         changed = _changed_since(settings, part, when, root) or [n for n, _ in student_files(settings, part, root)]
         return Proof(False, part, when_s, f"{', '.join(changed)} changed after it ran (at {when_s})")

@@ -132,3 +132,20 @@ def test_the_nbval_sanitizer_makes_two_runs_compare_equal(kit):
     a = runproof.stamp_line("D", settings, root)
     b = runproof.stamp_line("D", settings, root, now=dt.datetime(2031, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc))
     assert a != b and sanitize(a) == sanitize(b) == "labkit run proof: STAMP"
+
+
+@pytest.mark.parametrize("counts, ok", [
+    ((1, 2, 3), True), ((4, 9, 12), True), ((1, 5, 3), False), ((None, 2, 3), False), ((1, 2, 2), False),
+])
+def test_only_a_run_from_the_top_counts(kit, counts, ok):
+    """Stored outputs plus a re-run of the last cell alone must not pass for a run."""
+    settings, root = kit
+    nb = notebook_with(runproof.stamp_line("B", settings, root))
+    last = nb.cells[0]
+    nb.cells = [nbformat.v4.new_code_cell(f"x = {i}", execution_count=c) for i, c in enumerate(counts[:-1])]
+    last.execution_count = counts[-1]
+    nb.cells += [nbformat.v4.new_markdown_cell("## Rubric"), nbformat.v4.new_code_cell("   "), last]
+    proof = runproof.verify(nb, settings, root)
+    assert proof.ok is ok, proof.problem
+    if not ok:
+        assert "run it again from the top" in proof.problem
