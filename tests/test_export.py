@@ -489,3 +489,11 @@ def test_cells_tagged_labkit_fold_print_only_in_full():
                                           outputs=[nbformat.v4.new_output("stream", name="stdout", text="result\n")])]
     assert [c.source for c in printable(nb).cells] == ["# T", "mine()"]
     assert len(printable(nb, full=True).cells) == 3
+
+
+def test_the_students_markdown_is_shown_not_run_and_fetches_nothing():
+    from labkit.export.pages import markdown_html
+
+    out = markdown_html("![chart](http://example.com/x.png)\n\n<img src='file:///etc/passwd'> <script>alert(1)</script>")
+    assert "<img" not in out and "<script" not in out and "[image: chart]" in out
+    assert "&lt;script&gt;" in out

@@ -25,10 +25,15 @@ def _page(title: str, body: str) -> str:
 
 
 def markdown_html(text: str) -> str:
-    """Markdown to HTML, raw HTML in it shown as text (a student's file is not trusted markup)."""
+    """Markdown to HTML, raw HTML in it shown as text (a student's file is not trusted markup).
+
+    Images are left out (their alt text stays): printing must not fetch anything from the network.
+    """
     import mistune
 
-    return mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])(text)
+    rendered = mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])(text)
+    rendered = re.sub(r"<img\b[^>]*\balt=\"([^\"]*)\"[^>]*>", r"[image: \1]", rendered)
+    return re.sub(r"<img\b[^>]*>", "[image]", rendered)
 
 
 def code_block(name: str, text: str) -> str:
