@@ -21,7 +21,8 @@ td, th { overflow-wrap: break-word; word-break: normal; padding: 0.2em 0.4em !im
 /* a table whose words alone are wider than the page (long ids) may break inside words */
 table.tight { width: 100%; }
 table.tight td, table.tighter th { overflow-wrap: anywhere; }
-table.tight td { min-width: 4.5em; }
+table.roomy td { min-width: 4.5em; }
+table.tighter td, table.tighter th { padding: 0.15em 0.2em !important; }
 tr.more td { font-style: italic; color: #555; text-align: left !important; }
 tr, img, svg, figure, .jp-RenderedImage, .jp-RenderedSVG { break-inside: avoid; }
 h1, h2, h3, h4 { break-after: avoid; }
@@ -82,9 +83,10 @@ div.shots figure.shot img { max-height: 3.6in !important; max-width: 100% !impor
 .answer { border-left: 3px solid #0f3460; padding: 2px 10px; margin: 0.3em 0; }
 """
 
-# Tables that do not fit the page between words get, in turn: breaks inside cell text, then
-# break points after "_", "." and "/" (<wbr>, no character added, so the PDF's text stays
-# searchable), then breaks anywhere in headers too. Run before printing; nothing is scaled down.
+# Tables that do not fit the page between words get, in turn: breaks inside cell text (cells
+# kept at least 4.5em wide), break points after "_", "." and "/" (<wbr>, no character added, so
+# the PDF's text stays searchable), cells as narrow as needed, then breaks anywhere in headers
+# too, with less padding. Run before printing; nothing is scaled down.
 TIGHT_TABLES_JS = """<script>
 (function () {
   function fits(t) { return t.scrollWidth <= t.parentElement.getBoundingClientRect().width + 1; }
@@ -104,10 +106,13 @@ TIGHT_TABLES_JS = """<script>
   }
   document.querySelectorAll("table").forEach(function (t) {
     if (t.parentElement.getBoundingClientRect().width <= 0 || fits(t)) { return; }
-    t.classList.add("tight");
+    t.classList.add("tight", "roomy");
     if (fits(t)) { return; }
     breakPoints(t);
-    if (!fits(t)) { t.classList.add("tighter"); }
+    if (fits(t)) { return; }
+    t.classList.remove("roomy");
+    if (fits(t)) { return; }
+    t.classList.add("tighter");
   });
 })();
 </script>"""
