@@ -498,3 +498,19 @@ def test_the_students_markdown_is_shown_not_run_and_fetches_nothing():
     out = markdown_html("![chart](http://example.com/x.png)\n\n<img src='file:///etc/passwd'> <script>alert(1)</script>")
     assert "<img" not in out and "<script" not in out and "[image: chart]" in out
     assert "&lt;script&gt;" in out
+
+
+def test_rubric_rows_from_todays_results_and_with_points():
+    from labkit.export.grader_page import from_results, rubric_table
+    from labkit.rubric import ItemResult, rubric
+
+    doc = rubric()
+    first = doc["parts"][0]
+    rows = from_results([ItemResult(first["part"], it["text"], "evidenced", "seen") for it in first["items"]], doc)
+    assert [r["check"] for r in rows] == [it["check"] for it in first["items"]]
+    assert {r["points"] for r in rows} == {None}
+    table = rubric_table(rows, {first["part"]: ("Setup", 10)})
+    assert "<td>/ 10</td>" in table and table.count(">grader</td>") == len(rows)
+    rows[0]["points"], rows[1]["points"] = 4, 2.5
+    table = rubric_table(rows, {first["part"]: ("Setup", 10)})
+    assert "<td>6.5 / 10</td>" in table and "<td>4</td>" in table and "<td>2.5</td>" in table

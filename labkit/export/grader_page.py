@@ -53,7 +53,9 @@ def rubric_table(rows: Sequence[dict[str, Any]], parts: dict[str, tuple[str, Any
     body = []
     for part in dict.fromkeys(r["part"] for r in rows):
         title, points = parts.get(part, ("", None))
-        pts = f"/ {points}" if points is not None else ""
+        decided = [r["points"] for r in rows if r["part"] == part and isinstance(r.get("points"), (int, float))]
+        pts = f"{sum(decided):g} " if decided else ""
+        pts += f"/ {points}" if points is not None else ""
         body.append(f"<tr class='part'><td colspan='3'>Part {e(part)}: {e(title)}</td><td>{e(pts)}</td></tr>")
         for r in (r for r in rows if r["part"] == part):
             status = str(r.get("status", ""))
