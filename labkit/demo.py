@@ -50,13 +50,21 @@ def demo_environ(base: Settings) -> dict[str, str]:
 
 
 def prefill_answers(settings: Settings) -> list[Path]:
-    """Copy the kit's model answers (if it ships any) into the demo's own answers folder."""
+    """The instructor's model answers (solution edition only) in the demo's own answers folder:
+    the PCI checklist, and the Part E analysis the model writes."""
+    from labkit import altpay
+    from labkit.answers import PART_E_FILE, PCI_FILE
+
+    written = []
     try:
-        folder = resources.files("labkit.data").joinpath(MODEL_ANSWERS)
-        sources = [f for f in folder.iterdir() if f.is_file() and not f.name.startswith((".", "__"))]
+        pci = resources.files("labkit.data").joinpath(MODEL_ANSWERS, PCI_FILE)
+        written.append(write_bytes(Path(settings.answers_dir) / PCI_FILE, pci.read_bytes()))
     except (FileNotFoundError, NotADirectoryError, OSError):
-        return []
-    return [write_bytes(Path(settings.answers_dir) / f.name, f.read_bytes()) for f in sources]
+        pass
+    model_answer = getattr(altpay, "model_answer", None)
+    if model_answer is not None:
+        written.append(write_bytes(Path(settings.answers_dir) / PART_E_FILE, model_answer().encode("utf-8")))
+    return written
 
 
 def run_demo(args: argparse.Namespace) -> int:
