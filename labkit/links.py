@@ -123,3 +123,22 @@ def show(local_url: str, label: str, settings: Settings | None = None) -> str:
     display(HTML(f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener">'
                  f"{html.escape(label)}</a>: <code>{html.escape(url)}</code>{note}"))
     return url
+
+
+class ProxyPrefix:
+    """WSGI middleware: a request that came through jupyter-server-proxy (a well-formed
+    ``X-Forwarded-Prefix``) gets that path as ``SCRIPT_NAME``, so Flask's ``url_for`` builds
+    links that stay under ``<jupyter>/proxy/PORT/``; other requests pass unchanged."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        prefix = forwarded_prefix(environ.get("HTTP_X_FORWARDED_PREFIX"))
+        if prefix:
+            environ["SCRIPT_NAME"] = prefix + environ.get("SCRIPT_NAME", "")
+            environ["labkit.proxy_prefix"] = prefix
+        return self.app(environ, start_response)
+
+    def __getattr__(self, name: str):  # keep app.debug, app.config, … visible
+        return getattr(self.app, name)

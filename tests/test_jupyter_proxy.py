@@ -22,8 +22,8 @@ from hypothesis import given, strategies as st
 from labkit import links
 from labkit.backend import connect
 from labkit.browser import CARD_FRAME, PAY_BUTTON, RESULT, CheckoutBrowser, Scenario
-from labkit.checkout import serve
 from labkit.settings import Settings, SettingsError, load_settings
+from labkit.student.runner import StudentServer
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "labkit-proxy-test-token"
@@ -95,6 +95,7 @@ def jupyter(tmp_path_factory):
         log.close()
 
 
+@pytest.mark.slow
 def test_lab_runs_at_the_kits_top_folder(jupyter):
     auth = {"Authorization": f"token {TOKEN}"}
     top = requests.get(f"{jupyter}/api/contents", headers=auth, timeout=10).json()
@@ -108,24 +109,28 @@ def test_lab_runs_at_the_kits_top_folder(jupyter):
 # ---------------------------------------------------------------- the checkout through the proxy
 @pytest.fixture(scope="module")
 def shop():
+    """The kit's checkout_server.py in its own process, offline, as labkit.student.Lab serves it."""
     with connect(Settings(backend="fake")) as backend:
-        server = serve(backend)
-        try:
-            yield {"backend": backend, "port": server.port, "fake_port": urlsplit(backend.js_url).port}
-        finally:
-            server.stop()
+        keys = {"STRIPE_SECRET_KEY": backend.settings.secret_key,
+                "STRIPE_PUBLISHABLE_KEY": backend.settings.publishable_key}
+        with StudentServer(ROOT / "checkout_server.py", env=keys, api_base=backend.api_base) as server:
+            yield {"backend": backend, "port": server.port, "fake_port": urlsplit(backend.api_base).port}
 
 
+@pytest.mark.slow
 def test_page_through_the_proxy_loads_stripe_js_through_it_too(jupyter, shop):
     auth = {"Authorization": f"token {TOKEN}"}
     page = requests.get(f"{jupyter}/proxy/{shop['port']}/", headers=auth, timeout=10)
     assert page.status_code == 200
     assert f'<script src="/proxy/{shop["fake_port"]}/v3/"></script>' in page.text
+    assert f'href="/proxy/{shop["port"]}/static/checkout.css"' in page.text  # url_for under the proxy path
     csp = page.headers["Content-Security-Policy"]
-    assert "frame-src 'self'" in csp and "script-src 'self';" in csp and "frame-ancestors 'none'" in csp
+    assert "script-src 'self' 'self';" in csp and "frame-src 'self' 'self';" in csp
+    assert "frame-ancestors 'none'" in csp and "127.0.0.1" not in csp
     direct = requests.get(f"http://127.0.0.1:{shop['port']}/", timeout=10)
     assert f'<script src="{shop["backend"].js_url}"></script>' in direct.text
-    assert f"frame-src {shop['backend'].js_origin};" in direct.headers["Content-Security-Policy"]
+    assert 'href="/static/checkout.css"' in direct.text
+    assert f"frame-src {shop['backend'].js_origin} " in direct.headers["Content-Security-Policy"]
     refused = requests.get(f"{jupyter}/proxy/{shop['port']}/", timeout=10, allow_redirects=False)
     assert refused.status_code in (302, 403)  # the proxy lets only the signed-in user through
 
@@ -153,21 +158,28 @@ def chromium():
         pytest.skip(str(exc))
 
 
-def test_pays_4242_through_the_proxy_in_headless_chromium(jupyter, shop, chromium):
+@pytest.fixture(scope="module")
+def browser(jupyter, shop, chromium):
+    with SignedInBrowser(jupyter, shop["port"], executable_path=chromium) as b:
+        yield b
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_pays_4242_through_the_proxy_in_headless_chromium(jupyter, shop, browser):
     client = shop["backend"].client
-    with SignedInBrowser(jupyter, shop["port"], executable_path=chromium) as browser:
-        page = browser.open_checkout("prod_001", 1)
-        try:
-            card_frame = page.locator(CARD_FRAME).first.get_attribute("src")
-            page.fill("#cardholder-name", "Lab Student")
-            browser.type_card(page, "4242424242424242")
-            page.click(PAY_BUTTON)
-            result = page.locator(RESULT)
-            result.wait_for()
-            data = result.evaluate("el => ({...el.dataset})")
-            errors = list(page.labkit_errors)
-        finally:
-            page.context.close()
+    page = browser.open_checkout("prod_001", 1)
+    try:
+        card_frame = page.locator(CARD_FRAME).first.get_attribute("src")
+        page.fill("#cardholder-name", "Lab Student")
+        browser.type_card(page, "4242424242424242")
+        page.click(PAY_BUTTON)
+        result = page.locator(RESULT)
+        result.wait_for()
+        data = result.evaluate("el => ({...el.dataset})")
+        errors = list(page.labkit_errors)
+    finally:
+        page.context.close()
     assert card_frame.startswith(f"{jupyter}/proxy/{shop['fake_port']}/elements/card#")  # same origin: see links
     assert data["outcome"] == "succeeded", errors
     pi = client.v1.payment_intents.retrieve(data["paymentIntent"])
@@ -175,9 +187,10 @@ def test_pays_4242_through_the_proxy_in_headless_chromium(jupyter, shop, chromiu
     assert client.v1.payment_methods.retrieve(pi.payment_method).card.last4 == "4242"
 
 
-def test_3d_secure_challenge_opens_through_the_proxy(jupyter, shop, chromium):
-    with SignedInBrowser(jupyter, shop["port"], executable_path=chromium) as browser:
-        run = browser.pay(Scenario("3ds", "4000002500003155", "3D Secure", "complete"), product="prod_002")
+@pytest.mark.slow
+@pytest.mark.browser
+def test_3d_secure_challenge_opens_through_the_proxy(shop, browser):
+    run = browser.pay(Scenario("3ds", "4000002500003155", "3D Secure", "complete"), product="prod_002")
     assert run.three_d_secure and run.outcome == "succeeded", (run.message, run.browser_errors)
     assert shop["backend"].client.v1.payment_intents.retrieve(run.payment_intent).status == "succeeded"
 
