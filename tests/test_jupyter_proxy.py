@@ -195,6 +195,19 @@ def test_3d_secure_challenge_opens_through_the_proxy(shop, browser):
     assert shop["backend"].client.v1.payment_intents.retrieve(run.payment_intent).status == "succeeded"
 
 
+@pytest.mark.browser
+def test_the_same_page_opened_directly_keeps_the_card_field_on_the_fakes_own_origin(shop, chromium):
+    with CheckoutBrowser(f"http://127.0.0.1:{shop['port']}", executable_path=chromium) as direct:
+        page = direct.open_checkout("prod_001", 1)
+        try:
+            card_frame = page.locator(CARD_FRAME).first.get_attribute("src")
+        finally:
+            page.context.close()
+        run = direct.pay(Scenario("3ds", "4000002500003155", "3D Secure", "complete"), product="prod_003")
+    assert card_frame.startswith(f"http://127.0.0.1:{shop['fake_port']}/elements/card#")
+    assert run.three_d_secure and run.outcome == "succeeded", (run.message, run.browser_errors)
+
+
 # ---------------------------------------------------------------- labkit.links
 HUB = {"JUPYTERHUB_SERVICE_PREFIX": "/user/alice/"}
 
