@@ -192,7 +192,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.P
         raise SettingsError(f"LABKIT_STRIPE_API_BASE must be an http(s) URL, not {api_base!r}.")
 
     jupyter_url = get("LABKIT_JUPYTER_URL") or get("JUPYTERHUB_SERVICE_PREFIX") or ""
-    if jupyter_url and not re.match(r"^(https?://[^/\s]+(/\S*)?|/\S*)$", jupyter_url):
+    if jupyter_url and not re.match(r"^(https?://[^/\s\"'<>]+(/[^\s\"'<>]*)?|/[^\s\"'<>]*)$", jupyter_url):
         raise SettingsError(f"LABKIT_JUPYTER_URL must be the Jupyter server's address as your browser shows it "
                             f"(https://host/user/you/, or a path such as /user/you/), not {jupyter_url[:60]!r}.")
     jupyter_host = ("remote" if get("LABKIT_JUPYTER_URL") else "binder" if get("BINDER_LAUNCH_HOST") or

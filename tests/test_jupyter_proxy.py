@@ -228,9 +228,22 @@ def test_links_on_this_machine_and_on_a_hub():
     assert links.browser_url("http://localhost:5000/", remote) == "https://lab.example.edu/proxy/5000/"
 
 
-def test_a_malformed_jupyter_url_is_refused_with_what_to_set():
+@pytest.mark.parametrize("value", ["lab.example.edu", "ftp://lab.example.edu/", '/user/a"><script>/'])
+def test_a_malformed_jupyter_url_is_refused_with_what_to_set(value):
     with pytest.raises(SettingsError, match="LABKIT_JUPYTER_URL must be"):
-        load_settings(environ={"LABKIT_JUPYTER_URL": "lab.example.edu"}, env_file=None)
+        load_settings(environ={"LABKIT_JUPYTER_URL": value}, env_file=None)
+
+
+def test_show_displays_a_link_that_opens_in_a_new_tab(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)  # no IPython shell made for the session
+    url = links.show("http://127.0.0.1:5000", "Open <the> checkout", load_settings(environ=HUB, env_file=None))
+    html = shown[0]._repr_html_()
+    assert url == "/user/alice/proxy/5000/"
+    assert html.startswith('<a href="/user/alice/proxy/5000/" target="_blank" rel="noopener">Open &lt;the&gt; checkout</a>')
+    assert "on a JupyterHub" in html
 
 
 def test_card_field_isolation_is_claimed_only_where_it_holds():
