@@ -51,8 +51,8 @@ def where(settings: Settings | None = None) -> str:
 def browser_url(local_url: str, settings: Settings | None = None) -> str:
     """The address of a kit server (``http://127.0.0.1:5000/path?q``) for the student's own browser.
 
-    On this machine: the URL itself, with ``127.0.0.1`` shown as ``localhost`` (the handout's
-    spelling). Behind a Jupyter server: ``<jupyter_url>proxy/5000/path?q``; a path such as
+    On this machine: the URL itself (the servers listen on 127.0.0.1, which every browser reaches;
+    ``localhost`` may be tried as ``::1`` first). Behind a Jupyter server: ``<jupyter_url>proxy/5000/path?q``; a path such as
     ``/user/alice/proxy/5000/`` when only the hub's path is known (a link opened from the notebook
     resolves it against the hub's address). URLs of other machines are returned unchanged.
     """
@@ -63,7 +63,7 @@ def browser_url(local_url: str, settings: Settings | None = None) -> str:
     path = parts.path or "/"
     query = f"?{parts.query}" if parts.query else ""
     if not s.jupyter_url:
-        return f"{parts.scheme}://localhost:{parts.port}{path}{query}"
+        return f"{parts.scheme}://{parts.netloc}{path}{query}"
     return f"{s.jupyter_url}proxy/{parts.port}{path}{query}"
 
 

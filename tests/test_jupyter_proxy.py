@@ -214,8 +214,8 @@ HUB = {"JUPYTERHUB_SERVICE_PREFIX": "/user/alice/"}
 
 def test_links_on_this_machine_and_on_a_hub():
     local = load_settings(environ={}, env_file=None)
-    assert links.browser_url("http://127.0.0.1:5000", local) == "http://localhost:5000/"
-    assert links.browser_url("http://127.0.0.1:5000/?product=prod_002", local) == "http://localhost:5000/?product=prod_002"
+    assert links.browser_url("http://127.0.0.1:5000", local) == "http://127.0.0.1:5000/"
+    assert links.browser_url("http://localhost:5000/?product=prod_002", local) == "http://localhost:5000/?product=prod_002"
     assert links.where(local) == "on this machine" and not links.behind_proxy(local)
     hub = load_settings(environ=HUB, env_file=None)
     assert links.browser_url("http://127.0.0.1:5000", hub) == "/user/alice/proxy/5000/"
