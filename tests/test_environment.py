@@ -13,11 +13,9 @@ def pyproject_pins() -> dict[str, str]:
     deps = project["dependencies"] + [d for group in project["optional-dependencies"].values() for d in group]
     pins = {}
     for dep in deps:
-        if dep.startswith("labkit["):  # one extra including another (test includes lab): no version
-            continue
         name, _, version = dep.partition("==")
         assert version, f"{dep} is not pinned with == in pyproject.toml"
-        pins[name.lower()] = version
+        assert pins.setdefault(name.lower(), version) == version, f"{name} is pinned twice, differently"
     return pins
 
 

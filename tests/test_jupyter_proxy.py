@@ -21,7 +21,7 @@ from hypothesis import given, strategies as st
 
 from labkit import links
 from labkit.backend import connect
-from labkit.browser import CARD_FRAME, PAY_BUTTON, RESULT, CheckoutBrowser, Scenario
+from labkit.browser import CARD_FRAME, PAY_BUTTON, RESULT, CheckoutBrowser, Scenario, in_worker_thread
 from labkit.settings import Settings, SettingsError, load_settings
 from labkit.student.runner import StudentServer
 
@@ -197,13 +197,16 @@ def test_3d_secure_challenge_opens_through_the_proxy(shop, browser):
 
 @pytest.mark.browser
 def test_the_same_page_opened_directly_keeps_the_card_field_on_the_fakes_own_origin(shop, chromium):
-    with CheckoutBrowser(f"http://127.0.0.1:{shop['port']}", executable_path=chromium) as direct:
-        page = direct.open_checkout("prod_001", 1)
-        try:
-            card_frame = page.locator(CARD_FRAME).first.get_attribute("src")
-        finally:
-            page.context.close()
-        run = direct.pay(Scenario("3ds", "4000002500003155", "3D Secure", "complete"), product="prod_003")
+    def work():  # in its own thread: this module's signed-in browser holds Playwright's loop in this one
+        with CheckoutBrowser(f"http://127.0.0.1:{shop['port']}", executable_path=chromium) as direct:
+            page = direct.open_checkout("prod_001", 1)
+            try:
+                frame = page.locator(CARD_FRAME).first.get_attribute("src")
+            finally:
+                page.context.close()
+            return frame, direct.pay(Scenario("3ds", "4000002500003155", "3D Secure", "complete"), product="prod_003")
+
+    card_frame, run = in_worker_thread(work)
     assert card_frame.startswith(f"http://127.0.0.1:{shop['fake_port']}/elements/card#")
     assert run.three_d_secure and run.outcome == "succeeded", (run.message, run.browser_errors)
 
