@@ -10,6 +10,7 @@
 Standard library only, so it runs before anything is installed (Windows: ``py run.py demo``).
 It makes ``.venv`` beside this file, installs the pinned packages from ``constraints.txt``,
 and finds a Chromium (Debian as root: ``apt-get install chromium``; elsewhere Playwright's own).
+Python 3.11.5 to 3.14: the pinned packages have wheels for exactly these (see pyproject.toml).
 """
 from __future__ import annotations
 
@@ -26,11 +27,25 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".labkit-installed"
+# The pins' range: pandas/numpy/matplotlib/ipython need 3.11, soupsieve 3.11.5, and numpy and
+# contourpy have no wheels for 3.15 (checked with `pip download --only-binary=:all:`).
+OLDEST, NEWEST = (3, 11, 5), (3, 14)
+# Windows' 260-character path limit: the deepest file pip writes into .venv is ~150 characters below it.
+LONG_KIT_PATH = 100
 PYTEST_ARGS = [
     "tests", "notebooks",
     "--nbval", "--nbval-current-env", "--nbval-cell-timeout=300",
     "--nbval-sanitize-with=tests/nbval_sanitize.cfg",
 ]
+
+
+def pytest_args() -> list[str]:
+    """The student edition ships notebooks without outputs: there nbval only checks that every
+    cell runs (``--nbval-lax``); the solution edition compares the stored outputs too."""
+    edition = ROOT / "labkit" / "data" / "edition.json"
+    if edition.is_file() and '"student"' in edition.read_text(encoding="utf-8"):
+        return [("--nbval-lax" if a == "--nbval" else a) for a in PYTEST_ARGS if not a.startswith("--nbval-sanitize")]
+    return PYTEST_ARGS
 
 
 def say(msg: str) -> None:
@@ -41,6 +56,45 @@ def sh(*cmd: str | Path, check: bool = True, **kw) -> int:
     return subprocess.run([str(c) for c in cmd], check=check, cwd=ROOT, **kw).returncode
 
 
+class SetupFailed(Exception):
+    """A set-up step failed: the message (one line) says what to do."""
+
+
+def python_problem(version: tuple = tuple(sys.version_info[:3])) -> str | None:
+    """One line naming a Python to use when this one is outside the pins' range, else ``None``."""
+    if OLDEST <= tuple(version[:3]) and tuple(version[:2]) <= NEWEST:
+        return None
+    this = ".".join(map(str, version[:3]))
+    use = "py -3.13 run.py demo" if os.name == "nt" else "python3.13 run.py demo"
+    where = "from python.org" if os.name == "nt" or sys.platform == "darwin" else "(your package manager or python.org)"
+    return (f"labkit needs Python 3.11.5 to 3.14 (its pinned packages have no wheels for {this}): "
+            f"install Python 3.13 {where} and run:  {use}")
+
+
+def long_path_warning(root: Path = ROOT, windows: bool = os.name == "nt",
+                      long_paths: bool | None = None) -> str | None:
+    """A warning when ``.venv`` inside ``root`` may exceed Windows' 260-character path limit."""
+    if not windows or len(str(root)) <= LONG_KIT_PATH:
+        return None
+    if long_paths is None:
+        long_paths = _windows_long_paths_enabled()
+    if long_paths:
+        return None
+    return (f"warning: the kit's folder path is {len(str(root))} characters long; files deep inside .venv "
+            "may pass Windows' 260-character limit and fail to install. Move the kit to a short path "
+            r"such as C:\labkit (not inside OneDrive), or enable long paths (LongPathsEnabled).")
+
+
+def _windows_long_paths_enabled() -> bool:
+    try:
+        import winreg
+
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, r"SYSTEM\CurrentControlSet\Control\FileSystem") as key:
+            return winreg.QueryValueEx(key, "LongPathsEnabled")[0] == 1
+    except (ImportError, OSError):
+        return False
+
+
 def install_fingerprint() -> str:
     h = hashlib.sha256()
     for name in ("pyproject.toml", "constraints.txt"):
@@ -49,11 +103,21 @@ def install_fingerprint() -> str:
 
 
 def ensure_venv() -> None:
-    if sys.version_info < (3, 10):
-        sys.exit(f"labkit needs Python 3.10 or newer; this is {sys.version.split()[0]}.")
+    problem = python_problem()
+    if problem:
+        raise SetupFailed(problem)
+    warning = long_path_warning()
+    if warning:
+        say(warning)
     if not PY.exists():
         say(f"creating the virtualenv {VENV.name}/")
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        try:
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        except (subprocess.CalledProcessError, OSError) as exc:
+            shutil.rmtree(VENV, ignore_errors=True)  # half a virtualenv would be taken for a whole one
+            hint = "on Debian/Ubuntu/WSL: sudo apt-get install python3-venv" if os.name != "nt" else \
+                "reinstall Python from python.org with pip included"
+            raise SetupFailed(f"could not create the virtualenv {VENV.name}/ ({exc}); {hint}, then run this again.")
     if STAMP.exists() and STAMP.read_text() == install_fingerprint():
         return
     say("installing the pinned packages (constraints.txt); the first time takes a minute or two")
@@ -65,7 +129,9 @@ def ensure_venv() -> None:
 
 def find_chromium() -> str | None:
     code = "from labkit.chromium import find_chromium; print(find_chromium())"
-    out = subprocess.run([str(PY), "-c", code], cwd=ROOT, capture_output=True, text=True)
+    # UTF-8 both ways: a path with characters outside the console's code page must come back whole.
+    out = subprocess.run([str(PY), "-c", code], cwd=ROOT, capture_output=True, encoding="utf-8",
+                         errors="replace", env={**os.environ, "PYTHONIOENCODING": "utf-8"})
     return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
 
 
@@ -79,13 +145,16 @@ def ensure_chromium() -> None:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         sh("apt-get", "update", "-qq", env=env)
         sh("apt-get", "install", "-y", "-qq", "chromium", "fonts-liberation", env=env)
-    elif debian:
-        sys.exit("No Chromium found. Install it with:  sudo apt-get install chromium   (then run this again)")
-    else:
-        say("installing Playwright's Chromium (python -m playwright install chromium)")
-        sh(PY, "-m", "playwright", "install", "chromium")
+    else:  # no root needed (Ubuntu's chromium is a snap wrapper, unusable under WSL)
+        say("no Chromium on this system: installing Playwright's own (python -m playwright install chromium)")
+        if sh(PY, "-m", "playwright", "install", "chromium", check=False) != 0:
+            raise SetupFailed("Playwright could not download its Chromium (offline? behind a proxy?): run "
+                              f"{PY.relative_to(ROOT)} -m playwright install chromium, or set LABKIT_CHROMIUM "
+                              "to a Chrome or Chromium you have.")
     if not find_chromium():
-        sys.exit("Chromium is still not found: see README → Troubleshooting.")
+        hint = (f" Linux: its system libraries may be missing: sudo {PY.relative_to(ROOT)} -m playwright "
+                "install-deps chromium." if sys.platform.startswith("linux") else "")
+        raise SetupFailed("Chromium is still not found (see README, Troubleshooting)." + hint)
 
 
 def main(argv: list[str]) -> int:
@@ -93,13 +162,22 @@ def main(argv: list[str]) -> int:
     if command not in ("setup", "test", "demo", "lab"):
         print(__doc__)
         return 0 if command in ("help", "-h", "--help") else 2
-    ensure_venv()
-    ensure_chromium()
+    try:
+        ensure_venv()
+        ensure_chromium()
+    except SetupFailed as exc:
+        return fail(str(exc))
+    except subprocess.CalledProcessError as exc:
+        return step_failed(exc)
+    except OSError as exc:
+        return fail(f"set-up failed: {exc}")
+    except KeyboardInterrupt:
+        return fail("set-up interrupted; run this again to finish it.", 130)
     if command == "setup":
         say("ready: .venv has labkit and its pinned dependencies; a Chromium was found")
         return 0
     if command == "test":
-        return sh(PY, "-m", "pytest", *PYTEST_ARGS, *argv[1:], check=False)
+        return sh(PY, "-m", "pytest", *pytest_args(), *argv[1:], check=False)
     if command == "demo":
         return sh(PY, "-m", "labkit.cli", "demo", *argv[1:], check=False)
     return run_lab(argv[1:])
@@ -130,5 +208,21 @@ def run_lab(args: list[str]) -> int:
         return 0
 
 
+def fail(message: str, code: int = 1) -> int:
+    print(f"[run.py] {message}", file=sys.stderr, flush=True)
+    return code
+
+
+def step_failed(exc: subprocess.CalledProcessError) -> int:
+    cmd = " ".join(Path(str(c)).name if i == 0 else str(c) for i, c in enumerate(exc.cmd))
+    return fail(f"set-up step failed (exit code {exc.returncode}): {cmd}; see the lines above. "
+                "Run this again; if it fails the same way, see README, Troubleshooting.")
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except subprocess.CalledProcessError as exc:  # any step outside main's own set-up
+        sys.exit(step_failed(exc))
+    except KeyboardInterrupt:  # Ctrl-C while a command runs: its own output said what stopped
+        sys.exit(130)

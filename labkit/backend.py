@@ -6,6 +6,7 @@ both modes, only the API base and the Stripe.js URL differ.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import urllib.request
 from dataclasses import dataclass, field
@@ -18,6 +19,67 @@ from labkit.settings import Settings, load_settings, redact
 STRIPE_API_BASE = "https://api.stripe.com"
 STRIPE_JS_URL = "https://js.stripe.com/v3/"
 SHARED_FAKE_PORT = 12111  # `labkit fakestripe`'s default, shared by the standalone commands
+
+
+def unreachable(api_base: str) -> str:
+    """The one-line message for a Stripe API that does not answer (no network, firewall…)."""
+    host = api_base.split("://", 1)[-1].split("/", 1)[0] or api_base
+    return f"no answer from {host}: check the connection, or set LABKIT_BACKEND=fake to work offline"
+
+
+class StripeUnreachable(RuntimeError):
+    """The Stripe API did not answer; the message is one line that says what to do."""
+
+
+def problem_line(exc: BaseException) -> str | None:
+    """One line (what happened, what to do) for an error the environment caused: no network,
+    no browser, a closed lab. ``None`` for any other error (a bug keeps its traceback)."""
+    if isinstance(exc, stripe.APIConnectionError):
+        at = re.search(r"host='([^']+)'(?:, port=(\d+))?", str(exc))  # as requests/urllib3 word it
+        host = at.group(1) + (f":{at.group(2)}" if at.group(2) not in (None, "80", "443") else "") if at else ""
+        return unreachable(host or "the Stripe API")
+    from labkit.chromium import ChromiumNotFound
+
+    if isinstance(exc, (StripeUnreachable, ChromiumNotFound)) or getattr(exc, "one_line", False):
+        return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return None
+
+
+def _one_line_traceback(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> list[str]:
+    line = problem_line(value)
+    if line is None:  # not ours after all: the usual traceback
+        return shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    stb = [f"{etype.__name__}: {line}"]
+    show = getattr(shell, "_showtraceback", None)  # ipykernel: an error output of one line
+    if show is not None:
+        show(etype, line, stb)
+    else:
+        print(stb[0], file=sys.stderr)
+    return stb
+
+
+def notebook_messages(exc_types: tuple[type, ...] = ()) -> bool:
+    """In a notebook (IPython), show environment errors as one line instead of a traceback.
+
+    Called by :func:`connect` and the browser runs; does nothing outside IPython or when the
+    notebook set its own handler. Returns whether the handler is in place.
+    """
+    ipython = sys.modules.get("IPython")  # not imported: not a notebook (and no import cost for the CLI)
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return False
+    from labkit.chromium import ChromiumNotFound
+    from labkit.lab import LabClosedError
+
+    ours = getattr(shell, "_labkit_exc_types", None)
+    if shell.custom_exceptions and ours is None:
+        return False  # someone else's handler: leave it
+    wanted = tuple(dict.fromkeys((*(ours or ()), stripe.APIConnectionError, StripeUnreachable, ChromiumNotFound,
+                                  LabClosedError, *exc_types)))
+    if wanted != ours:
+        shell.set_custom_exc(wanted, _one_line_traceback)
+        shell._labkit_exc_types = wanted
+    return True
 
 
 @dataclass
@@ -46,8 +108,11 @@ class Backend:
 
     def account(self) -> dict[str, Any]:
         """The account's test-mode state, read through the API (a plain dict)."""
-        acct = self.client.v1.accounts.retrieve_current().to_dict()
-        balance = self.client.v1.balance.retrieve()
+        try:
+            acct = self.client.v1.accounts.retrieve_current().to_dict()
+            balance = self.client.v1.balance.retrieve()
+        except stripe.APIConnectionError:
+            raise StripeUnreachable(unreachable(self.api_base)) from None
         return {
             "account id": acct["id"],
             "business name": (acct.get("business_profile") or {}).get("name")
@@ -69,7 +134,7 @@ class Backend:
         except stripe.AuthenticationError as exc:
             return False, f"the API at {self.api_base} rejected the secret key: {exc.user_message}"
         except stripe.APIConnectionError:
-            return False, f"no answer from {self.api_base} (offline? firewall? wrong LABKIT_STRIPE_API_BASE?)"
+            return False, unreachable(self.api_base)
         except stripe.StripeError as exc:
             return False, f"the API at {self.api_base} answered with an error: {exc.user_message}"
 
@@ -92,6 +157,7 @@ def make_client(secret_key: str, api_base: str) -> stripe.StripeClient:
 def connect(settings: Settings | None = None) -> Backend:
     """Open the backend the settings choose; in offline mode start the fake unless one is given."""
     settings = settings or load_settings()
+    notebook_messages()
     fake = None
     if settings.offline:
         if settings.api_base:
@@ -184,5 +250,5 @@ def run_status(args: argparse.Namespace) -> int:
         ok, detail = backend.ping()
         print(f"API:              {'OK' if ok else 'FAILED'}: {detail}")
     if not ok:
-        print("labkit status: the Stripe API does not answer; see README → Troubleshooting.", file=sys.stderr)
+        print(f"labkit status: {detail} (README → Troubleshooting)", file=sys.stderr)
     return 0 if ok else 1

@@ -18,12 +18,16 @@ the public functions do their browser work in a worker thread.
 from __future__ import annotations
 
 import json
+import logging
+import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterable
+from urllib.parse import urlsplit
 
 CARD_FRAME = '#card-element iframe[name^="__privateStripeFrame"]'
 COMPLETE_3DS = "#test-source-authorize-3ds"
@@ -82,10 +86,99 @@ def format_card(number: str) -> str:
     return " ".join(out)
 
 
+class BrowserProblem(RuntimeError):
+    """The browser run cannot go on for a reason outside the code (no browser, nothing answers
+    at the checkout URL, a closed lab); the message is one line that says what to do."""
+
+    one_line = True
+
+
+_run = threading.local()  # the worker thread's own "stop" event, set when its cell is interrupted
+
+
+def _stopping() -> bool:
+    """Was the cell running this browser run interrupted? (Checked between steps.)"""
+    stop = getattr(_run, "stop", None)
+    return stop is not None and stop.is_set()
+
+
 def in_worker_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run ``fn`` in a fresh thread (Playwright's sync API cannot run inside a notebook's event loop)."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="labkit-browser") as pool:
-        return pool.submit(fn, *args, **kwargs).result()
+    """Run ``fn`` in a fresh thread (Playwright's sync API cannot run inside a notebook's event loop).
+
+    Interrupting (Ctrl-C, the notebook's stop button) returns at once; the browser run stops at
+    its next step and closes its browser in its own thread. Errors from the environment come
+    back as one line (:class:`BrowserProblem`), not as a thread-pool traceback.
+    """
+    from labkit.backend import notebook_messages
+
+    notebook_messages((BrowserProblem,))
+    stop = threading.Event()
+
+    def work() -> Any:
+        _run.stop = stop
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _run.stop = None
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labkit-browser")
+    try:
+        future = pool.submit(work)
+        try:
+            return future.result()
+        except BaseException as exc:
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                stop.set()
+                raise
+            line = _problem(exc)
+            if line:
+                raise BrowserProblem(line) from None
+            raise
+    finally:
+        pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
+
+
+def _problem(exc: BaseException) -> str | None:
+    """One line for a Playwright error that the environment caused, else None."""
+    if isinstance(exc, BrowserProblem):
+        return str(exc)
+    text = str(exc)
+    if "ERR_CONNECTION_REFUSED" in text:
+        url = next((w for w in text.split() if w.startswith("http")), "the checkout")
+        return f"nothing answers at {url.rstrip('/')}: {_CLOSED_HINT}"
+    if type(exc).__module__.startswith("playwright") and ("Executable doesn't exist" in text
+                                                         or "Failed to launch" in text):
+        return ("Chromium did not start: set LABKIT_CHROMIUM to a working Chrome or Chromium, or run "
+                "`python -m playwright install chromium`")
+    return None
+
+
+_CLOSED_HINT = "was the lab closed by the last cell? Run Lab.start() again (or start the checkout server)"
+
+
+def require_server(url: str) -> None:
+    """Fail at once, in one line, when nothing listens at a loopback ``url`` (before a browser starts)."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        return
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError:
+        raise BrowserProblem(f"nothing answers at {url.rstrip('/')}: {_CLOSED_HINT}") from None
+
+
+class _QuietOrphans(logging.Filter):
+    """Playwright futures left behind by an interrupted run are not news ("Future exception
+    was never retrieved" from asyncio): dropped; every other asyncio message stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (str(record.msg).startswith("Future exception was never retrieved")
+                    and exc is not None and type(exc).__module__.startswith("playwright"))
+
+
+logging.getLogger("asyncio").addFilter(_QuietOrphans())
 
 
 class CheckoutBrowser:
@@ -105,6 +198,7 @@ class CheckoutBrowser:
 
         from labkit.chromium import find_chromium, launch_args
 
+        require_server(self.checkout_url)
         path = self.executable_path or find_chromium()
         self._pw = sync_playwright().start()
         try:
@@ -163,7 +257,7 @@ class CheckoutBrowser:
 
     def _challenge_frame(self, page, selector: str, deadline: float):
         """The frame (any depth) showing the 3D Secure button, or None if the payment finished first."""
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not _stopping():
             for frame in page.frames:
                 try:
                     button = frame.locator(selector)
@@ -255,6 +349,8 @@ def _run_scenarios(checkout_url: str, scenarios: list[Scenario], out_dir: Path |
     runs = []
     with CheckoutBrowser(checkout_url, executable_path=executable_path, timeout=timeout) as browser:
         for sc in scenarios:
+            if _stopping():  # interrupted: stop here, the browser closes on the way out
+                break
             shot = out_dir / f"{sc.key}.png" if out_dir else None
             challenge = out_dir / f"{sc.key}_challenge.png" if (out_dir and sc.challenge) else None
             runs.append(browser.pay(sc, screenshot=shot, challenge_screenshot=challenge, client=client))
@@ -275,6 +371,7 @@ def run_scenarios(checkout_url: str, scenarios: Iterable[Scenario] | None = None
 def run_lab_scenarios(lab: Any, scenarios: Iterable[Scenario] | None = None) -> list[PaymentRun]:
     """:func:`run_scenarios` for a running :class:`labkit.lab.Lab`: screenshots in ``out/screenshots/``,
     the records in ``out/evidence/browser_runs.json`` (for the rubric self-check)."""
+    getattr(lab, "check_open", lambda: None)()  # a closed lab says so, in one line
     runs = run_scenarios(lab.checkout_url, scenarios, out_dir=lab.settings.out_dir / "screenshots", client=lab.client)
     save_runs(runs, lab.settings.out_dir / "evidence" / "browser_runs.json")
     return runs

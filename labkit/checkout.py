@@ -19,7 +19,6 @@ import hashlib
 import json
 import logging
 import re
-import sys
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache

@@ -25,17 +25,15 @@ ENV_VAR = "LABKIT_CHROMIUM"
 
 _PATH_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 
-_INSTALL_HINT = (
-    "No Chromium found for headless printing and browser runs. Install one of:\n"
-    "  - Playwright's Chromium:   python -m playwright install chromium\n"
-    "  - Debian/Ubuntu:           sudo apt-get install chromium\n"
-    "  - macOS/Windows:           install Google Chrome or Chromium normally\n"
-    f"or point {ENV_VAR} at a Chromium/Chrome executable (in the environment or .env)."
-)
+_INSTALL = ("install one with `python -m playwright install chromium` (or `sudo apt-get install chromium`), "
+            f"or set {ENV_VAR} to a Chrome or Chromium executable")
+_INSTALL_HINT = f"No Chromium found for printing and browser runs: {_INSTALL}."
 
 
 class ChromiumNotFound(RuntimeError):
-    """No usable Chromium: the message says how to install one."""
+    """No usable Chromium: the message (one line) says how to install one or fix ``LABKIT_CHROMIUM``."""
+
+    one_line = True
 
 
 def _usable(path: str | os.PathLike) -> bool:
@@ -103,14 +101,11 @@ def candidates(environ: Mapping[str, str] | None = None, use_playwright: bool = 
 def _configured(environ: Mapping[str, str] | None) -> str | None:
     if environ is not None:
         return (environ.get(ENV_VAR) or "").strip() or None
-    value = (os.environ.get(ENV_VAR) or "").strip()
-    if value:
-        return value
-    try:  # the same variable may sit in the project's .env
+    try:  # the environment or the project's .env
         from labkit.settings import load_settings
 
-        return (load_settings().extra.get(ENV_VAR) or "").strip() or None
-    except Exception:
+        return load_settings().chromium
+    except Exception:  # a settings problem is reported where the settings are used, not here
         return None
 
 
@@ -125,8 +120,9 @@ def find_chromium(environ: Mapping[str, str] | None = None, use_playwright: bool
         path = Path(configured).expanduser()
         if not _usable(path):
             raise ChromiumNotFound(
-                f"{ENV_VAR} is set to {configured!r}, which is not an executable file. "
-                f"Fix the path or unset {ENV_VAR}.\n\n{_INSTALL_HINT}"
+                f"{ENV_VAR}={configured} is not an executable file: fix the path or unset {ENV_VAR} "
+                "(then the kit looks for a browser itself; if there is none, run "
+                "`python -m playwright install chromium` or `sudo apt-get install chromium`)."
             )
         return str(path)
     found = candidates(environ, use_playwright=use_playwright)

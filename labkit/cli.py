@@ -11,6 +11,7 @@ import importlib
 import sys
 
 from labkit import __version__
+from labkit.console import setup_console
 from labkit.settings import SettingsError
 
 # name -> (module exposing add_<name>_arguments/run_<name>, one-line help)
@@ -43,6 +44,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    setup_console()  # a cp1252 pipe or log file must not stop the output at the first ✓
     command = next((a for a in argv if not a.startswith("-")), None)
     if command not in COMMANDS:
         build_parser(only="").print_help() if command is None else build_parser(only="").parse_args(argv)
@@ -56,6 +58,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # no network, no browser…: one line that says what to do, not a traceback
+        from labkit.backend import problem_line
+
+        line = problem_line(exc)
+        if line is None:
+            raise
+        print(f"labkit {command}: {line}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ then ``labkit export`` makes the PDF and the rubric self-check reads the result.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import nbformat
 from tqdm import tqdm
 
+from labkit.console import setup_console
 from labkit.lab import Lab
 from labkit.notebooks import NotebookFailed, execute, notebook_paths
 from labkit.settings import load_settings, project_root, shown_path
@@ -34,7 +34,8 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    settings = load_settings({**os.environ, "LABKIT_BACKEND": "fake"})
+    setup_console()  # tqdm.write("✓ …") on a cp1252 console
+    settings = load_settings(overrides={"LABKIT_BACKEND": "fake"})
     root = project_root()
     folder = args.notebooks or root / "notebooks"
     notebooks = [p for p in notebook_paths(folder) if not args.only or p.name.startswith(args.only)]
@@ -78,6 +79,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace, settings, executed_dir: Path) -> bool:
     from labkit.export import ExportError, export_submission
+    from labkit.files import FileBusyError
 
     root = project_root()
     dest = args.out or root / "submission"
@@ -85,7 +87,7 @@ def export(args: argparse.Namespace, settings, executed_dir: Path) -> bool:
         result = export_submission(sorted(executed_dir.glob("0*.ipynb")), dest, settings,
                                    student_name=args.student or settings.student_name or "Student",
                                    progress=lambda m: print(f"  export: {m}", flush=True))
-    except ExportError as exc:
+    except (ExportError, FileBusyError) as exc:  # FileBusyError: the PDF is open in a viewer
         print(f"✗ export failed: {exc}", file=sys.stderr)
         return False
     for warning in result.warnings:

@@ -16,7 +16,6 @@ import html
 import logging
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from labkit.files import FileBusyError, write_bytes, write_text
 from labkit.leaks import LeakReport, redact_notebook, redact_text, scan_text
 from labkit.settings import Settings, load_settings, project_root
 
@@ -346,7 +346,7 @@ def export_submission(
         raise ExportError(f"Notebook not found: {', '.join(missing)}")
 
     student = (student_name or settings.student_name or "Student").strip() or "Student"
-    date = date or settings.extra.get("LABKIT_SUBMISSION_DATE") or dt.date.today().strftime("%B %d, %Y").replace(" 0", " ")
+    date = date or settings.submission_date or dt.date.today().strftime("%B %d, %Y").replace(" 0", " ")
     warnings: list[str] = []
     report = LeakReport()
 
@@ -434,10 +434,9 @@ def export_submission(
         reader = PdfReader(merged)
         for i, pg in enumerate(reader.pages, start=1):
             text = pg.extract_text() or ""
-            # secrets, and card numbers written whole: table cells extracted side by side
-            # look like grouped numbers, and the notebooks' text was scanned with groups already
+            # what the printed page shows (HTML outputs and wrapped lines) may differ from the text
             for f in scan_text(text):
-                if f.is_secret or (f.is_real_card and text[f.start:f.end].isdigit()):
+                if f.is_secret or f.is_real_card:
                     pdf_report.findings.append(f.at(f"{PDF_NAME}, page {i}"))
         report.extend(pdf_report)
         say(f"leak scan of the PDF text ({len(reader.pages)} pages): {len(pdf_report.redacted)} found")
@@ -448,20 +447,15 @@ def export_submission(
 
         # 5. everything checked: write the submission
         dest.mkdir(parents=True, exist_ok=True)
-        pdf_out = dest / PDF_NAME
-        shutil.copyfile(merged, pdf_out)
+        pdf_out = write_bytes(dest / PDF_NAME, merged.read_bytes())  # FileBusyError while open in a viewer
         written = [pdf_out]
         for name, data in files:
-            target = dest / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-            written.append(target)
+            written.append(write_bytes(dest / name, data))
         report_path = dest / REPORT_NAME
         body = report.to_markdown("Leak scan of the submission")
         if warnings:
             body += "\nWarnings:\n\n" + "\n".join(f"- {w}" for w in warnings) + "\n"
-        report_path.write_text(body, encoding="utf-8")
-        written.append(report_path)
+        written.append(write_text(report_path, body))
         say(f"wrote {pdf_out} ({len(reader.pages)} pages) and {len(written) - 1} more files in {dest}")
 
     return ExportResult(pdf=pdf_out, dest=dest, files=written, report=report, report_path=report_path,
@@ -506,7 +500,7 @@ def run_export(args: argparse.Namespace) -> int:
     try:
         result = export_submission(notebooks, dest, settings, student_name=student,
                                    progress=lambda m: print(f"export: {m}", flush=True))
-    except ExportError as exc:
+    except (ExportError, FileBusyError) as exc:  # FileBusyError: the PDF is open in a viewer
         print(f"labkit export: {exc}", file=sys.stderr)
         return 1
     for w in result.warnings:

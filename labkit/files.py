@@ -4,7 +4,8 @@ Every file the kit writes for a person (answers, reports, the PDF) goes through
 :func:`write_text` / :func:`write_bytes`: the data goes to a temporary file beside the target,
 which then replaces it in one step (``os.replace``), so a crash or a full disk never leaves half
 a file. On Windows a file open in another program (a PDF viewer, Excel) cannot be replaced:
-that becomes a :class:`FileBusyError` naming the file to close, not a traceback.
+that becomes a :class:`FileBusyError` naming the file to close, not a traceback. The same
+holds for :func:`delete` (a database an earlier kernel or server still holds open).
 """
 from __future__ import annotations
 
@@ -55,3 +56,25 @@ def write_bytes(path: str | os.PathLike, data: bytes, retries: int = 5) -> Path:
 def write_text(path: str | os.PathLike, text: str) -> Path:
     """Write UTF-8 text with ``\\n`` line ends on every OS."""
     return write_bytes(path, text.encode("utf-8"))
+
+
+def delete(path: str | os.PathLike, held_by: str = "another program", retries: int = 5) -> bool:
+    """Remove a file if it is there (``False`` if it was not).
+
+    Windows refuses to delete an open file (WinError 32): after a few short retries (virus
+    scanners hold new files for a moment) that is a :class:`FileBusyError` naming the file and
+    ``held_by``, what to close or stop.
+    """
+    target = Path(path)
+    for attempt in range(retries):
+        try:
+            target.unlink()
+            return True
+        except FileNotFoundError:
+            return False
+        except PermissionError as exc:
+            if attempt == retries - 1:
+                raise FileBusyError(f"{target} cannot be deleted: it is still open in {held_by}. "
+                                    "Close or stop that, then run this again.") from exc
+            time.sleep(0.2)
+    return False

@@ -19,7 +19,12 @@ from labkit.student.lab import StudentLab
 
 
 class LabClosedError(RuntimeError):
-    pass
+    """A cell used a lab that an earlier cell closed (``lab.close()``)."""
+
+    one_line = True  # shown as one line in a notebook (labkit.backend.notebook_messages)
+
+    def __init__(self) -> None:
+        super().__init__("the lab was closed by the last cell: run Lab.start() again")
 
 
 @dataclass
@@ -47,7 +52,7 @@ class Lab:
 
     @property
     def client(self) -> Any:
-        self._check_open()
+        self.check_open()
         return self.backend.client
 
     @property
@@ -58,10 +63,9 @@ class Lab:
     def endpoint_id(self) -> str | None:
         return self.student.endpoint_id
 
-    def _check_open(self) -> None:
+    def check_open(self) -> None:
         if self.closed:
-            raise LabClosedError("the lab was closed by the last cell: run Lab.start() again (Kernel → Restart & "
-                                 "Run All runs the notebook from the top).")
+            raise LabClosedError()
 
     def environ(self) -> dict[str, str]:
         """Variables that let another process (a notebook kernel) join this lab."""

@@ -5,10 +5,14 @@ What counts as a leak:
 * secret keys ``sk_test_…`` / ``sk_live_…``, restricted keys ``rk_test_…`` / ``rk_live_…`` and
   webhook signing secrets ``whsec_…``: redacted to their prefix (``sk_test_…[REDACTED]``);
   publishable keys (``pk_…``) are public by design and left alone;
-* card numbers (PANs): runs of 13–19 digits, written whole or in the usual groups separated
-  by spaces or dashes (``4-4-4-4``, ``4-6-5``…), that pass the Luhn check and start with
-  2–6 (the issuer families of card networks; this keeps millisecond timestamps, which start
-  with 1, from being taken for cards). Stripe's public test numbers (``test_cards.json`` and
+* card numbers (PANs): 13–19 digits that pass the Luhn check and start with 2–6 (the issuer
+  families of card networks; this keeps millisecond timestamps, which start with 1, from
+  being taken for cards), written whole or in groups of 3+ digits (``4-4-4-4``, ``4-6-5``,
+  ``4-12``…) with any separators a person or a renderer puts between them: spaces of every
+  width (NBSP, thin, narrow no-break, figure), tabs, several at once, dots, slashes, dashes
+  of every length, underscores, HTML entities (``&nbsp;``, ``&#160;``, ``&#x2009;``),
+  ``<br>``, JSON escapes (``\\u00a0``), zero-width characters, and a line break anywhere
+  (a wrapped number: then a group may be shorter). Stripe's public test numbers (``test_cards.json`` and
   ``stripe_more_test_cards.json`` in ``labkit/data``) are the lab's subject: they are reported
   but never redacted. Any other such number is treated as a real card: redacted to its last
   four digits, and the export refuses to go on.
@@ -17,7 +21,11 @@ The scanner never keeps a secret: a :class:`Finding` holds only the redacted for
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import bisect
 import copy
+import html
 import json
 import re
 from collections import Counter
@@ -44,16 +52,31 @@ _SECRET_RE = re.compile(
     r"(?<![A-Za-z0-9_])(?P<prefix>(?P<kind>sk|rk)_(?:test|live)_|whsec_)"
     r"(?P<body>[A-Za-z0-9_+/=]{8,})"
 )
-_SEP = r"[ \-\u00a0]"
-_CARD_RES = (
-    # 4-4-4-x (13-16 digits), optionally a fifth group (up to 19)
-    re.compile(rf"(?<![\d])[2-6]\d{{3}}(?P<s>{_SEP})\d{{4}}(?P=s)\d{{4}}(?P=s)\d{{1,4}}(?:(?P=s)\d{{1,3}})?(?![\d])"),
-    # 4-6-5 (Amex) and 4-6-4 (Diners)
-    re.compile(rf"(?<![\d])3\d{{3}}(?P<s>{_SEP})\d{{6}}(?P=s)\d{{4,5}}(?![\d])"),
-    # written whole
-    re.compile(r"(?<![\d])[2-6]\d{12,18}(?![\d])"),
+# ---- what a person or a renderer can put between the digits of a card number
+# spaces of every width (NBSP, thin, narrow NBSP, figure space…) and tabs; dashes of every
+# length; dots, slashes, underscores (Python's 4539_1488_…), middle dots and bullets
+_HSEP = ("\t \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+         "\\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d"
+         "./_\u00b7\u2022\u2024\u2027\u2044\u2215\u2219\uff0e\uff0f")
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200d\u2060\ufeff]")  # zero-width: read as U+200B
+_LINE_BREAK = r"(?:\r\n|[\n\r\x0b\x0c\x85\u2028\u2029])"
+# Between two digit groups: up to 4 separators, or a line break (a wrapped number) with the
+# indentation, quotes, string concatenation or comment marker a wrap in code or a quote brings.
+_GAP_RE = re.compile(
+    rf"[{_HSEP}]{{1,4}}"
+    rf"|[{_HSEP}]{{0,4}}(?:[\"'][ \t]*\+?[ \t]*)?\\?{_LINE_BREAK}[ \t]*(?:\#|//|>)?[ \t]*[\"']?[{_HSEP}]{{0,4}}"
 )
-
+# Encoded forms, decoded before the digits are read: HTML entities (&nbsp; &#160; &#x2009;,
+# also escaped twice as &amp;nbsp;), <br>/<wbr>, and JSON/Python escapes (\u00a0, \n, \t).
+_ENCODED_RE = re.compile(
+    r"&(?:amp;)?(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?"
+    r"|<(?:br|wbr)\s*/?>(?:\r?\n)?|\\(?:u[0-9a-fA-F]{4}|[ntr])",
+    re.I,
+)
+_ESCAPES = {"\\n": "\n", "\\t": "\t", "\\r": "\r"}
+_DIGITS_RE = re.compile(r"[0-9]+")
+_DOT_RE, _WRAP_RE = re.compile("[.\u2024\uff0e]"), re.compile(_LINE_BREAK)
+_LETTER = re.compile(r"[A-Za-z]")
 _BINARY_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
 
 
@@ -116,34 +139,135 @@ class Finding:
         return f"{kind} `{self.redacted}`"
 
 
-def _card_findings(text: str, test_cards: dict[str, str], taken: list[tuple[int, int]]) -> list[Finding]:
-    found: list[Finding] = []
+class _Decoded:
+    """``text`` with encoded separators decoded and zero-width characters dropped, and the way
+    back from a position in the decoded text to one in the original."""
 
-    def overlaps(a: int, b: int) -> bool:
-        return any(a < e and s < b for s, e in taken)
-
-    for rx in _CARD_RES:
-        for m in rx.finditer(text):
-            raw = m.group(0)
-            spans = [(m.start(), m.end())]
-            # "4242 4242 4242 4242 123": also try without a trailing group (a CVC, say)
-            cut = max(raw.rfind(" "), raw.rfind("-"), raw.rfind("\u00a0"))
-            if cut > 0:
-                spans.append((m.start(), m.start() + cut))
-            hits = []
-            for s, e in spans:
-                digits = re.sub(r"\D", "", text[s:e])
-                if 13 <= len(digits) <= 19 and luhn_ok(digits) and not overlaps(s, e):
-                    hits.append((digits not in test_cards, s, e, digits))
-            if not hits:
+    def __init__(self, text: str) -> None:
+        self.original = text
+        pieces: list[str] = []
+        self._segs: list[tuple[int, int, int, int]] = []  # decoded start, original start, original end, replaced
+        pos = out = 0
+        for m in re.finditer(f"{_ENCODED_RE.pattern}|{_INVISIBLE.pattern}", text, re.I):
+            new = _decode_one(m.group(0))
+            if new == m.group(0):
                 continue
-            # a public test card wins over a longer reading of the same digits
-            is_real, s, e, digits = min(hits, key=lambda h: h[0])
-            if is_real:
-                found.append(Finding("card_number", mask_card(digits), s, e))
-            else:
-                found.append(Finding("test_card", text[s:e], s, e, label=test_cards[digits]))
-            taken.append((s, e))
+            if m.start() > pos:
+                pieces.append(text[pos:m.start()])
+                self._segs.append((out, pos, m.start(), 0))
+                out += m.start() - pos
+            if new:
+                pieces.append(new)
+                self._segs.append((out, m.start(), m.end(), 1))
+                out += len(new)
+            pos = m.end()
+        if not self._segs:
+            self.text = text
+            return
+        pieces.append(text[pos:])
+        self._segs.append((out, pos, len(text), 0))
+        self.text = "".join(pieces)
+        self._starts = [seg[0] for seg in self._segs]
+
+    def _seg(self, i: int) -> tuple[int, int, int, int]:
+        return self._segs[bisect.bisect_right(self._starts, i) - 1]
+
+    def span(self, s: int, e: int) -> tuple[int, int]:
+        """The original span of the decoded ``text[s:e]`` (a decoded entity maps to all of it)."""
+        if not self._segs:
+            return s, e
+        d0, o0, o1, replaced = self._seg(s)
+        start = o0 if replaced else o0 + s - d0
+        d0, o0, o1, replaced = self._seg(e - 1)
+        return start, (o1 if replaced else o0 + e - d0)
+
+
+def _decode_one(raw: str) -> str:
+    if raw.startswith("&"):
+        return html.unescape("&" + raw[5:] if raw.lower().startswith("&amp;") else raw)
+    if raw.startswith("<"):
+        return "\n" if raw[1:3].lower() == "br" else "\u200b"
+    if raw.startswith("\\"):
+        return chr(int(raw[2:], 16)) if raw[1] in "uU" else _ESCAPES.get(raw.lower(), raw)
+    return "\u200b"  # a zero-width character: a place to break a line, like a wrap
+
+
+def _gap_kind(gap: str) -> str:
+    """"dot", "wrap" (a line break), "dot+wrap" (both) or "other"."""
+    if gap in (" ", "-", "  ", "\t"):
+        return "other"
+    kinds = ("dot" if _DOT_RE.search(gap) else "", "wrap" if _WRAP_RE.search(gap) else "")
+    return "+".join(k for k in kinds if k) or "other"
+
+
+def _digit_chains(text: str) -> Iterable[list[tuple[int, int, str]]]:
+    """Runs of digit groups joined by separators: [(start, end, kind of the gap after it)]."""
+    chain: list[tuple[int, int, str]] = []
+    for m in _DIGITS_RE.finditer(text):
+        s, e = m.span()
+        if chain:
+            gap = text[chain[-1][1]:s]
+            plain = gap.replace("\u200b", "")
+            if len(gap) <= 40 and e - s <= 19 and (not plain or _GAP_RE.fullmatch(plain)):
+                chain[-1] = (chain[-1][0], chain[-1][1], _gap_kind(plain) if plain else "wrap")
+                chain.append((s, e, ""))
+                continue
+            yield chain
+        chain = [(s, e, "")] if e - s <= 19 else []
+    if chain:
+        yield chain
+
+
+def _looks_written(chain: list[tuple[int, int, str]], i: int, j: int) -> bool:
+    """Could groups i..j be one number as people and renderers write it? The first group has
+    4 digits (4-4-4-4, 4-6-5, 4-12…) and the others 3+, except beside a line break (a wrap
+    splits a group anywhere); dots are not mixed with spaces or dashes (that is a table of
+    decimal numbers, ``1234.567  2345.678``)."""
+    if i == j:
+        return True
+    size = {k: chain[k][1] - chain[k][0] for k in range(i, j + 1)}
+    wrap_after = {k: "wrap" in chain[k][2] for k in range(i, j + 1)}
+    kinds = {chain[k][2].split("+")[0] for k in range(i, j)}
+    if "dot" in kinds and "other" in kinds:
+        return False
+    if size[i] != 4 and not wrap_after[i]:
+        return False
+    return all(size[k] >= 3 or wrap_after[k - 1] or (k < j and wrap_after[k]) for k in range(i + 1, j + 1))
+
+
+def _card_candidates(text: str) -> Iterable[tuple[int, int, str]]:
+    """(start, end, digits) of every Luhn-valid reading of 13-19 digits that could be a card:
+    it starts and ends at group boundaries, starts with 2-6, is not glued to a letter, and
+    its groups look written (:func:`_looks_written`)."""
+    for chain in _digit_chains(text):
+        for i, (s, _e, _k) in enumerate(chain):
+            if text[s] not in "23456" or (s and _LETTER.match(text[s - 1])):
+                continue
+            digits = ""
+            for j in range(i, len(chain)):
+                gs, ge, _k = chain[j]
+                digits += text[gs:ge]
+                if len(digits) > 19:
+                    break
+                if (len(digits) >= 13 and not _LETTER.match(text[ge:ge + 1]) and luhn_ok(digits)
+                        and _looks_written(chain, i, j)):
+                    yield s, ge, digits
+
+
+def _card_findings(text: str, test_cards: dict[str, str], taken: list[tuple[int, int]]) -> list[Finding]:
+    decoded = _Decoded(text)
+    hits = [(digits not in test_cards, *decoded.span(s, e), digits) for s, e, digits in _card_candidates(decoded.text)]
+    # a public test card wins over any reading that overlaps it (a trailing CVC, say), then
+    # the earliest and longest reading of a real number
+    hits.sort(key=lambda h: (h[0], h[1], h[1] - h[2]))
+    found: list[Finding] = []
+    for is_real, s, e, digits in hits:
+        k = bisect.bisect_right(taken, (s, s))  # taken: sorted spans that never overlap
+        if (k and taken[k - 1][1] > s) or (k < len(taken) and taken[k][0] < e):
+            continue
+        found.append(Finding("card_number", mask_card(digits), s, e) if is_real
+                     else Finding("test_card", text[s:e], s, e, label=test_cards[digits]))
+        taken.insert(k, (s, e))
     return found
 
 
@@ -265,11 +389,13 @@ def _walk(value: Any, fix: Callable[[str, str], str], where: str) -> Any:
 
 
 def _notebook_parts(nb: Any, name: str) -> Iterable[tuple[str, Any, Callable[[Any], None]]]:
-    """(where, value, setter) for every scannable part of a notebook."""
+    """(where, value, setter) for every scannable part of a notebook but attachments."""
     label = name or "notebook"
     for i, cell in enumerate(nb.get("cells", []), start=1):
         yield f"{label}, cell {i} ({cell.get('cell_type', '?')}) source", cell.get("source", ""), \
             lambda v, c=cell: c.__setitem__("source", v)
+        if cell.get("metadata"):
+            yield f"{label}, cell {i} metadata", cell["metadata"], lambda v, c=cell: c.__setitem__("metadata", v)
         for j, out in enumerate(cell.get("outputs", []) or [], start=1):
             def setter(v, c=cell, k=j - 1):
                 c["outputs"][k] = v
@@ -284,8 +410,38 @@ def _count_images(nb: Any) -> int:
         for out in cell.get("outputs", []) or []:
             data = out.get("data", {}) if isinstance(out, dict) else {}
             n += sum(1 for k in data if k in _BINARY_MIMES)
-        n += len(cell.get("attachments", {}) or {})
     return n
+
+
+def _base64_text(value: str) -> str | None:
+    """The UTF-8 text a base64 value encodes, or None (not base64, or binary)."""
+    try:
+        return base64.b64decode("".join(value.split()), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _attachments(nb: Any, name: str, fix: Callable[[str, str], str]) -> int:
+    """Scan (and with a redacting ``fix``, rewrite) the cells' attachments: text-like ones are
+    base64-decoded first. Returns how many could not be read as text (images)."""
+    unread = 0
+    for i, cell in enumerate(nb.get("cells", []), start=1):
+        for att, bundle in (cell.get("attachments") or {}).items():
+            for mime, value in list((bundle or {}).items()):
+                raw = "".join(value) if isinstance(value, list) else value
+                text = None if mime in _BINARY_MIMES or not isinstance(raw, str) else _base64_text(raw)
+                where = f"{name or 'notebook'}, cell {i}, attachment {att} ({mime})"
+                if text is not None:
+                    new = fix(text, where)
+                    if new != text:
+                        bundle[mime] = base64.b64encode(new.encode("utf-8")).decode("ascii")
+                elif isinstance(raw, str) and mime not in _BINARY_MIMES and not re.fullmatch(r"[A-Za-z0-9+/=\s]*", raw):
+                    new = fix(raw, where)  # not base64: plain text
+                    if new != raw:
+                        bundle[mime] = new
+                else:
+                    unread += 1
+    return unread
 
 
 def _notebook_pass(nb: Any, name: str, redact: bool, test_cards: dict[str, str] | None) -> LeakReport:
@@ -304,7 +460,7 @@ def _notebook_pass(nb: Any, name: str, redact: bool, test_cards: dict[str, str] 
         new = _walk(value, fix, where)
         if redact and new is not value:
             setter(new)
-    images = _count_images(nb)
+    images = _count_images(nb) + _attachments(nb, name, fix)
     if images:
         report.not_scanned.append(f"{images} image{'s' if images > 1 else ''} in {name or 'notebook'}")
     return report

@@ -41,7 +41,8 @@ SOLUTION_ONLY = (
 SOLUTION_TESTS = (
     "tests/test_checkout.py", "tests/test_browser.py", "tests/test_webhooks.py", "tests/test_webhooks_process.py",
     "tests/test_demo.py", "tests/test_export.py", "tests/test_pci_browser.py", "tests/test_release.py",
-    "tests/test_grade.py", "tests/test_checks.py", "tests/submissions/", "tests/test_student_lab.py",
+    "tests/test_grade.py", "tests/test_checks.py", "tests/submissions/", "tests/test_student_edition.py",
+    "tests/test_webhook_handler.py", "tests/test_webhooks_standalone.py",
 )
 SKIP_ALWAYS = (".git/", ".venv/", "out/", "submission/", "answers/", ".pytest_cache/")
 TEXT_SUFFIXES = {".py", ".js", ".html", ".css", ".md", ".txt", ".toml", ".cfg", ".yml", ".yaml", ".json", ".ipynb",
@@ -54,6 +55,15 @@ MARK = {  # suffix -> (comment start, comment end)
 
 
 MARKER_LINE = re.compile(r"^\s*(?:#|//|/\*|<!--)\s*(?:BEGIN|END) SOLUTION\s*(?:\*/|-->)?\s*$", re.M)
+
+
+def edition() -> str:
+    """``"student"`` in a student edition (``labkit/data/edition.json``), else ``"solution"``."""
+    path = Path(__file__).parent / "data" / "edition.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("edition", "solution")
+    except (OSError, ValueError):
+        return "solution"
 
 
 class ReleaseError(RuntimeError):
@@ -152,6 +162,18 @@ def _excluded(name: str) -> bool:
     return any(name == p.rstrip("/") or name.startswith(p) for p in (*SKIP_ALWAYS, *SOLUTION_ONLY, *SOLUTION_TESTS))
 
 
+def _has_markers(path: Path) -> bool:
+    """Does a written file still hold a solution marker of its own language?"""
+    if path.suffix == ".ipynb":
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        return any(MARKER_LINE.search("".join(c.get("source", []))) for c in cells)
+    if path.suffix not in MARK:
+        return False
+    start, end = MARK[path.suffix]
+    pattern = _marker("(?:BEGIN|END) SOLUTION", start, end)
+    return any(pattern.match(line) for line in path.read_text("utf-8", "replace").splitlines())
+
+
 @dataclass
 class Release:
     dest: Path
@@ -205,8 +227,7 @@ def build(dest: str | Path, root: Path | None = None, *, force: bool = False) ->
         target.write_text(res.text, encoding="utf-8", newline="\n")
         files += 1
     _write_student_files(dest)
-    leftover = [str(p.relative_to(dest)) for p in dest.rglob("*")
-                if p.is_file() and p.suffix in TEXT_SUFFIXES and MARKER_LINE.search(p.read_text("utf-8", "replace"))]
+    leftover = [str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file() and _has_markers(p)]
     if leftover:
         raise ReleaseError(f"solution markers left in {', '.join(leftover[:5])}")
     return Release(dest, files, blocks, removed)

@@ -4,16 +4,25 @@ The server is waitress (a production WSGI server, pure Python): HTTP/1.1 keep-al
 a worker pool, no debugger, and no access log, so nothing lands in notebook cells.
 Werkzeug's development server closes every connection, which made each API call pay
 for a new TCP connection and a new thread (see bench/bench_fakestripe.py).
+
+Every app is served behind :class:`labkit.hostcheck.HostCheck` (against DNS rebinding):
+only ``localhost``, ``127.0.0.1``/``::1`` and the names in ``LABKIT_ALLOWED_HOSTS`` are answered.
 """
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
+import os
+import socket
 import threading
+import time
 from urllib.parse import urlsplit
 
 from waitress import wasyncore
 from waitress.server import create_server
+
+from labkit.hostcheck import HostCheck
 
 log = logging.getLogger("labkit.serving")
 
@@ -29,6 +38,87 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
+# The content type of every file the kit serves, by extension. Never guessed from the OS: on
+# Windows that reads the registry, where some machines map .js to text/plain, and with nosniff
+# the browser then refuses the script (the Pay button never enables).
+STATIC_TYPES = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8",
+                "html": "text/html; charset=utf-8", "json": "application/json", "png": "image/png",
+                "svg": "image/svg+xml", "ico": "image/x-icon"}
+
+
+def register_static_types() -> None:
+    """Make Python's ``mimetypes`` (and so Flask's ``send_from_directory``) give our types, whatever
+    the OS registry says (Windows may map ``.js`` to ``text/plain``, which ``nosniff`` browsers refuse)."""
+    import mimetypes
+
+    for ext, kind in STATIC_TYPES.items():
+        mimetypes.add_type(kind.split(";")[0], "." + ext)
+
+
+def static_type(name: str) -> str:
+    return STATIC_TYPES.get(name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
+
+
+class PortInUseError(OSError):
+    """Another program listens on the port; the message says what to do."""
+
+
+def port_in_use_message(host: str, port: int) -> str:
+    msg = f"port {port} on {host} is already in use (an earlier server still running?)"
+    if port == 5000:
+        msg += ("; on a Mac, AirPlay Receiver listens on port 5000: turn it off in System Settings → "
+                "General → AirDrop & Handoff, or use another port")
+    return msg
+
+
+def _socket_options(windows: bool = os.name == "nt") -> list[tuple[int, int, int]]:
+    if windows:  # SO_REUSEADDR would let a second server share a busy port silently
+        return [(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)]
+    return [(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)]  # POSIX: only reuses TIME_WAIT, not a listener
+
+
+def _someone_listens(host: str, port: int) -> bool:
+    """Does a server answer on (host, port)? (BSD/macOS let a specific bind shadow a wildcard one.)"""
+    probe = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    try:
+        with socket.create_connection((probe, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def listening_socket(host: str, port: int, windows: bool = os.name == "nt") -> socket.socket:
+    """A socket bound to (host, port), refusing a port another server holds on every OS."""
+    # Windows: a refused connect to localhost takes seconds, and the exclusive bind detects it anyway.
+    if port and not windows and _someone_listens(host, port):
+        raise PortInUseError(errno.EADDRINUSE, port_in_use_message(host, port))
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = sorted(infos, key=lambda i: i[0] != socket.AF_INET)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        for option in _socket_options(windows):
+            sock.setsockopt(*option)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE or getattr(exc, "winerror", None) == 10048:
+            raise PortInUseError(errno.EADDRINUSE, port_in_use_message(host, port)) from exc
+        if windows and exc.errno == errno.EACCES:  # WSAEACCES: held exclusively, or reserved by Hyper-V/WSL
+            raise PortInUseError(errno.EADDRINUSE, port_in_use_message(host, port) + "; or Windows reserves "
+                                 "it (netsh interface ipv4 show excludedportrange protocol=tcp)") from exc
+        raise
+    return sock
+
+
+def wait_while_running(server: "BackgroundServer") -> None:
+    """Block until the server stops; Ctrl-C raises KeyboardInterrupt at once on every OS.
+
+    ``time.sleep`` is interruptible on Windows; ``Thread.join()`` without a timeout is not.
+    """
+    while server.running:
+        time.sleep(0.2)
+
+
 class BackgroundServer:
     """A WSGI app served from a daemon thread.
 
@@ -36,10 +126,13 @@ class BackgroundServer:
     ...     requests.get(srv.url)
     """
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, name: str = "server", threads: int = 8):
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, name: str = "server", threads: int = 8,
+                 allowed_hosts=None):
         if getattr(app, "debug", False):
             raise RuntimeError(f"{name}: refusing to serve a Flask app with debug on (it exposes a code console)")
         self.app = app
+        # Host names served besides this machine's own; default: Settings.allowed_hosts
+        self.allowed_hosts = tuple(_configured_hosts() if allowed_hosts is None else allowed_hosts)
         self.name = name
         self.threads = threads
         self._host = host
@@ -76,8 +169,10 @@ class BackgroundServer:
         # Waitress warns on stderr when its queue is briefly deep (benchmarks, bursts): not news here.
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         self._stop.clear()
-        self._server = create_server(self.app, map={}, host=self._host, port=self._port, threads=self.threads,
-                                     ident="labkit", expose_tracebacks=False, clear_untrusted_proxy_headers=True)
+        sock = listening_socket(self._host, self._port)  # waitress's own bind shares busy ports on Windows
+        self._server = create_server(HostCheck(self.app, self.allowed_hosts), map={}, sockets=[sock],
+                                     threads=self.threads, ident="labkit", expose_tracebacks=False,
+                                     clear_untrusted_proxy_headers=True)
         self._thread = threading.Thread(target=self._serve, name=f"labkit-{self.name}", daemon=True)
         self._thread.start()
         return self
@@ -112,12 +207,20 @@ class BackgroundServer:
         return f"<BackgroundServer {self.name} {state}>"
 
 
-def serve_forever(app, host: str, port: int, name: str) -> None:
+def _configured_hosts() -> tuple[str, ...]:
+    from labkit.settings import SettingsError, load_settings
+
+    try:
+        return load_settings().allowed_hosts
+    except SettingsError:  # a bad key is reported by whoever uses it; the Host check needs no key
+        return ()
+
+
+def serve_forever(app, host: str, port: int, name: str, allowed_hosts=None) -> None:
     """Serve in the foreground (for the standalone commands) until Ctrl-C."""
-    with BackgroundServer(app, host, port, name) as srv:
+    with BackgroundServer(app, host, port, name, allowed_hosts=allowed_hosts) as srv:
         print(f"{name} listening on {srv.url}  (Ctrl-C to stop)", flush=True)
         try:
-            while srv.running:
-                srv._thread.join(timeout=1)
+            wait_while_running(srv)
         except KeyboardInterrupt:
             print(f"\n{name} stopped.")

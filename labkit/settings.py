@@ -6,9 +6,11 @@ in a human-readable form.
 """
 from __future__ import annotations
 
+import codecs
+import io
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -95,7 +97,8 @@ class Settings:
     jupyter_host: str = ""  # "jupyterhub", "binder", "remote" (LABKIT_JUPYTER_URL) or "" (this machine)
     student_name: str = ""
     course: str = "ITEC-442 Electronic Commerce"
-    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+    chromium: str | None = None  # LABKIT_CHROMIUM: a Chromium/Chrome to use instead of looking for one
+    submission_date: str | None = None  # LABKIT_SUBMISSION_DATE: the date on the PDF's title page
 
     @property
     def offline(self) -> bool:
@@ -122,7 +125,31 @@ def shown_path(path: Path) -> str:
     try:
         return Path(path).resolve().relative_to(project_root()).as_posix()
     except ValueError:
-        return str(path)
+        return Path(path).as_posix()  # forward slashes on every OS, so outputs read the same
+
+
+def read_env_file(path: str | os.PathLike) -> dict[str, str]:
+    """The variables of a ``.env`` file in UTF-8, UTF-8 with a BOM, or UTF-16 (PowerShell 5.1's ``>``).
+
+    Anything else is a :class:`SettingsError` of one line saying how to save it.
+    """
+    raw = Path(path).read_bytes()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif len(raw) >= 2 and raw[1:2] == b"\0" and raw[0:1] != b"\0":
+        encoding = "utf-16-le"  # UTF-16 without its BOM: every ASCII character is followed by a zero byte
+    elif len(raw) >= 2 and raw[0:1] == b"\0" and raw[1:2] != b"\0":
+        encoding = "utf-16-be"
+    else:
+        encoding = "utf-8-sig"  # plain UTF-8, with or without Notepad's BOM
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        raise SettingsError(
+            f"{shown_path(Path(path))} is not UTF-8 or UTF-16 text: save it again as UTF-8 (Notepad: "
+            "File → Save as → Encoding: UTF-8; VS Code: the encoding in the status bar), or delete it."
+        ) from None
+    return {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}
 
 
 def _seconds(raw: str | None, name: str, default: float) -> float:
@@ -137,20 +164,23 @@ def _seconds(raw: str | None, name: str, default: float) -> float:
     return value
 
 
-def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.PathLike | None = "") -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.PathLike | None = "",
+                  overrides: Mapping[str, str] | None = None) -> Settings:
     """Build :class:`Settings` from ``environ`` (default ``os.environ``) over an optional ``.env``.
 
     ``env_file`` defaults to ``.env`` in the project root; ``None`` reads no file.
     Variables already in the environment win over the file, as with python-dotenv.
     Relative paths (``LABKIT_DB``, ``LABKIT_OUT``) are taken from the project root.
+    ``overrides`` win over both (``{"LABKIT_BACKEND": "fake"}`` for the demo).
     """
     root = project_root()
     if env_file == "":
         env_file = root / ".env"
     env: dict[str, str] = {}
     if env_file is not None and Path(env_file).is_file():
-        env.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        env.update(read_env_file(env_file))
     env.update(os.environ if environ is None else environ)
+    env.update(overrides or {})
 
     def get(name: str) -> str | None:
         v = env.get(name)
@@ -218,5 +248,6 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.P
         jupyter_host=jupyter_host,
         student_name=get("LABKIT_STUDENT_NAME") or "",
         course=get("LABKIT_COURSE") or "ITEC-442 Electronic Commerce",
-        extra={k: v for k, v in env.items() if k.startswith("LABKIT_")},
+        chromium=get("LABKIT_CHROMIUM"),
+        submission_date=get("LABKIT_SUBMISSION_DATE"),
     )

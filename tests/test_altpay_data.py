@@ -1,4 +1,6 @@
 """The alternative-payments data files: every figure has a source, fees and ranges are sane."""
+import re
+
 import pandas as pd
 import pytest
 
@@ -51,7 +53,10 @@ def test_every_lift_figure_says_whether_it_is_a_vendor_claim(methods):
         assert flags.map(lambda v: isinstance(v, bool)).all(), kind
     # the published wallet and BNPL order-value figures are sellers' claims
     assert methods.loc["wallet", "conv_lift_vendor_claim"] is True
-    assert methods.loc["affirm", "aov_lift_vendor_claim"] is True
+    assert methods.loc["afterpay", "aov_lift_vendor_claim"] is True
+    # PayPal's 62%/91% is about its own Pay Later, not Affirm (issue 15, item 5)
+    assert pd.isna(methods.loc["affirm", "aov_lift_pct_high"])
+    assert not methods["aov_lift_source"].fillna("").str.contains("PayPal").any()
 
 
 def test_fees_are_well_formed(methods):
@@ -114,11 +119,13 @@ def test_comparison_and_sources_tables_cover_every_method(methods):
     comp = altpay.comparison_table(methods)
     assert list(comp.index) == list(methods["method"])
     assert comp.loc["Card (baseline)", "fee"] == "2.9% + $0.30"
-    assert comp.loc["Affirm", "order-value lift"].endswith("(vendor)")
+    assert comp.loc["Afterpay / Clearpay", "order-value lift"].endswith("(vendor)")
+    assert comp.loc["Affirm", "order-value lift"] == "none published"
     src = altpay.sources_table(methods)
     assert set(src["method"]) == set(methods["method"])
     assert src["source"].str.len().gt(5).all() and src["year"].between(2015, 2030).all()
     assert set(src["vendor claim"]) <= {"yes", "no", "price/doc"}
+    assert set(src["checked"]) == {"not verified", "read at the source"}
     # every method has at least its fee, settlement, risk and tokenization sourced
     assert (src.groupby("method")["figure"].nunique() >= 4).all()
 
@@ -126,6 +133,55 @@ def test_comparison_and_sources_tables_cover_every_method(methods):
 def test_retailer_summary_says_where_each_default_comes_from():
     s = altpay.Retailer().summary()
     assert s.loc["revenue", "value"] == "$15,000,000" and s.loc["revenue", "from"].startswith("handout")
-    assert s.loc["mobile_revenue_share", "from"].startswith("derived")
+    assert s.loc["mobile_revenue_share", "from"].startswith("sourced: Adobe Analytics")
+    assert s.loc["mobile_conversion_factor", "from"].startswith("implied")
+    assert altpay.Retailer().with_(mobile_traffic_share=0.5).summary().loc["mobile_revenue_share", "from"].startswith(
+        "derived")
     assert s.loc["aov", "from"].startswith("assumption")
     assert altpay.Retailer(aov=99).summary().loc["aov", "from"] == "set by you"
+
+
+# ---------------------------------------------------------------- every row sourced (issue 15)
+ADDRESS = re.compile(r"https?://\S+")
+UNSOURCED_OK = ("not verified", "kit assumption", "handout", "course reference")
+
+
+def _source_is_checkable(text: str) -> bool:
+    """A source names an address, or says plainly that it could not be checked / is an assumption."""
+    return bool(ADDRESS.search(text)) or any(word in text.lower() for word in UNSOURCED_OK)
+
+
+def test_every_row_of_the_methods_file_carries_a_source_and_a_year(methods):
+    for method_id, row in methods.iterrows():
+        for cols, source, year in altpay.data.METHOD_FIGURES:
+            if all(pd.isna(row[c]) for c in cols):
+                continue
+            assert isinstance(row[source], str) and _source_is_checkable(row[source]), (method_id, source, row[source])
+            assert not pd.isna(row[year]) and 2015 <= int(row[year]) <= 2030, (method_id, year)
+        # fee, settlement, risk and tokenization are stated for every method
+        assert all(isinstance(row[s], str) for s in ("fee_source", "settlement_source", "risk_source",
+                                                       "tokenization_source")), method_id
+
+
+def test_every_row_of_the_assumptions_file_carries_a_source_and_a_year(assumptions):
+    for _, r in assumptions.iterrows():
+        label = (r["key"], r["group"])
+        assert isinstance(r["source"], str) and _source_is_checkable(r["source"]), label
+        assert isinstance(r["cite"], str) and r["cite"].strip(), label
+        assert not pd.isna(r["year"]) and 2015 <= int(r["year"]) <= 2030, label
+        if r["kind"] == "sourced" and "not verified" not in r["source"]:
+            assert ADDRESS.search(r["source"]) or "course reference" in r["source"], label
+
+
+def test_the_fact_check_corrections_are_in_the_data(methods, assumptions):
+    """Issue 15, items 3-7: each corrected figure is where the kit reads it."""
+    a = assumptions.set_index(["key", "group"])
+    share = a.loc[("mobile_revenue_share", "retailer")]
+    assert share["base"] == 43 and "Adobe Analytics" in share["source"] and int(share["year"]) == 2024
+    basket = a.loc[("mobile_basket_factor", "retailer")]
+    assert "21 Aug 2024" in basket["source"] and "Digital Economy Index" not in basket["source"]
+    assert "PAN_ONLY" in methods.loc["wallet", "fraud_risk"] and "CRYPTOGRAM_3DS" in methods.loc["wallet", "tokenization"]
+    assert "refund" in methods.loc["usdc_stripe", "fraud_risk"] and "manual" not in methods.loc["usdc_stripe", "fraud_risk"]
+    assert methods.loc["bitpay", "fee_fixed_usd"] == 0.25
+    paypal = a.loc[("paypal_pay_later_aov", "context")]
+    assert (paypal["low"], paypal["high"]) == (62, 91) and "22 Oct 2025" in paypal["source"]

@@ -163,7 +163,9 @@ BAD_BODIES = [
     ("product_id=prod_001", "application/x-www-form-urlencoded", 415, "application/json"),
     ('{"product_id": "prod_001"}', "text/plain", 415, "Content-Type must be application/json"),
     ("{not json", "application/json", 400, "not valid JSON"),
-    ("[" * 3000 + "]" * 3000, "application/json", 400, "not valid JSON"),
+    # Nested too deep for Python <= 3.12's parser ("not valid JSON"); 3.13 parses it and the
+    # list is refused as "not a JSON object": either way a 400 JSON error, so no words checked.
+    ("[" * 3000 + "]" * 3000, "application/json", 400, ""),
     (b"\xff\xfe{}", "application/json", 400, "not UTF-8"),
     ('["prod_001"]', "application/json", 400, "JSON object"),
     ('"prod_001"', "application/json", 400, "JSON object"),
@@ -195,7 +197,7 @@ BAD_BODIES = [
 ]
 
 
-@pytest.mark.parametrize("body,ctype,status,words", BAD_BODIES, ids=[f"{b[2]}-{b[3][:24]}" for b in BAD_BODIES])
+@pytest.mark.parametrize("body,ctype,status,words", BAD_BODIES, ids=[f"{b[2]}-{b[3][:24] or 'deeply nested'}" for b in BAD_BODIES])
 def test_bad_input_gets_a_json_4xx_never_a_500(http, body, ctype, status, words):
     resp = post(http, body, content_type=ctype)
     assert resp.status_code == status, resp.get_data(as_text=True)
@@ -253,7 +255,8 @@ def test_unreachable_stripe_is_a_503_with_advice(http, monkeypatch):
 def test_payment_success_reads_status_amount_currency_from_stripe(http, client):
     secret = post(http, {"product_id": "prod_001", "quantity": 2}).json["clientSecret"]
     pi_id = secret.split("_secret_")[0]
-    client.v1.payment_intents.confirm(pi_id, params={"payment_method": "pm_card_visa"})
+    client.v1.payment_intents.confirm(pi_id, params={"payment_method": "pm_card_visa",
+                                                     "return_url": "http://127.0.0.1:5000/payment-success"})
     resp = http.get(f"/payment-success?payment_intent={pi_id}")
     assert resp.status_code == 200
     assert resp.json == {"id": pi_id, "status": "succeeded", "amount": 36.0, "currency": "USD",
@@ -264,7 +267,8 @@ def test_payment_success_after_a_decline_shows_the_error(http, client):
     secret = post(http, {"product_id": "prod_002"}).json["clientSecret"]
     pi_id = secret.split("_secret_")[0]
     with pytest.raises(Exception):
-        client.v1.payment_intents.confirm(pi_id, params={"payment_method": "pm_card_visa_chargeDeclinedInsufficientFunds"})
+        client.v1.payment_intents.confirm(pi_id, params={"payment_method": "pm_card_visa_chargeDeclinedInsufficientFunds",
+                                                         "return_url": "http://127.0.0.1:5000/payment-success"})
     body = http.get(f"/payment-success?payment_intent={pi_id}").json
     assert body["status"] == "requires_payment_method" and body["last_payment_error"] == "Your card has insufficient funds."
 

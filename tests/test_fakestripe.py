@@ -2,7 +2,6 @@
 the test is about the wire: headers, auth, CORS)."""
 from __future__ import annotations
 
-import json
 import time
 import uuid
 
@@ -20,7 +19,8 @@ FUTURE_YEAR = time.gmtime().tm_year + 3
 
 def new_pi(client, amount=1800, **extra):
     return client.v1.payment_intents.create(params={"amount": amount, "currency": "usd",
-                                                     "automatic_payment_methods": {"enabled": True}, **extra})
+                                                     "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
+                                                     **extra})
 
 
 def browser_pm(browser_client, number, cvc="123", **card):
@@ -89,12 +89,14 @@ def test_every_test_card_behaves_like_stripe_test_mode(client, browser_client, c
 
 def test_failed_3d_secure_returns_to_requires_payment_method(client):
     pi = client.v1.payment_intents.create(params={"amount": 450, "currency": "usd", "confirm": True,
+                                                   "payment_method_types": ["card"],
                                                    "payment_method": "pm_card_authenticationRequiredOnSetup"})
     assert pi.status == "requires_action"
     failed = authenticate(client, pi.id, "fail")
     assert failed.status == "requires_payment_method"
     assert failed.last_payment_error.code == "payment_intent_authentication_failure"
-    assert failed.last_payment_error.message.startswith("We are unable to authenticate your payment method.")
+    assert failed.last_payment_error.message.startswith("The provided PaymentMethod has failed authentication.")
+    assert failed.payment_method is None  # Stripe detaches the PaymentMethod that failed
     assert failed.latest_charge is None  # no charge was attempted
     with pytest.raises(stripe.InvalidRequestError) as info:
         authenticate(client, pi.id, "complete")  # nothing pending any more
@@ -103,6 +105,7 @@ def test_failed_3d_secure_returns_to_requires_payment_method(client):
 
 def test_3ds_challenge_needs_the_client_secret_from_the_browser(client, browser_client):
     pi = client.v1.payment_intents.create(params={"amount": 450, "currency": "usd", "confirm": True,
+                                                   "payment_method_types": ["card"],
                                                    "payment_method": "pm_card_authenticationRequired"})
     with pytest.raises(stripe.InvalidRequestError):
         authenticate(browser_client, pi.id, "complete", client_secret="pi_wrong_secret_nope")
@@ -195,11 +198,11 @@ def test_missing_object_is_404_resource_missing(client):
 
 
 @pytest.mark.parametrize("key", [None, "sk_test_", "nonsense", "sk_live_0000example0000", "rk_live_0000example0000"])
-def test_bad_keys_get_401_authentication_error(fake, key):
+def test_bad_keys_get_401_invalid_request_error(fake, key):
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     resp = requests.get(fake.url + "/v1/payment_intents", headers=headers)
     assert resp.status_code == 401
-    assert resp.json()["error"]["type"] == "authentication_error"
+    assert resp.json()["error"]["type"] == "invalid_request_error"  # Stripe's type for a bad key, with 401
     assert resp.headers["Request-Id"].startswith("req_")
     if key:
         assert key not in resp.text or len(key) <= 12  # the key is masked in the message
@@ -228,7 +231,7 @@ def test_publishable_key_may_only_do_what_stripe_js_does(client, browser_client)
 
 
 def test_request_id_cors_and_unknown_urls(fake):
-    resp = requests.options(fake.url + "/v1/payment_methods")
+    resp = requests.options(fake.url + "/v1/payment_methods", headers={"Access-Control-Request-Method": "POST"})
     assert resp.status_code == 204 and resp.headers["Access-Control-Allow-Origin"] == "*"
     resp = requests.get(fake.url + "/v1/nothing_here", headers={"Authorization": f"Bearer {SECRET_KEY}"})
     assert resp.status_code == 404

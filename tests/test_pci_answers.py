@@ -169,6 +169,7 @@ def test_issue_15_corrections_are_in_the_data_and_the_report():
     assert "Appendix C" in saq.responses["N/A"]["meaning"] and saq.responses["N/A"]["source"] in saq.sources
 
 
+@pytest.mark.solution
 def test_model_answers_answer_everything_honestly():
     path = labkit.pci.model_answers_path()
     assert path is not None and path.name == "pci.json"

@@ -22,7 +22,7 @@ def own():
 
 
 def _pi(client, pm=None, amount=1800, currency="usd", product="Safety Hard Hat"):
-    params = {"amount": amount, "currency": currency, "metadata": {"product_name": product, "product_id": "prod_001"}}
+    params = {"amount": amount, "currency": currency, "payment_method_types": ["card"], "metadata": {"product_name": product, "product_id": "prod_001"}}
     if pm:
         params.update(payment_method=pm, confirm=True)
     try:

@@ -23,8 +23,10 @@ class _SharedCheckout:
 
 def check_part(part: str, lab: Any = None, settings: Any = None) -> list:
     """Run the checks of ``part`` (A–E) against this notebook's running lab and print the feedback."""
+    from labkit.settings import load_settings
+
     student = getattr(lab, "student", None)
-    settings = settings or (lab.settings if lab is not None else None)
+    settings = settings or (lab.settings if lab is not None else load_settings())
     if student is not None and student.checkout is None and getattr(lab, "checkout_url", None) and part == "B":
         student.checkout = _SharedCheckout(lab.checkout_url)
     shots = settings.out_dir / "check" / "screenshots" if settings is not None else None

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable
 from labkit.checks import checkout as b
 from labkit.checks import webhooks as c
 from labkit.checks import writing
-from labkit.checks.items import EVIDENCED, GRADER, MISSING, PARTIAL, Item, item, rubric
+from labkit.checks.items import EVIDENCED, GRADER, MISSING, Item, item, rubric
 from labkit.settings import Settings, load_settings
 
 B_CHECKS = ("checkout:server_price", "scenario:success", "scenario:insufficient_funds", "scenario:3ds_complete",
@@ -44,6 +44,16 @@ def checkout_items(lab: Any, screenshots: Path | None) -> list[Item]:
     return items
 
 
+def _without_secret(lab: Any) -> Callable[[], Any]:
+    """Starts a second copy of the handler with no STRIPE_WEBHOOK_SECRET (own port and database)."""
+    def start() -> Any:
+        srv = lab.server("webhook_handler.py", {"ORDERS_DB": str(lab.work / "no_secret.db")},
+                         name="webhook_handler.py without a secret")
+        srv.start_timeout = min(srv.start_timeout, 10)
+        return srv.start()
+    return start
+
+
 def webhook_items(lab: Any) -> list[Item]:
     if "webhooks" in lab.errors:
         return _failed(C_CHECKS, str(lab.errors["webhooks"]), "Fix the error, then run the check again.")
@@ -52,13 +62,7 @@ def webhook_items(lab: Any) -> list[Item]:
     pi_id = c.pay_and_wait(lab.client, fake)
     items = [c.succeeded(url, lab.client, fake, pi_id, lab.webhooks.log_text()),
              c.duplicate(url, lab.client, lab.webhook_secret, pi_id)]
-    start_open: Callable[[], Any] | None = None
-    if lab.backend.offline:
-        def start_open() -> Any:
-            srv = lab.server("webhook_handler.py", {"ORDERS_DB": str(lab.work / "no_secret.db")},
-                             name="webhook_handler.py without a secret")
-            srv.start_timeout = 10
-            return srv.start()
+    start_open = _without_secret(lab) if lab.backend.offline else None
     return [c.signature(url, start_open)] + items
 
 

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import requests
 
 from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, item
-from labkit.webhooks.attacks import sign
+from labkit.webhook_signing import signature_header as sign
 
 PAID = {"paid", "succeeded", "success", "complete", "completed", "fulfilled", "queued", "fulfillment_queued"}
 

@@ -11,7 +11,6 @@ from labkit import answers
 from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Item, item
 from labkit.settings import Settings
 
-MIN_WORDS_GAPS = 30
 FAMILIES = {
     "digital wallets": r"apple\s*pay|google\s*pay|digital wallets?|\bwallets?\b",
     "BNPL": r"klarna|affirm|afterpay|\bbnpl\b|buy now,?\s*pay later",
@@ -28,35 +27,36 @@ def words(text: str) -> list[str]:
 
 # ---------------------------------------------------------------- Part D
 def pci_answered(settings: Settings) -> Item:
-    from labkit.pci.requirements import load_saq
+    from labkit.pci import answers_summary
 
-    numbers = [r.number for r in load_saq().requirements]
-    saved = answers.load_pci(settings)["requirements"]
-    done = [n for n in numbers if (saved.get(n) or {}).get("status") in ("yes", "no", "n/a")]
-    todo = [n for n in numbers if n not in done]
+    summary = answers_summary(settings)
+    done, total, todo = summary["answered"], summary["total"], summary["unanswered"]
     where = "answers/pci.json (notebook 04's checklist)"
     if not done:
         return item("pci:answered", MISSING, f"no requirement answered yet in {where}",
-                    "Answer each requirement yes / no / n/a in notebook 04, with a note.")
+                    "Answer each requirement Yes / No / N/A in notebook 04, with a note.")
     if todo:
-        return item("pci:answered", PARTIAL, f"{len(done)} of {len(numbers)} answered; still open: "
+        return item("pci:answered", PARTIAL, f"{done} of {total} answered; still open: "
                     f"{', '.join(todo[:8])}{' …' if len(todo) > 8 else ''}", "Answer the open requirements.")
-    no_note = [n for n in numbers if not (saved.get(n) or {}).get("note", "").strip()]
-    tail = f" ({len(no_note)} without a note)" if no_note else ""
-    return item("pci:answered", EVIDENCED, f"all {len(numbers)} requirements answered{tail}")
+    no_reason = summary["na_without_reason"]
+    if no_reason:
+        return item("pci:answered", PARTIAL, f"all {total} answered, but N/A without a reason: {', '.join(no_reason[:6])}",
+                    "SAQ A asks why each N/A does not apply: write it in the note.")
+    return item("pci:answered", EVIDENCED, f"all {total} requirements answered")
 
 
 def pci_gaps(settings: Settings) -> Item:
-    saved = answers.load_pci(settings)
-    lengths = {name: len(words(saved.get(name) or "")) for name in answers.TEXT_FIELDS}
-    short = [f"{name} ({n} words)" for name, n in lengths.items() if n < MIN_WORDS_GAPS]
-    if all(n == 0 for n in lengths.values()):
+    from labkit.pci import answers_summary
+
+    summary = answers_summary(settings)
+    words = f"gaps {summary['gaps_words']} words, remediation {summary['remediation_words']} words"
+    if summary["gaps_written"] and summary["remediation_written"]:
+        return item("pci:gaps", EVIDENCED, words)
+    if not summary["gaps_words"] and not summary["remediation_words"]:
         return item("pci:gaps", MISSING, "no gaps or remediation plan written yet (answers/pci.json)",
                     "Write the gaps you found and how you would close them, in your own words (notebook 04).")
-    if short:
-        return item("pci:gaps", PARTIAL, f"too short: {', '.join(short)}; at least {MIN_WORDS_GAPS} words each",
-                    "Name each gap, why it matters, and the step that closes it.")
-    return item("pci:gaps", EVIDENCED, f"gaps ({lengths['gaps']} words) and remediation ({lengths['remediation']} words)")
+    why = "; ".join(p for p in (summary["gaps_problem"], summary["remediation_problem"]) if p)
+    return item("pci:gaps", PARTIAL, f"{words}: {why}", "Name each gap, why it matters, and the step that closes it.")
 
 
 # ---------------------------------------------------------------- Part E
@@ -65,7 +65,9 @@ def part_e_text(settings: Settings) -> str:
 
 
 def altpay_words(text: str) -> Item:
-    n = len(words(re.sub(r"^#.*$", "", text, flags=re.M)))
+    from labkit.altpay import word_count
+
+    n = word_count(re.sub(r"^#.*$", "", text, flags=re.M))
     if n == 0:
         return item("altpay:words", MISSING, "answers/part_e.md has no text yet", "Write about 400 words.")
     if 350 <= n <= 450:
@@ -76,15 +78,30 @@ def altpay_words(text: str) -> Item:
 
 
 def _families(text: str) -> list[str]:
-    return [name for name, pattern in FAMILIES.items() if re.search(pattern, text, re.I)]
+    """The method families ``text`` names, in the order it first names them."""
+    found = {name: m.start() for name, pattern in FAMILIES.items() if (m := re.search(pattern, text, re.I))}
+    return sorted(found, key=found.get)
+
+
+NOT_NOW = re.compile(r"\b(not|leave|later|skip|avoid|wait|instead of|rather than)\b", re.I)
+
+
+def _recommended(text: str) -> list[str]:
+    """The families named in the sentences that recommend, leaving out clauses that turn one down."""
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if re.search(r"recommend", s, re.I)]
+    picked: list[str] = []
+    for sentence in sentences:
+        for clause in re.split(r"[;:]|\bbut\b|\bwhile\b", sentence):
+            if not NOT_NOW.search(clause):
+                picked += [f for f in _families(clause) if f not in picked]
+    return picked
 
 
 def altpay_two_methods(text: str) -> Item:
-    m = re.search(r"recommend\w*(.{0,600})", text, re.I | re.S)
-    picked = _families(m.group(0)) if m else []
+    picked = _recommended(text)
     named = _families(text)
-    if m and len(picked) >= 2:
-        return item("altpay:two_methods", EVIDENCED, f"recommends {' and '.join(picked[:3])}")
+    if len(picked) >= 2:
+        return item("altpay:two_methods", EVIDENCED, f"recommends {' and '.join(picked[:2])}")
     if len(named) >= 2:
         return item("altpay:two_methods", PARTIAL, f"names {', '.join(named)} but no sentence says which two you "
                     "recommend", "Write 'I recommend … and …' and why.")

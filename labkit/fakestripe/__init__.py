@@ -33,9 +33,9 @@ class FakeStripe:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, db_path: str | Path | None = None,
                  retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE, delivery_timeout: float = 5.0,
-                 allow_remote_webhooks: bool = False) -> None:
+                 allow_remote_webhooks: bool = False, allowed_hosts: tuple[str, ...] = ()) -> None:
         self.app = create_app(db_path=db_path, retry_schedule=retry_schedule, delivery_timeout=delivery_timeout,
-                              allow_remote_webhooks=allow_remote_webhooks)
+                              allow_remote_webhooks=allow_remote_webhooks, allowed_hosts=allowed_hosts)
         self.server = BackgroundServer(self.app, host, port, name="fake Stripe")
 
     @property

@@ -47,4 +47,10 @@ def no_such(kind: str, obj_id: str, param: str = "id") -> StripeError:
 
 
 def auth_error(message: str) -> StripeError:
-    return StripeError(401, "authentication_error", message)
+    """A missing or bad API key: Stripe answers 401 with type ``invalid_request_error``
+    (docs.stripe.com/api/errors; seen in test mode, 2026-11-26)."""
+    return StripeError(401, "invalid_request_error", message)
+
+
+def forbidden(message: str) -> StripeError:
+    return StripeError(403, "invalid_request_error", message)

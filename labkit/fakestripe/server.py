@@ -7,6 +7,7 @@ import sys
 import time
 
 from labkit.fakestripe import FakeStripe
+from labkit.settings import load_settings
 
 
 def add_fakestripe_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +19,11 @@ def add_fakestripe_arguments(parser: argparse.ArgumentParser) -> None:
 def run_fakestripe(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        fake = FakeStripe(args.host, args.port, db_path=args.db).start()
+        try:
+            allowed = load_settings().allowed_hosts
+        except Exception:  # a bad .env is reported by the commands that need it; the fake serves loopback names
+            allowed = ()
+        fake = FakeStripe(args.host, args.port, db_path=args.db, allowed_hosts=allowed).start()
     except OSError as exc:
         print(f"labkit fakestripe: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}. "
               "Choose another port with --port.", file=sys.stderr)

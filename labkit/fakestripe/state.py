@@ -1,8 +1,10 @@
 """The fake Stripe's state: objects by id, creation-ordered indexes, idempotency records.
 
 Every read and write is O(1) or O(page size), so the per-call cost stays flat as the
-state grows. State lives in memory; with a ``db_path`` every write is also journaled
-to SQLite and reloaded at start, so a restarted fake keeps its payments.
+state grows. State lives in memory; with a ``db_path`` it is also kept in SQLite and
+reloaded at start. One API call is one SQLite transaction (:meth:`Store.transaction`):
+its objects, events, idempotency record and pending webhook deliveries are written
+together or not at all, so a killed fake restarts with whole calls only.
 """
 from __future__ import annotations
 
@@ -11,20 +13,21 @@ import os
 import sqlite3
 import string
 import threading
+import time
+from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 _ALPHABET = string.ascii_letters + string.digits
+_TABLE = bytes(ord(_ALPHABET[i % 62]) for i in range(256))
+IDEMPOTENCY_TTL = 24 * 3600  # Stripe keeps idempotency keys for 24 hours (docs.stripe.com/api/idempotent_requests)
 
 
 def new_id(prefix: str, length: int = 24) -> str:
-    """``prefix_`` + ``length`` random base-62 characters (from os.urandom)."""
-    n = int.from_bytes(os.urandom(length), "big")
-    chars = []
-    for _ in range(length):
-        n, r = divmod(n, 62)
-        chars.append(_ALPHABET[r])
-    return f"{prefix}_" + "".join(chars)
+    """``prefix_`` + ``length`` random base-62 characters (from os.urandom; the slight bias of
+    ``byte % 62`` does not matter for ids that only need to be unique)."""
+    return f"{prefix}_" + os.urandom(length).translate(_TABLE).decode("ascii")
 
 
 class OrderedIds:
@@ -72,25 +75,39 @@ class Store:
 
     def __init__(self, db_path: str | Path | None = None) -> None:
         self.lock = threading.RLock()
+        self.writes = 0  # objects written so far (a call that wrote nothing failed validation)
+        self._path = Path(db_path) if db_path is not None else None
+        self._db: sqlite3.Connection | None = None
+        self._reset()
+        if self._path is not None:
+            self._open(self._path)
+
+    def _reset(self) -> None:
         self.objects: dict[str, dict[str, Any]] = {}
         self._by_type: dict[str, OrderedIds] = {}
         self._indexes: dict[tuple[str, str], OrderedIds] = {}
         self._seq = 0
-        self.idempotency: dict[tuple[str, str], dict[str, Any]] = {}
-        self._db: sqlite3.Connection | None = None
-        if db_path is not None:
-            self._open(Path(db_path))
+        self.idempotency: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
 
     # -- persistence -------------------------------------------------------
     def _open(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS objects (id TEXT PRIMARY KEY, type TEXT NOT NULL, seq INTEGER NOT NULL,"
             " indexes TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, body TEXT NOT NULL)"
         )
+        self._db.execute("CREATE TABLE IF NOT EXISTS idempotency (key TEXT NOT NULL, idem TEXT NOT NULL,"
+                         " created REAL NOT NULL, record TEXT NOT NULL, PRIMARY KEY (key, idem))")
+        self._db.execute("CREATE TABLE IF NOT EXISTS webhook_jobs (id INTEGER PRIMARY KEY, endpoint TEXT NOT NULL,"
+                         " event TEXT NOT NULL, attempt INTEGER NOT NULL, due REAL NOT NULL)")
+        self._load()
+
+    def _load(self) -> None:
+        assert self._db is not None
+        self._reset()
         rows = self._db.execute("SELECT id, type, seq, indexes, deleted, body FROM objects ORDER BY seq").fetchall()
         for obj_id, typ, seq, idx, deleted, body in rows:
             self._seq = max(self._seq, seq)
@@ -100,8 +117,13 @@ class Store:
             self._by_type.setdefault(typ, OrderedIds()).add(obj_id)
             for name, key in json.loads(idx):
                 self._indexes.setdefault((name, key), OrderedIds()).add(obj_id)
+        cutoff = time.time() - IDEMPOTENCY_TTL
+        for key, idem, created, record in self._db.execute(
+                "SELECT key, idem, created, record FROM idempotency WHERE created > ? ORDER BY created", (cutoff,)):
+            self.idempotency[(key, idem)] = {**json.loads(record), "created": created}
 
     def _journal(self, obj: dict[str, Any], indexes: Iterable[tuple[str, str]], deleted: bool = False) -> None:
+        self.writes += 1
         if self._db is None:
             return
         self._db.execute(
@@ -110,6 +132,68 @@ class Store:
             " indexes=CASE WHEN excluded.indexes='[]' THEN objects.indexes ELSE excluded.indexes END",
             (obj["id"], obj["object"], self._seq, json.dumps(list(indexes)), int(deleted), json.dumps(obj)),
         )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One API call: everything written inside is committed together. If the file cannot be
+        written (a full disk), the call is rolled back and the memory reloaded from the file."""
+        with self.lock:
+            if self._db is None or self._db.in_transaction:
+                yield
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                try:
+                    self._db.execute("ROLLBACK")
+                finally:
+                    self._load()
+                raise
+
+    # -- idempotency records (kept 24 hours) -----------------------------------
+    def idempotent_get(self, key: str, idem: str) -> dict[str, Any] | None:
+        cutoff = time.time() - IDEMPOTENCY_TTL
+        while self.idempotency:  # oldest first: drop the expired ones
+            first = next(iter(self.idempotency.values()))
+            if first["created"] > cutoff:
+                break
+            self.idempotency.popitem(last=False)
+        return self.idempotency.get((key, idem))
+
+    def idempotent_put(self, key: str, idem: str, record: dict[str, Any]) -> None:
+        created = time.time()
+        self.idempotency[(key, idem)] = {**record, "created": created}
+        if self._db is not None:
+            self._db.execute("INSERT OR REPLACE INTO idempotency (key, idem, created, record) VALUES (?, ?, ?, ?)",
+                             (key, idem, created, json.dumps(record)))
+            self._db.execute("DELETE FROM idempotency WHERE created < ?", (created - IDEMPOTENCY_TTL,))
+
+    # -- pending webhook deliveries ----------------------------------------------
+    def add_job(self, endpoint_id: str, event_id: str) -> int | None:
+        if self._db is None:
+            return None
+        cur = self._db.execute("INSERT INTO webhook_jobs (endpoint, event, attempt, due) VALUES (?, ?, 1, ?)",
+                               (endpoint_id, event_id, time.time()))
+        return cur.lastrowid
+
+    def job_done(self, job_id: int | None, next_attempt: int | None = None, delay: float = 0.0) -> None:
+        if self._db is None or job_id is None:
+            return
+        with self.lock:
+            if next_attempt is None:
+                self._db.execute("DELETE FROM webhook_jobs WHERE id = ?", (job_id,))
+            else:
+                self._db.execute("UPDATE webhook_jobs SET attempt = ?, due = ? WHERE id = ?",
+                                 (next_attempt, time.time() + delay, job_id))
+
+    def pending_jobs(self) -> list[tuple[int, str, str, int, float]]:
+        """(id, endpoint, event, attempt, seconds until due) of the deliveries a restart resumes."""
+        if self._db is None:
+            return []
+        rows = self._db.execute("SELECT id, endpoint, event, attempt, due FROM webhook_jobs ORDER BY id").fetchall()
+        return [(i, e, ev, a, max(0.0, due - time.time())) for i, e, ev, a, due in rows]
 
     def close(self) -> None:
         if self._db is not None:

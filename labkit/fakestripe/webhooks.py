@@ -1,89 +1,156 @@
-"""Signing and delivering events to registered webhook endpoints, with retries.
+"""Delivering events to registered webhook endpoints, signed, with retries.
 
-Deliveries run on a small pool of background threads fed by a time-ordered queue, so
-an API call never waits for a webhook. A non-2xx answer or a timeout is retried on a
-compressed schedule (seconds, not Stripe's hours) so a lab session sees the retry.
+Each endpoint has its own queue and its own delivery thread (Stripe allows 16 endpoints
+per account, and so does the fake), so an endpoint that never answers delays only its own
+events. Within one endpoint, first attempts go out one at a time in the order the events
+happened, over one kept-alive connection; a failed attempt is retried later on a
+compressed schedule. A delivery counts only on a 2xx answer: redirects are not followed
+and a 3xx counts as a failure, as with Stripe.
+
+Stripe retries for up to three days with exponential backoff in live mode (three times
+over a few hours in a sandbox); the fake's schedule is seconds so a lab session sees it.
 """
 from __future__ import annotations
 
 import heapq
-import hashlib
-import hmac
+import http.client
 import json
 import logging
 import threading
 import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass
 from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from labkit.webhook_signing import signature_header
 
 log = logging.getLogger("labkit.fakestripe.webhooks")
 
 DEFAULT_RETRY_SCHEDULE = (1.0, 3.0, 9.0, 27.0, 81.0)
+USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks) labkit-fake"
 
 
-def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
-    """The ``Stripe-Signature`` header value for ``payload``: ``t=…,v1=…``."""
-    t = int(time.time()) if timestamp is None else int(timestamp)
-    mac = hmac.new(secret.encode(), f"{t}.".encode() + payload, hashlib.sha256).hexdigest()
-    return f"t={t},v1={mac}"
+@dataclass
+class Job:
+    endpoint_id: str
+    event_id: str
+    attempt: int = 1
+    job_id: int | None = None  # its row in the --db file, if any
 
 
-@dataclass(order=True)
-class _Job:
-    due: float
-    seq: int
-    endpoint_id: str = field(compare=False)
-    event_id: str = field(compare=False)
-    attempt: int = field(compare=False, default=1)
+# (job, status, outcome, retry delay or None) -> record it; called after every attempt
+ResultHook = Callable[[Job, "int | None", str, "float | None"], None]
+
+
+class _Connection:
+    """One kept-alive HTTP connection to an endpoint's URL (reopened when it breaks)."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._conn: http.client.HTTPConnection | None = None
+        self._origin: tuple[str, str, int | None] | None = None
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        parts = urlsplit(url)
+        origin = (parts.scheme, parts.hostname or "", parts.port)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        for fresh in (False, True):
+            if self._conn is None or self._origin != origin or fresh:
+                self.close()
+                cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+                self._conn, self._origin = cls(origin[1], origin[2], timeout=self.timeout), origin
+                reused = False
+            else:
+                reused = True
+            try:
+                self._conn.request("POST", target, body=body, headers=headers)
+                resp = self._conn.getresponse()
+                resp.read(64 * 1024)
+                if resp.getheader("Connection", "").lower() == "close" or resp.will_close:
+                    self.close()
+                return resp.status
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                self.close()
+                if not reused:
+                    raise
+            except Exception:
+                self.close()
+                raise
+        raise ConnectionError("connection closed")  # pragma: no cover (the loop returns or raises)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 class Deliverer:
-    """Queue of pending deliveries, worked by ``workers`` daemon threads."""
+    """Per-endpoint queues, one delivery thread per endpoint with work, one timer for retries."""
 
-    def __init__(
-        self,
-        lookup: Callable[[str], dict[str, Any] | None],
-        on_result: Callable[[str, str, int, int | None, str], None],
-        retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE,
-        timeout: float = 5.0,
-        workers: int = 4,
-    ) -> None:
+    def __init__(self, lookup: Callable[[str], dict[str, Any] | None], on_result: ResultHook,
+                 retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE, timeout: float = 5.0) -> None:
         self._lookup = lookup          # id -> endpoint or event object
-        self._on_result = on_result    # (endpoint_id, event_id, attempt, status, outcome)
+        self._on_result = on_result
         self.retry_schedule = tuple(retry_schedule)
         self.timeout = timeout
-        self._heap: list[_Job] = []
         self._cond = threading.Condition()
+        self._queues: dict[str, deque[Job]] = {}
+        self._threads: dict[str, threading.Thread] = {}
+        self._retries: list[tuple[float, int, Job]] = []
         self._seq = 0
-        self._stopped = False
         self._inflight = 0
-        self._busy: set[str] = set()  # endpoints with a delivery in flight
-        self._threads = [threading.Thread(target=self._work, name=f"fakestripe-webhooks-{i}", daemon=True)
-                         for i in range(workers)]
-        for t in self._threads:
-            t.start()
+        self._stopped = False
+        self._timer = threading.Thread(target=self._time_retries, name="fakestripe-retries", daemon=True)
+        self._timer.start()
 
-    def enqueue(self, endpoint_id: str, event_id: str, delay: float = 0.0, attempt: int = 1) -> None:
+    # -- queueing -------------------------------------------------------------
+    def enqueue(self, endpoint_id: str, event_id: str, delay: float = 0.0, attempt: int = 1,
+                job_id: int | None = None) -> None:
+        self.put(Job(endpoint_id, event_id, attempt, job_id), delay)
+
+    def put(self, job: Job, delay: float = 0.0) -> None:
         with self._cond:
-            self._seq += 1
-            heapq.heappush(self._heap, _Job(time.monotonic() + delay, self._seq, endpoint_id, event_id, attempt))
-            self._cond.notify()
+            if self._stopped:
+                return
+            if delay > 0:
+                self._seq += 1
+                heapq.heappush(self._retries, (time.monotonic() + delay, self._seq, job))
+                self._cond.notify_all()
+            else:
+                self._ready(job)
 
-    def idle(self) -> bool:
+    def _ready(self, job: Job) -> None:  # under the lock
+        self._queues.setdefault(job.endpoint_id, deque()).append(job)
+        if job.endpoint_id not in self._threads:
+            thread = threading.Thread(target=self._work, args=(job.endpoint_id,), daemon=True,
+                                      name=f"fakestripe-webhooks-{job.endpoint_id[-6:]}")
+            self._threads[job.endpoint_id] = thread
+            thread.start()
+
+    def _time_retries(self) -> None:
         with self._cond:
-            return not self._heap and self._inflight == 0
+            while not self._stopped:
+                now = time.monotonic()
+                while self._retries and self._retries[0][0] <= now:
+                    self._ready(heapq.heappop(self._retries)[2])
+                wait = self._retries[0][0] - now if self._retries else None
+                self._cond.wait(timeout=wait)
 
+    # -- what is left ---------------------------------------------------------
     def pending(self) -> int:
         with self._cond:
-            return len(self._heap) + self._inflight
+            return sum(map(len, self._queues.values())) + self._inflight + len(self._retries)
 
     def due_now(self) -> int:
         """Deliveries due now or running (retries scheduled for later are not counted)."""
         with self._cond:
             soon = time.monotonic() + 0.05
-            return sum(1 for j in self._heap if j.due <= soon) + self._inflight
+            return (sum(map(len, self._queues.values())) + self._inflight
+                    + sum(1 for due, _, _ in self._retries if due <= soon))
+
+    def idle(self) -> bool:
+        return self.pending() == 0
 
     def wait_idle(self, timeout: float = 10.0, include_retries: bool = False) -> bool:
         """Wait until nothing is due now (or at all, with ``include_retries``)."""
@@ -91,91 +158,65 @@ class Deliverer:
         while time.monotonic() < end:
             if (self.pending() if include_retries else self.due_now()) == 0:
                 return True
-            time.sleep(0.02)
+            time.sleep(0.01)
         return False
 
     def stop(self) -> None:
         with self._cond:
             self._stopped = True
+            threads = list(self._threads.values())
             self._cond.notify_all()
-        for t in self._threads:
+        self._timer.join(timeout=2)
+        for t in threads:
             t.join(timeout=2)
 
-    def _next_job(self) -> _Job | None:
-        """The earliest due job whose endpoint has nothing in flight. One delivery at a time per
-        endpoint keeps first attempts in the order the events happened (retries still land late,
-        as with Stripe); different endpoints are served in parallel."""
-        now = time.monotonic()
-        passed_over, job = [], None
-        while self._heap and self._heap[0].due <= now:
-            candidate = heapq.heappop(self._heap)
-            if candidate.endpoint_id in self._busy:
-                passed_over.append(candidate)
-            else:
-                job = candidate
-                break
-        for other in passed_over:
-            heapq.heappush(self._heap, other)
-        return job
-
-    def _work(self) -> None:
-        while True:
-            with self._cond:
-                while True:
-                    if self._stopped:
-                        return
-                    job = self._next_job()
-                    if job is not None:
-                        break
-                    future = [j.due for j in self._heap if j.due > time.monotonic()]
-                    wait = max(0.0, min(future) - time.monotonic()) if future else None
-                    self._cond.wait(timeout=wait)  # woken by enqueue() or a finished delivery
-                self._busy.add(job.endpoint_id)
-                self._inflight += 1
-            try:
-                self._deliver(job)
-            except Exception:  # a bug here must not kill the worker
-                log.exception("webhook delivery crashed")
-            finally:
+    # -- delivering -----------------------------------------------------------
+    def _work(self, endpoint_id: str) -> None:
+        conn = _Connection(self.timeout)
+        try:
+            while True:
                 with self._cond:
-                    self._inflight -= 1
-                    self._busy.discard(job.endpoint_id)
-                    self._cond.notify_all()
+                    queue = self._queues.get(endpoint_id)
+                    if self._stopped or not queue:
+                        self._queues.pop(endpoint_id, None)
+                        self._threads.pop(endpoint_id, None)
+                        return
+                    job = queue.popleft()
+                    self._inflight += 1
+                try:
+                    self._deliver(job, conn)
+                except Exception:  # a bug here must not stop the endpoint's deliveries
+                    log.exception("webhook delivery crashed")
+                finally:
+                    with self._cond:
+                        self._inflight -= 1
+        finally:
+            conn.close()
 
-    def _deliver(self, job: _Job) -> None:
+    def _deliver(self, job: Job, conn: _Connection) -> None:
         endpoint = self._lookup(job.endpoint_id)
         event = self._lookup(job.event_id)
         if endpoint is None or event is None or endpoint.get("status") != "enabled":
+            self._on_result(job, None, "skipped: endpoint deleted or disabled", None)
             return
         body = json.dumps(event, indent=2).encode()
-        req = urllib.request.Request(
-            endpoint["url"], data=body, method="POST",
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks) labkit-fake",
-                "Stripe-Signature": sign(body, endpoint["secret"]),
-            },
-        )
+        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
+                   "Stripe-Signature": signature_header(body, endpoint["secret"])}
         status: int | None = None
         try:
-            with _NO_PROXY.open(req, timeout=self.timeout) as resp:
-                status = resp.status
-                outcome = "delivered"
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-            outcome = f"HTTP {exc.code}"
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            outcome = "timed out" if "timed out" in str(reason) else f"failed: {reason}"
+            status = conn.post(endpoint["url"], body, headers)
+            outcome = "delivered" if 200 <= status < 300 else f"HTTP {status}"
+            if 300 <= status < 400:
+                outcome += " (a redirect counts as a failure)"
+        except (TimeoutError, OSError, http.client.HTTPException) as exc:
+            outcome = "timed out" if isinstance(exc, TimeoutError) or "timed out" in str(exc) else f"failed: {exc}"
         ok = status is not None and 200 <= status < 300
+        delay = None
         if not ok and job.attempt <= len(self.retry_schedule):
             delay = self.retry_schedule[job.attempt - 1]
             outcome += f"; retry {job.attempt} in {delay:g}s"
-            self.enqueue(job.endpoint_id, job.event_id, delay=delay, attempt=job.attempt + 1)
         elif not ok:
             outcome += "; giving up"
-        self._on_result(job.endpoint_id, job.event_id, job.attempt, status, outcome)
-
-
-# Deliveries go to localhost: never through an HTTP proxy from the environment.
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self._on_result(job, status, outcome, delay)
+        if delay is not None:
+            self.put(Job(job.endpoint_id, job.event_id, job.attempt + 1, job.job_id), delay)

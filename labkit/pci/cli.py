@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -69,7 +68,7 @@ def run_pci(args: argparse.Namespace) -> int:
             return 2
         from labkit.lab import Lab
 
-        offline = load_settings({**os.environ, "LABKIT_BACKEND": "fake"})
+        offline = load_settings(overrides={"LABKIT_BACKEND": "fake"})
         print("labkit pci: starting the kit's own servers offline (fake Stripe, checkout, webhooks)")
         with Lab.start(offline) as lab:
             evidence = checks.run_lab_checks(lab, browser=not args.no_browser, config=config,

@@ -7,8 +7,6 @@ never raised.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 import secrets
@@ -22,6 +20,7 @@ from labkit.leaks import SECRET_KINDS, scan_text
 from labkit.pci.page import (PageParser, guess_stripe_origin, origin_of, parse_csp, parse_page, script_inventory,
                              webhook_endpoint)
 from labkit.pci.results import CheckResult, result
+from labkit.webhook_signing import signature_header
 from labkit.serving import is_loopback_url
 
 if TYPE_CHECKING:
@@ -113,14 +112,8 @@ def _forged_event() -> bytes:
 
 
 def _wrong_signature(body: bytes) -> str:
-    """A well-formed Stripe-Signature made with a random secret that no endpoint has.
-
-    TODO(issue 16): sign with labkit/webhook_signing.py once it exists (one webhook signer in the kit).
-    """
-    wrong = secrets.token_bytes(32)
-    t = int(time.time())
-    mac = hmac.new(wrong, f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={t},v1={mac}"
+    """A well-formed Stripe-Signature made with a random secret that no endpoint has."""
+    return signature_header(body, "whsec_" + secrets.token_hex(24))
 
 
 def check_webhook_forgery(webhook_url: str | None) -> CheckResult:

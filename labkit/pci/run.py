@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -119,12 +118,13 @@ def run_lab_checks(lab: Any, *, browser: bool = True, scenarios: Sequence[Any] |
 
     ``config``: the settings whose credentials are checked (default: the lab's own).
     """
+    work = Path(lab.student.work)  # the student's servers' own database and logs
     target = Target(lab.checkout_url, lab.webhook_url, lab.backend.js_origin,
-                    db_paths=(Path(lab.settings.db_path), *map(Path, extra_db)), log_paths=tuple(map(Path, log_paths)))
+                    db_paths=(Path(lab.settings.db_path), *sorted(work.glob("*.db")), *map(Path, extra_db)),
+                    log_paths=(*sorted(work.glob("*.log")), *map(Path, log_paths)))
     with capture_logs() as logs:  # also keeps the servers' warnings about the forged webhooks out of the output
         ev = collect_browser_evidence(lab.checkout_url, scenarios, stripe_origin=target.stripe_origin) if browser else None
-        if lab.webhook_store is not None:
-            _wait_for_deliveries(lab)
+        _wait_for_deliveries(lab)
         evidence = run_checks(target, settings=config or lab.settings, browser=browser, browser_evidence=ev,
                               log_texts={"server logs captured in this process": logs.text})
     # the forged webhooks were logged after the at-rest scan ran: scan the complete log once more
@@ -134,18 +134,8 @@ def run_lab_checks(lab: Any, *, browser: bool = True, scenarios: Sequence[Any] |
     return evidence
 
 
-def _wait_for_deliveries(lab: Any, quiet: float = 0.5, limit: float = 10.0) -> None:
+def _wait_for_deliveries(lab: Any, limit: float = 10.0) -> None:
     """Let the fake Stripe's webhook deliveries for the browser payments land before the database is read."""
-    store = lab.webhook_store
-    end = time.monotonic() + limit
-    last, since = None, time.monotonic()
-    while time.monotonic() < end:
-        try:
-            n = len(store.deliveries(5000))
-        except Exception:
-            return
-        if n != last:
-            last, since = n, time.monotonic()
-        elif time.monotonic() - since >= quiet:
-            return
-        time.sleep(0.1)
+    fake = getattr(lab.backend, "fake", None)
+    if fake is not None:
+        fake.wait_for_webhooks(limit)

@@ -152,6 +152,7 @@ def run_foreground(which: str, port: int | None = None) -> int:
             print(exc.log, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        print(f"\n{'Checkout server' if which == 'checkout' else 'Webhook handler'} stopped.", flush=True)
         return 0
     finally:
         lab.close()

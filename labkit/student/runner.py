@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -151,7 +151,8 @@ class StudentServer:
     def kill(self) -> None:
         """Stop at once (SIGKILL on POSIX, TerminateProcess on Windows): no cleanup."""
         if self.running:
-            self.proc.kill()
+            sigkill = getattr(signal, "SIGKILL", None)  # Windows has none: terminate() is immediate there
+            self.proc.send_signal(sigkill) if sigkill is not None else self.proc.terminate()
         self.wait_exit(10)
 
     def stop(self) -> None:

@@ -76,6 +76,23 @@ class StripeRewrite:
         return [body]
 
 
+def exit_with_parent(interval: float = 0.5) -> None:
+    """Stop when the process that started us is gone (a killed kernel, grader or `labkit webhooks`),
+    so no orphaned student server keeps a port or a database."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="labkit-parent-watch", daemon=True).start()
+
+
 def say(tag: str, **data: Any) -> None:
     print(f"LABKIT-{tag} {json.dumps(data)}", flush=True)
 
@@ -124,9 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-base", default="", help="offline: the fake Stripe's URL")
     parser.add_argument("--allowed-host", action="append", default=[])
     args = parser.parse_args(argv)
+    exit_with_parent()
     path = args.file.resolve()
     if args.api_base:
         point_stripe_at(args.api_base)
+    from labkit.serving import register_static_types
+
+    register_static_types()  # the student's static/checkout.js is served as JavaScript on every OS
     try:
         module = import_student_file(path)
         app = getattr(module, "app", None)

@@ -24,6 +24,9 @@ from typing import Any, Iterator
 
 import stripe
 
+from labkit.files import delete
+from labkit.webhook_signing import signature_header
+
 
 ATTACKER_SECRET = "whsec_fake0attacker0guessed0this0secret"  # a made-up secret
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -31,8 +34,7 @@ _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 def sign(body: bytes, secret: str, timestamp: int | None = None) -> str:
     """The ``Stripe-Signature`` header Stripe would send for ``body`` (``t=…,v1=…``)."""
-    return stripe.WebhookSignature.generate_signature_header(body.decode(), secret,
-                                                             int(time.time()) if timestamp is None else timestamp)
+    return signature_header(body, secret, timestamp)
 
 
 def post(url: str, body: bytes, signature: str | None, timeout: float = 10.0) -> tuple[int, dict[str, Any]]:
@@ -236,8 +238,8 @@ def fresh_db(path: str | Path) -> Path:
     """Remove a database (and its WAL files) so a run starts from an empty order table."""
     path = Path(path)
     for f in path.parent.glob(path.name + "*"):
-        if f.is_file():
-            f.unlink()
+        if f.is_file():  # still open on Windows: a FileBusyError saying what holds it
+            delete(f, held_by="the lab this notebook started before (Kernel → Restart, then run this cell again)")
         elif f.is_dir():
             shutil.rmtree(f)
     return path

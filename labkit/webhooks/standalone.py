@@ -102,6 +102,7 @@ def run_webhooks(args: argparse.Namespace) -> int:
         print("labkit webhooks: the handler stopped:\n" + lab.webhooks.log_tail(), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        print("\nWebhook handler stopped.", flush=True)
         return 0
     finally:
         lab.close()

@@ -22,6 +22,8 @@ def orders_table(orders: dict[str, list[dict[str, Any]]]):
     import pandas as pd
 
     rows = [{"payment_intent": pi, **{k: _cell(v) for k, v in o.items()}} for pi, found in orders.items() for o in found]
+    if not rows:
+        return pd.DataFrame(columns=["status"], index=pd.Index([], name="payment_intent"))
     extra = sorted({k for r in rows for k in r} - {"payment_intent", *FIRST})
     frame = pd.DataFrame(rows, columns=["payment_intent", *FIRST, *extra])
     frame = frame.dropna(axis=1, how="all").fillna("")

@@ -98,7 +98,10 @@ def run_trigger(args: argparse.Namespace) -> int:
         try:
             result = trigger(backend.client, args.event, product_id=args.product, quantity=args.quantity)
         except stripe.StripeError as exc:
-            print(f"labkit trigger: the API refused: {exc.user_message or exc}", file=sys.stderr)
+            from labkit.backend import problem_line  # no network: one line that says what to do
+
+            print(f"labkit trigger: {problem_line(exc) or f'the API refused: {exc.user_message or exc}'}",
+                  file=sys.stderr)
             return 1
         except ValueError as exc:
             print(f"labkit trigger: {exc}", file=sys.stderr)

@@ -3,7 +3,8 @@
  * "Complete" / "Fail" call POST /v1/test_helpers/payment_intents/<pi>/authenticate with the
  * PaymentIntent's client secret and the publishable key, then tell the embedding page's
  * stripe.js (postMessage, to its origin only) that the challenge is over. Opened as a
- * full page (next_action.redirect_to_url), it goes on to the return_url instead.
+ * full page (next_action.redirect_to_url), it goes on to /3ds/<pi>/return, which redirects to the
+ * return_url the PaymentIntent was confirmed with (never one taken from this page's own link).
  */
 (function () {
   "use strict";
@@ -15,7 +16,6 @@
   var query = new URLSearchParams(location.search);
   var piId = (location.pathname.match(/\/3ds\/(pi_[A-Za-z0-9]+)/) || [])[1];
   var clientSecret = query.get("client_secret") || "";
-  var returnUrl = query.get("return_url");
   var key = cfg.key || query.get("key") || "";
   var framed = window.parent !== window;
   var actualParent = null;
@@ -52,10 +52,9 @@
     if (framed) {
       window.parent.postMessage({ source: "labkit-stripe-3ds", frameId: cfg.frameId, type: "done", result: result,
                                   error: body && body.error ? body.error.message : undefined }, cfg.parentOrigin);
-    } else if (returnUrl) {
-      var sep = returnUrl.indexOf("?") >= 0 ? "&" : "?";
-      location.assign(returnUrl + sep + form({ payment_intent: piId, payment_intent_client_secret: clientSecret,
-                                               redirect_status: result === "complete" ? "succeeded" : "failed" }));
+    } else {
+      // Full page: the fake sends the browser on to the return_url stored with the confirmation.
+      location.assign(location.pathname.replace(/\/$/, "") + "/return?" + form({ client_secret: clientSecret }));  // under a proxy path too
     }
   }
 

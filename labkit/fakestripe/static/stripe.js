@@ -425,6 +425,11 @@
       message: "The PaymentIntent is in status " + pi.status + "; the payment was not completed."
     });
     if (!err.type) err.type = "card_error";
+    if (err.code === "payment_intent_authentication_failure") {
+      // Stripe.js words a failed challenge for the customer; the API's own message is for the developer.
+      err.message = "We are unable to authenticate your payment method. Please choose a different payment method " +
+        "and try again.";
+    }
     err.payment_intent = pi;
     return { error: err };
   };
