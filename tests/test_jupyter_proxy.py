@@ -166,6 +166,7 @@ def browser(jupyter, shop, chromium):
 
 @pytest.mark.slow
 @pytest.mark.browser
+@pytest.mark.solution  # pays through the solution's checkout_server.py (a starter in the student edition)
 def test_pays_4242_through_the_proxy_in_headless_chromium(jupyter, shop, browser):
     client = shop["backend"].client
     page = browser.open_checkout("prod_001", 1)
@@ -189,6 +190,7 @@ def test_pays_4242_through_the_proxy_in_headless_chromium(jupyter, shop, browser
 
 @pytest.mark.slow
 @pytest.mark.browser
+@pytest.mark.solution  # pays through the solution's checkout_server.py (a starter in the student edition)
 def test_3d_secure_challenge_opens_through_the_proxy(shop, browser):
     run = browser.pay(Scenario("3ds", "4000002500003155", "3D Secure", "complete"), product="prod_002")
     assert run.three_d_secure and run.outcome == "succeeded", (run.message, run.browser_errors)
@@ -196,6 +198,7 @@ def test_3d_secure_challenge_opens_through_the_proxy(shop, browser):
 
 
 @pytest.mark.browser
+@pytest.mark.solution  # pays through the solution's checkout_server.py (a starter in the student edition)
 def test_the_same_page_opened_directly_keeps_the_card_field_on_the_fakes_own_origin(shop, chromium):
     def work():  # in its own thread: this module's signed-in browser holds Playwright's loop in this one
         with CheckoutBrowser(f"http://127.0.0.1:{shop['port']}", executable_path=chromium) as direct:
