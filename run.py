@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One entry point that sets everything up on a fresh machine, then runs the lab or the tests.
 
-    python run.py demo     # the whole lab offline, ending in submission/ (the README's main command)
+    python run.py demo     # the whole lab offline, ending in out/demo/submission/ (the README's main command)
     python run.py test     # every test: unit, fake Stripe, browser, notebooks under nbval
     python run.py setup    # only the set-up (virtualenv, pinned packages, a Chromium)
     python run.py lab [ARGS]  # set up, then JupyterLab at the kit's top folder on notebooks/01_setup.ipynb

@@ -3,8 +3,9 @@
     python bench/bench_demo.py [--runs 1]
 
 Runs `python -m labkit.cli demo` as a user would, and prints the wall time of the whole
-command and the per-notebook times it reports. The aim: the whole lab, browser runs and
-PDF included, in under a minute on a 2-core machine.
+command, the per-notebook times it reports and the page count of its PDF (written under
+``out/demo/``, never over the student's files). The aim: the whole lab, browser runs and PDF
+included, in under a minute on a 2-core machine; the PDF under 20 pages.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def one_run() -> tuple[float, dict[str, float]]:
+def one_run() -> tuple[float, dict[str, float], str]:
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "labkit.cli", "demo", "--student", "Benchmark"], cwd=ROOT,
                           capture_output=True, text=True)
@@ -28,16 +29,17 @@ def one_run() -> tuple[float, dict[str, float]]:
         sys.exit(f"labkit demo failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     notebooks = {m.group(1): float(m.group(2))
                  for m in re.finditer(r"✓ (\S+\.ipynb)\s+([\d.]+) s", proc.stdout)}
-    return total, notebooks
+    pages = re.search(r"✓ submission: (\S+) \((\d+) pages", proc.stdout)
+    return total, notebooks, f"{pages.group(2)} pages ({pages.group(1)})" if pages else "no PDF reported"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
-    totals, per_nb = [], {}
+    totals, per_nb, pdf = [], {}, ""
     for _ in range(args.runs):
-        total, notebooks = one_run()
+        total, notebooks, pdf = one_run()
         totals.append(total)
         for name, secs in notebooks.items():
             per_nb.setdefault(name, []).append(secs)
@@ -46,6 +48,7 @@ def main() -> None:
     other = statistics.median(totals) - sum(statistics.median(s) for s in per_nb.values())
     print(f"{'export, rubric, start-up':<28} {other:6.1f} s")
     print(f"{'labkit demo (whole)':<28} {statistics.median(totals):6.1f} s   (median of {args.runs})")
+    print(f"{'its PDF':<28} {pdf}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from typing import Any
 
 import stripe
 
+from labkit.money import format_money
 from labkit.settings import Settings, load_settings, redact
 
 STRIPE_API_BASE = "https://api.stripe.com"
@@ -123,7 +124,7 @@ class Backend:
             "payouts enabled": acct.get("payouts_enabled"),
             "card payments": (acct.get("capabilities") or {}).get("card_payments"),
             "test mode (livemode false)": not balance.livemode,
-            "pending balance": ", ".join(f"{b.amount / 100:.2f} {b.currency.upper()}" for b in balance.pending) or "0",
+            "pending balance": ", ".join(format_money(b.amount, b.currency) for b in balance.pending) or "0",
         }
 
     def ping(self) -> tuple[bool, str]:

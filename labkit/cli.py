@@ -1,32 +1,60 @@
 """The ``labkit`` command line.
 
 Each subcommand lives in the module that owns its capability, as a pair of functions
-``add_arguments(parser)`` and ``run(args) -> int``; this file only lists them, so
-modules are imported only when their command runs.
+``add_<name>_arguments(parser)`` and ``run_<name>(args) -> int``; this file lists them by name
+(so a search for a function finds its caller here), and imports a module only when its
+command runs.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
+from dataclasses import dataclass
+from typing import Callable
 
 from labkit import __version__
 from labkit.console import setup_console
 from labkit.settings import SettingsError
 
-# name -> (module exposing add_<name>_arguments/run_<name>, one-line help)
-COMMANDS: dict[str, tuple[str, str]] = {
-    "status": ("labkit.backend", "show the backend, the redacted keys, and whether the API answers"),
-    "fakestripe": ("labkit.fakestripe.server", "run the offline fake Stripe in the foreground"),
-    "checkout": ("labkit.checkout", "run the checkout server (port 5000)"),
-    "webhooks": ("labkit.webhooks.standalone", "run the webhook handler (port 5001)"),
-    "trigger": ("labkit.webhooks.trigger", "produce a real event through the API, like `stripe trigger`"),
-    "pci": ("labkit.pci.cli", "run the PCI SAQ A evidence checks and write pci_assessment.md"),
-    "demo": ("labkit.demo", "run the whole lab offline, ending in the submission folder"),
-    "export": ("labkit.export", "make the submission PDF and deliverables from executed notebooks"),
-    "release": ("labkit.release", "build the student edition (solutions replaced by starters) into a folder"),
-    "grade": ("labkit.grading.cli", "grade a class folder of submissions into one table (re-runs each student's code)"),
-    "check": ("labkit.checks.cli", "check your own code and answers: each rubric item, with feedback"),
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: where its two functions live (imported only when the command runs), and its help."""
+
+    module: str
+    add_arguments: str  # add_<name>_arguments(parser)
+    run: str            # run_<name>(args) -> int
+    help: str
+
+    def functions(self) -> tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]:
+        mod = importlib.import_module(self.module)
+        return getattr(mod, self.add_arguments, lambda _p: None), getattr(mod, self.run)
+
+
+COMMANDS: dict[str, Command] = {
+    "status": Command("labkit.backend", "add_status_arguments", "run_status",
+                      "show the backend, the redacted keys, and whether the API answers"),
+    "fakestripe": Command("labkit.fakestripe.server", "add_fakestripe_arguments", "run_fakestripe",
+                          "run the offline fake Stripe in the foreground"),
+    "checkout": Command("labkit.checkout", "add_checkout_arguments", "run_checkout",
+                        "serve your checkout_server.py (port 5000)"),
+    "webhooks": Command("labkit.webhooks.standalone", "add_webhooks_arguments", "run_webhooks",
+                        "serve your webhook_handler.py (port 5001)"),
+    "trigger": Command("labkit.webhooks.trigger", "add_trigger_arguments", "run_trigger",
+                       "produce a real event through the API, like `stripe trigger`"),
+    "pci": Command("labkit.pci.cli", "add_pci_arguments", "run_pci",
+                   "run the PCI SAQ A evidence checks and write pci_assessment.md"),
+    "demo": Command("labkit.demo", "add_demo_arguments", "run_demo",
+                    "run the whole lab offline with the model solution (out/demo/)"),
+    "export": Command("labkit.export", "add_export_arguments", "run_export",
+                      "make the submission PDF and deliverables from your executed notebooks"),
+    "check": Command("labkit.checks.cli", "add_check_arguments", "run_check",
+                     "check your own code and answers: each rubric item, with feedback"),
+    "release": Command("labkit.release", "add_release_arguments", "run_release",
+                       "build the student edition (solutions replaced by starters) into a folder"),
+    "grade": Command("labkit.grading.cli", "add_grade_arguments", "run_grade",
+                     "grade a class folder of submissions into one table (re-runs each student's code)"),
 }
 
 
@@ -34,11 +62,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="labkit", description="Stripe payments lab kit")
     parser.add_argument("--version", action="version", version=f"labkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module, help_) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_, description=help_)
+    for name, command in COMMANDS.items():
+        p = sub.add_parser(name, help=command.help, description=command.help)
         if only is None or name == only:
-            mod = importlib.import_module(module)
-            getattr(mod, f"add_{name}_arguments", lambda _p: None)(p)
+            command.functions()[0](p)
     return parser
 
 
@@ -50,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         build_parser(only="").print_help() if command is None else build_parser(only="").parse_args(argv)
         return 2 if command is None else 0
     args = build_parser(only=command).parse_args(argv)
-    module = importlib.import_module(COMMANDS[command][0])
+    run = COMMANDS[command].functions()[1]
     try:
-        return int(getattr(module, f"run_{command}")(args) or 0)
+        return int(run(args) or 0)
     except SettingsError as exc:
         print(f"labkit {command}: {exc}", file=sys.stderr)
         return 2

@@ -90,6 +90,7 @@ class Settings:
     answers_dir: Path = Path("answers")  # the student's answers (labkit.answers)
     checkout_url: str | None = None  # a checkout already running (the demo's), LABKIT_CHECKOUT_URL
     start_timeout: float = 20.0  # seconds a student's server may take to start (LABKIT_START_TIMEOUT)
+    demo_dir: Path = Path("out/demo")  # everything `labkit demo` writes (LABKIT_DEMO, default <out>/demo)
     allowed_hosts: tuple[str, ...] = ()  # Host names served besides localhost/127.0.0.1 (labkit.hostcheck)
     # Where the notebooks' Jupyter server is, as the student's browser sees it (labkit.links): a path such as
     # "/user/alice/" (JupyterHub's JUPYTERHUB_SERVICE_PREFIX) or a URL (LABKIT_JUPYTER_URL); "" on one's own machine.
@@ -240,6 +241,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.P
         webhook_port=port("LABKIT_WEBHOOK_PORT", 5001),
         out_dir=root / (get("LABKIT_OUT") or "out"),
         root=root,
+        demo_dir=root / get("LABKIT_DEMO") if get("LABKIT_DEMO") else root / (get("LABKIT_OUT") or "out") / "demo",
         answers_dir=root / (get("LABKIT_ANSWERS") or "answers"),
         checkout_url=(get("LABKIT_CHECKOUT_URL") or "").rstrip("/") or None,
         start_timeout=_seconds(get("LABKIT_START_TIMEOUT"), "LABKIT_START_TIMEOUT", 20.0),

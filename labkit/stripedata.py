@@ -11,10 +11,10 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from labkit.money import to_major
+
 COLUMNS = ["id", "created", "product", "amount", "currency", "status", "decline_code", "three_d_secure",
            "amount_minor"]
-ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf",
-                "xof", "xpf"}  # Stripe's zero-decimal currencies (docs.stripe.com/currencies)
 AUTH_FAILED = "payment_intent_authentication_failure"
 
 OUTCOME_COLORS = {"succeeded": "#2e7d32", "3D Secure failed": "#ef6c00", "awaiting 3D Secure": "#f9a825",
@@ -23,7 +23,7 @@ DECLINE_COLOR = "#c62828"
 
 
 def _units(amount: int, currency: str) -> float:
-    return float(amount) if currency.lower() in ZERO_DECIMAL else amount / 100
+    return to_major(amount, currency)
 
 
 def _row(pi: dict[str, Any]) -> dict[str, Any]:

@@ -143,3 +143,27 @@ def test_feedback_text_and_json():
     assert [i["check"] for i in data["items"]] == ["scenario:success", "pci:answered"]
     assert set(data["items"][0]) >= {"part", "check", "status", "evidence"}
     json.dumps(data)
+
+
+def test_money_is_one_building_block():
+    """One module turns Stripe's minor units into money; no second zero-decimal table in the kit."""
+    import re
+    from pathlib import Path
+
+    from labkit.money import format_money, to_major
+
+    assert to_major(1800, "usd") == 18.0 and to_major(500, "JPY") == 500.0
+    assert format_money(1800) == "$18.00" and format_money(500, "jpy") == "500 JPY"
+    root = Path(__file__).resolve().parents[1] / "labkit"
+    tables = [p for p in root.rglob("*.py") if re.search(r"ZERO_DECIMAL\s*=", p.read_text(encoding="utf-8"))]
+    assert [p.name for p in tables] == ["money.py"]
+
+
+def test_one_webhook_signer():
+    """Stripe-Signature is computed in one module only (the fake, the drills, the checks, the PCI probe)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "labkit"
+    signers = [p.relative_to(root).as_posix() for p in root.rglob("*.py")
+               if "hashlib.sha256" in p.read_text(encoding="utf-8") and "hmac" in p.read_text(encoding="utf-8")]
+    assert signers == ["webhook_signing.py"], signers

@@ -1,11 +1,16 @@
 """The submission export, end to end with headless Chromium and pypdf.
 
-Small executed notebooks are built here with nbformat: titles, the four lab scenarios, a
-PNG, a long code line, a public test card, and a secret key built at run time.
+Small executed notebooks are built here with nbformat, each ending with a run proof made on
+this "machine" (a temporary out/): titles, narration and kit code (folded away by default),
+the lab scenarios' captions and screenshots, a widget, a pandas Series and a figure repr, a
+wide table, a long code line, a public test card, and a secret key built at run time.
 """
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import json
+import math
 import os
 import random
 import string
@@ -19,12 +24,19 @@ import nbformat
 import pytest
 from pypdf import PdfReader
 
+from labkit import runproof
 from labkit.chromium import ChromiumNotFound, chromium_args, find_chromium, launch_args
 from labkit.export import PDF_NAME, ExportError, export_submission, notebook_title
 from labkit.leaks import load_test_cards, luhn_ok
 from labkit.settings import load_settings
 
+ROOT = Path(__file__).resolve().parents[1]
 TITLES = ["Part A: Stripe setup", "Part B: Checkout server", "Part C: Test card scenarios"]
+FRONT = ["Grader's page", "Your code and answers", "Evidence"]
+NARRATION = "Narration-marker: this paragraph explains the lab."
+KIT_CODE = "kit_code_marker = show_results()"
+ESSAY = "Essay-marker: wallets first, then Klarna, because the margin allows it."
+PCI_NOTE = "Note-marker: every staff member has their own Dashboard login"
 
 
 def planted_key(prefix: str = "sk_test_", n: int = 99) -> str:
@@ -49,48 +61,90 @@ def png_bytes(w: int = 60, h: int = 30, rgb=(15, 52, 96)) -> bytes:
             + chunk(b"IDAT", zlib.compress(row * h)) + chunk(b"IEND", b""))
 
 
-def scenarios() -> list[str]:
+def scenarios() -> list[dict]:
     doc = json.loads((resources.files("labkit") / "data" / "test_cards.json").read_text())
-    return [s["title"] for s in doc["lab_scenarios"]][:4]
+    return doc["lab_scenarios"]
 
 
-def make_notebook(title: str, key: str, extra_output: str = "") -> nbformat.NotebookNode:
-    import base64
+def message(key: str) -> str:
+    return f"Result panel for {key.replace('_', ' ')}: the page says so."
 
+
+def wide_table() -> str:
+    head = "".join(f"<th>column_number_{k}</th>" for k in range(14))
+    rows = "".join("<tr>" + "".join(f"<td>v{r}c{k} with words</td>" for k in range(14)) + "</tr>"
+                   for r in range(4))
+    return f"<table class='dataframe'><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def out(kind: str, **data) -> nbformat.NotebookNode:
+    if kind == "stream":
+        return nbformat.v4.new_output("stream", name="stdout", text=data["text"])
+    return nbformat.v4.new_output("display_data", data=data)
+
+
+def make_notebook(title: str, key: str, part: str, proof: str, extra_output: str = "") -> nbformat.NotebookNode:
     png = base64.b64encode(png_bytes()).decode()
     nb = nbformat.v4.new_notebook()
     long_line = "amounts = [" + ", ".join(str(100 * i) for i in range(120)) + "]"
+    shots = []
+    for s in scenarios()[:2]:
+        shots += [out("md", **{"text/markdown": f"**{s['title']}**: {message(s['key'])}"}),
+                  out("png", **{"image/png": png, "text/plain": "<IPython.core.display.Image object>"})]
+    code = lambda src, n, outs: nbformat.v4.new_code_cell(src, execution_count=n, outputs=outs)
     nb.cells = [
-        nbformat.v4.new_markdown_cell(f"# {title}\n\nPay with the test card 4242 4242 4242 4242."),
-        nbformat.v4.new_code_cell("settings = load_settings()\nprint(settings.secret_key)", execution_count=1,
-                                  outputs=[nbformat.v4.new_output("stream", name="stdout", text=f"{key}\n")]),
-        nbformat.v4.new_code_cell(long_line + "\nlen(amounts)", execution_count=2, outputs=[
-            nbformat.v4.new_output("execute_result", execution_count=2, data={"text/plain": "120"})]),
-        nbformat.v4.new_code_cell("show_results()", execution_count=3, outputs=[
-            nbformat.v4.new_output("stream", name="stdout", text="\n".join(scenarios()) + "\n" + extra_output),
-            nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"}),
-        ]),
+        nbformat.v4.new_markdown_cell(f"# {title}\n\n{NARRATION} Pay with the test card 4242 4242 4242 4242."),
+        code("settings = load_settings()\nprint(settings.secret_key)", 1, [out("stream", text=f"{key}\n")]),
+        nbformat.v4.new_markdown_cell("## 1. The numbers\n\nMore narration."),
+        code(long_line + "\nprint(len(amounts))", 2, [out("stream", text=long_line + "\n")]),
+        code(KIT_CODE, 3, [out("stream", text="\n".join(s["title"] for s in scenarios()) + "\n" + extra_output),
+                           out("png", **{"image/png": png, "text/plain": "<Figure size 600x300 with 1 Axes>"}),
+                           out("txt", **{"text/plain": "<Figure size 640x480 with 1 Axes>"}), *shots]),
+        code("ui.widget()", 4, [out("w", **{"application/vnd.jupyter.widget-view+json": {"model_id": "ab" * 16,
+                                                                                       "version_major": 2,
+                                                                                       "version_minor": 0},
+                                            "text/plain": "VBox(children=(HTML(value='<b>Checklist</b>'),))"})]),
+        code("counts", 5, [out("txt", **{"text/plain": "outcome\nprocessed    11\nrejected      5\n"
+                                                      "Name: deliveries, dtype: int64"})]),
+        code("wide", 6, [out("html", **{"text/html": wide_table(), "text/plain": "DataFrame"})]),
+        nbformat.v4.new_markdown_cell("## Rubric self-check"),
+        code(f"show_part('{part}')", 7, [out("stream", text=f"Part {part}: the rubric\n{proof}\n")]),
     ]
     return nb
 
 
-def write_lab(tmp: Path, extra_output: str = "") -> tuple[list[Path], object, Path]:
+def write_lab(tmp: Path, extra_output: str = "", stamp: bool = True) -> tuple[list[Path], object, Path]:
     key = planted_key()
-    nb_dir, out, root = tmp / "notebooks", tmp / "out", tmp / "repo"
-    for d in (nb_dir, out / "screenshots", out / "charts", root):
+    nb_dir, outdir, root, answers = tmp / "notebooks", tmp / "out", tmp / "repo", tmp / "answers"
+    for d in (nb_dir, outdir / "screenshots", outdir / "charts", outdir / "evidence", root, answers):
         d.mkdir(parents=True, exist_ok=True)
+    (root / "checkout_server.py").write_text("import os\nKEY = os.environ['STRIPE_SECRET_KEY']\nPORT = 5000\n")
+    (answers / "pci.json").write_text(json.dumps({"requirements": {
+        "8.2.1": {"status": "yes", "note": PCI_NOTE}, "3.1.1": {"status": "n/a", "note": "no paper kept"}},
+        "gaps": "- HTTP on localhost", "remediation": "- serve over HTTPS"}))
+    (answers / "part_e.md").write_text(f"# Part E\n\n<!-- starter comment -->\n\n{ESSAY}\n")
+    settings = load_settings(environ={}, env_file=None).with_(out_dir=outdir, answers_dir=answers,
+                                                              student_name="Ada Lovelace")
+    runs = []
+    for i, s in enumerate(scenarios()):
+        shot = outdir / "screenshots" / f"{s['key']}.png"
+        shot.write_bytes(png_bytes(380, 520, rgb=(20 * i, 90, 160)))
+        runs.append({"scenario": s["key"], "title": s["title"], "message": message(s["key"]),
+                     "screenshot": str(shot), "challenge_screenshot": None})
+    (outdir / "evidence" / "browser_runs.json").write_text(json.dumps(runs))
+    (outdir / "charts" / "payments.png").write_bytes(png_bytes(rgb=(200, 80, 20)))
+    whsec = planted_key("whsec_", 32)
+    (outdir / "pci_assessment.md").write_text(
+        "# PCI SAQ A\n\n## SAQ A Requirements Checklist\n\n| Req | Requirement | Compliant | Notes |\n|---|---|---|---|\n"
+        + "".join(f"| 8.{k} | a requirement with a long title number {k} | Yes | {'words ' * 30} |\n" for k in range(6))
+        + f"\n## Our Implementation\n\nWebhook secret seen in a log: {whsec}\n")
     paths = []
     for i, title in enumerate(TITLES, start=1):
+        part = "ABC"[i - 1]
+        proof = runproof.stamp_line(part, settings, root) if stamp else "no proof"
         p = nb_dir / f"0{i}_part.ipynb"
-        nbformat.write(make_notebook(title, key, extra_output if i == 2 else ""), p)
+        nbformat.write(make_notebook(title, key, part, proof, extra_output if i == 2 else ""), p)
         paths.append(p)
-    for name in ("success", "insufficient_funds", "3ds_complete", "3ds_fail"):
-        (out / "screenshots" / f"{name}.png").write_bytes(png_bytes())
-    (out / "charts" / "payments.png").write_bytes(png_bytes(rgb=(200, 80, 20)))
-    whsec = planted_key("whsec_", 32)
-    (out / "pci_assessment.md").write_text(f"# PCI SAQ A\n\nWebhook secret seen in a log: {whsec}\n")
-    (root / "checkout_server.py").write_text("import os\nKEY = os.environ['STRIPE_SECRET_KEY']\n")
-    settings = load_settings(environ={}, env_file=None).with_(out_dir=out, student_name="Ada Lovelace")
     return paths, settings, root
 
 
@@ -111,37 +165,107 @@ def exported(tmp_path_factory, chromium):
     return result, tmp
 
 
+def pages_text(pdf: Path) -> list[str]:
+    return [" ".join((p.extract_text() or "").split()) for p in PdfReader(pdf).pages]
+
+
+def bookmarks(pdf: Path) -> list[tuple[str, int]]:
+    reader = PdfReader(pdf)
+    return [(o.title, reader.get_destination_page_number(o)) for o in reader.outline]
+
+
 @pytest.mark.browser
-def test_pdf_has_a_title_page_and_one_bookmark_per_notebook(exported):
+def test_the_first_page_is_the_graders_table_with_right_page_numbers(exported):
+    result, _ = exported
+    texts = pages_text(result.pdf)
+    first = texts[0]
+    for text in ("ITEC-442", "grader's page", "Ada Lovelace", "November 26, 2025", "labkit 0.", "Rubric",
+                 "Check Status Evidence the kit saw Points", "3 of 3 notebooks ran here"):
+        assert text in first, text
+    assert "Part A" in first and "the checks did not run" in first  # these made-up notebooks saved no checks
+    marks = bookmarks(result.pdf)
+    assert [t for t, _ in marks] == FRONT + TITLES
+    grader_pages = marks[1][1]
+    listed = [int(n) for n in __import__("re").findall(r"p\. (\d+)", " ".join(texts[:grader_pages]))]
+    assert listed == [page + 1 for _t, page in marks[1:]]
+    for title, page in marks[3:]:
+        assert title in texts[page]
+
+
+@pytest.mark.browser
+def test_the_students_code_and_answers_come_before_the_evidence(exported):
+    result, _ = exported
+    texts = pages_text(result.pdf)
+    marks = dict(bookmarks(result.pdf))
+    mine = " ".join(texts[marks["Your code and answers"]:marks["Evidence"]])
+    assert "checkout_server.py" in mine and "KEY = os.environ['STRIPE_SECRET_KEY']" in mine
+    assert PCI_NOTE in mine and "8.2.1" in mine and "Yes" in mine and "N/A" in mine
+    assert ESSAY in mine and "starter comment" not in mine
+    assert "HTTP on localhost" in mine and "serve over HTTPS" in mine
+
+
+@pytest.mark.browser
+def test_narration_kit_code_and_object_reprs_are_not_printed(exported):
+    result, _ = exported
+    text = " ".join(pages_text(result.pdf))
+    assert NARRATION not in text and KIT_CODE not in text and "More narration" not in text
+    assert "1. The numbers" in text  # headings stay, as the outputs' signposts
+    for repr_ in ("VBox(", "dtype: int64", "<Figure size", "IPython.core.display", "Name: deliveries"):
+        assert repr_ not in text, repr_
+    assert "processed 11" in text and "deliveries" in text  # the Series, as a table
+
+
+def font_sizes(pdf: Path) -> list[tuple[int, float, str]]:
+    def mult(a, b):
+        return [a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3], a[2] * b[0] + a[3] * b[2],
+                a[2] * b[1] + a[3] * b[3]]
+
+    found = []
+    for i, page in enumerate(PdfReader(pdf).pages):
+        def visit(text, cm, tm, _font, size, i=i):
+            if text.strip():
+                m = mult(tm, cm)
+                found.append((i, size * math.hypot(m[2], m[3]), text.strip()[:30]))
+        page.extract_text(visitor_text=visit)
+    return found
+
+
+@pytest.mark.browser
+def test_no_text_prints_below_8_points_even_in_wide_tables(exported):
+    result, _ = exported
+    sizes = font_sizes(result.pdf)
+    assert len(sizes) > 200
+    small = [s for s in sizes if s[1] < 7.99]
+    assert small == []
+    text = " ".join(pages_text(result.pdf))
+    assert all(f"v{r}c{k}" in text for r in range(4) for k in range(14))  # wrapped, none cut off
+
+
+@pytest.mark.browser
+def test_every_screenshot_caption_is_on_the_page_of_its_image(exported):
     result, _ = exported
     reader = PdfReader(result.pdf)
-    outline = reader.outline
-    assert [o.title for o in outline] == TITLES
-    first = " ".join(reader.pages[0].extract_text().split())
-    for text in ("ITEC-442", "Lab 09: Payment Integration with Stripe", "Ada Lovelace", "November 26, 2025", *TITLES):
-        assert text in first
-    for item, title in zip(outline, TITLES):
-        page = reader.get_destination_page_number(item)
-        assert page >= 1 and title in reader.pages[page].extract_text()
+    texts = pages_text(result.pdf)
+    for s in scenarios():
+        caption = f"{s['title']}: {message(s['key'])}"
+        pages = [i for i, t in enumerate(texts) if caption in t]
+        assert pages, caption
+        for i in pages:
+            assert len(reader.pages[i].images) >= 1, (caption, i)
+    images = sum(len(p.images) for p in reader.pages)
+    assert images >= len(scenarios()) + 1
 
 
 @pytest.mark.browser
 def test_pdf_shows_the_scenarios_and_no_secret(exported):
     result, _ = exported
     text = "\n".join(p.extract_text() for p in PdfReader(result.pdf).pages)
-    for title in TITLES + scenarios():
+    for title in TITLES + [s["title"] for s in scenarios()]:
         assert title in text
     assert planted_key() not in text.replace("\n", "")
     assert "sk_test_…[REDACTED]" in text
-    assert "4242 4242 4242 4242" in text  # the test card stays
-    assert "amounts = [0, 100" in text and "11900]" in text  # the long line is wrapped, not cut
-
-
-@pytest.mark.browser
-def test_pdf_embeds_the_images(exported):
-    result, _ = exported
-    images = sum(len(p.images) for p in PdfReader(result.pdf).pages)
-    assert images >= len(TITLES)
+    assert "4242" in text  # the test card stays
+    assert "amounts = [0, 100" in text and "11900]" in text.replace("\n", "")  # wrapped, not cut
 
 
 @pytest.mark.browser
@@ -150,7 +274,7 @@ def test_deliverables_and_leak_report_are_written_without_secrets(exported):
     dest = tmp / "submission"
     names = {p.relative_to(dest).as_posix() for p in result.files}
     assert {PDF_NAME, "checkout_server.py", "pci_assessment.md", "leak_report.md", "charts/payments.png",
-            "screenshots/success.png", "screenshots/3ds_fail.png"} <= names
+            "screenshots/success.png", "screenshots/3ds_fail.png", "answers/pci.json", "answers/part_e.md"} <= names
     assert any("webhook_handler.py" in w for w in result.warnings)
     for path in dest.rglob("*"):
         if path.is_file():
@@ -164,6 +288,51 @@ def test_deliverables_and_leak_report_are_written_without_secrets(exported):
     assert "webhook_handler.py" in report  # the warning for the missing deliverable
 
 
+# ------------------------------------------------------------------ the run proof
+
+def test_notebooks_without_a_run_proof_are_refused_and_nothing_is_written(tmp_path):
+    paths, settings, root = write_lab(tmp_path, stamp=False)
+    dest = tmp_path / "submission"
+    with pytest.raises(ExportError) as err:
+        export_submission(paths, dest, settings, root=root, chromium="/nonexistent/never-run")
+    msg = str(err.value)
+    for p in paths:
+        assert p.name in msg
+    assert "Restart Kernel and Run All Cells" in msg and "Nothing was written" in msg
+    assert not dest.exists()
+
+
+def test_a_student_file_changed_after_the_run_is_refused(tmp_path):
+    paths, settings, root = write_lab(tmp_path)
+    server = root / "checkout_server.py"
+    server.write_text(server.read_text() + "# a fix after the run\n")
+    later = dt.datetime.now().timestamp() + 5
+    os.utime(server, (later, later))
+    dest = tmp_path / "submission"
+    with pytest.raises(ExportError) as err:
+        export_submission(paths, dest, settings, root=root, chromium="/nonexistent/never-run")
+    msg = str(err.value)
+    assert "02_part.ipynb: checkout_server.py changed after it ran" in msg
+    assert "01_part.ipynb" not in msg  # part A does not read the student's files
+    assert not dest.exists()
+
+
+def test_a_fresh_clones_notebooks_are_refused_with_what_to_run(tmp_path):
+    """The repository's own notebooks, as a fresh clone has them: no secret in out/ yet."""
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "LABKIT_"))}
+    env.update(LABKIT_OUT=str(tmp_path / "out"), LABKIT_ANSWERS=str(tmp_path / "answers"))
+    proc = subprocess.run([sys.executable, "-m", "labkit.cli", "export", "--student", "New Student",
+                           "--out", str(tmp_path / "submission")], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    for nb in sorted((ROOT / "notebooks").glob("0*.ipynb")):
+        assert f"notebooks/{nb.name}" in proc.stderr
+    assert "Restart Kernel and Run All Cells" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "submission").exists() and not (tmp_path / "out" / runproof.KEY_FILE).exists()
+
+
 def test_a_real_card_number_stops_the_export_and_writes_nothing(tmp_path):
     number = real_looking_card()
     paths, settings, root = write_lab(tmp_path, extra_output=f"charged card {number}\n")
@@ -171,7 +340,7 @@ def test_a_real_card_number_stops_the_export_and_writes_nothing(tmp_path):
     with pytest.raises(ExportError) as err:
         export_submission(paths, dest, settings, root=root, chromium="/nonexistent/never-run")
     assert f"…{number[-4:]}" in str(err.value) and number not in str(err.value)
-    assert "02_part.ipynb, cell 4, output 1" in str(err.value)
+    assert "02_part.ipynb, cell 5, output 1" in str(err.value)
     assert not dest.exists()
 
 
@@ -187,29 +356,46 @@ def test_no_notebooks_is_a_clear_error(tmp_path):
         export_submission([], tmp_path / "s", load_settings(environ={}, env_file=None))
 
 
+def test_series_text_becomes_a_table_and_reprs_go():
+    from labkit.export.nbhtml import printable, series_table
+
+    table = series_table("outcome\nprocessed    11\nrejected      5\nName: deliveries, dtype: int64")
+    assert "<th>outcome</th><th>deliveries</th>" in table and "<td>11</td>" in table
+    assert series_table("just text\nthat is not a series") is None
+    nb = make_notebook("T", "k", "A", "proof")
+    kept = printable(nb, full=True)
+    plain = json.dumps(kept)
+    assert "VBox(" not in plain and "<Figure size 640x480" not in plain and "dtype: int64" not in plain
+
+
 @pytest.mark.browser
-def test_the_command_line_route_without_playwright_gives_the_same_bookmarks(tmp_path, chromium):
+def test_full_prints_the_narration_and_code_with_the_command_line_route(tmp_path, chromium):
     paths, settings, root = write_lab(tmp_path)
     result = export_submission(paths[:2], tmp_path / "sub", settings, chromium=chromium, root=root,
-                               use_playwright=False, include_deliverables=False)
+                               use_playwright=False, include_deliverables=False, full=True)
     reader = PdfReader(result.pdf)
-    assert [o.title for o in reader.outline] == TITLES[:2]
-    assert planted_key() not in "".join(p.extract_text() for p in reader.pages).replace("\n", "")
+    assert [o.title for o in reader.outline] == ["Grader's page"] + TITLES[:2]
+    text = "".join(p.extract_text() for p in reader.pages)
+    assert NARRATION.split(":")[0] in text and "kit_code_marker" in text
+    assert planted_key() not in text.replace("\n", "")
     assert {p.name for p in (tmp_path / "sub").iterdir()} == {PDF_NAME, "leak_report.md"}
+    assert [s for s in font_sizes(result.pdf) if s[1] < 7.99] == []
 
 
 @pytest.mark.browser
 def test_labkit_export_command(tmp_path, monkeypatch, capsys, chromium):
     from labkit.cli import main
 
-    paths, settings, _root = write_lab(tmp_path)
+    paths, settings, root = write_lab(tmp_path)
     monkeypatch.setenv("LABKIT_OUT", str(settings.out_dir))
+    monkeypatch.setenv("LABKIT_ANSWERS", str(settings.answers_dir))
     monkeypatch.setenv("LABKIT_CHROMIUM", chromium)
+    monkeypatch.setattr("labkit.export.cli.project_root", lambda: root)
     code = main(["export", "--notebooks", str(paths[0].parent), "--out", str(tmp_path / "sub"),
                  "--student", "Grace Hopper"])
     out = capsys.readouterr()
     assert code == 0, out.err
-    assert "export: done" in out.out and "leak report" in out.out
+    assert "export: done" in out.out and "leak report" in out.out and "run proofs: 3 of 3" in out.out
     assert planted_key() not in out.out + out.err and planted_key("whsec_", 32) not in out.out + out.err
     assert "Grace Hopper" in PdfReader(tmp_path / "sub" / PDF_NAME).pages[0].extract_text()
 
@@ -235,3 +421,97 @@ def test_flags_are_headless_and_quiet():
         assert flag in args
     assert ("--no-sandbox" in args) == (hasattr(os, "geteuid") and os.geteuid() == 0)
     assert "--headless" not in launch_args() and set(launch_args()) < set(args)
+
+
+@pytest.mark.parametrize("text, dropped", [
+    ("<Figure size 640x480 with 1 Axes>", True), ("[<matplotlib.lines.Line2D at 0x7f3a>]", True),
+    ("Text(0.5, 1.0, 'Payments')", True), ("VBox(children=(HTML(value='<b>x</b>'),))", True),
+    ("120", False), ("{'200 processed': 1}", False), ("<b>bold</b> and more", False),
+])
+def test_bare_object_reprs_are_dropped_and_values_kept(text, dropped):
+    from labkit.export.nbhtml import printable
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x", execution_count=1, outputs=[
+        nbformat.v4.new_output("execute_result", execution_count=1, data={"text/plain": text})])]
+    assert (printable(nb, full=True).cells[0].outputs == []) is dropped
+
+
+def test_folded_notebooks_keep_the_start_of_long_tables_and_texts():
+    from labkit.export.nbhtml import MAX_LINES, MAX_ROWS, printable
+
+    rows = "".join(f"<tr><th>{i}</th><td>row {i}</td></tr>" for i in range(40))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# T\n\nnarration"),
+                nbformat.v4.new_code_cell("t", execution_count=1, outputs=[
+                    nbformat.v4.new_output("display_data", data={"text/html": f"<table><tbody>{rows}</tbody></table>"}),
+                    nbformat.v4.new_output("stream", name="stdout", text="".join(f"line {i}\n" for i in range(100)))]),
+                nbformat.v4.new_markdown_cell("## Nothing printed under this heading"),
+                nbformat.v4.new_markdown_cell("## Next")]
+    folded = printable(nb)
+    table, text = folded.cells[1].outputs
+    assert f"row {MAX_ROWS - 1}<" in table.data["text/html"] and f"row {MAX_ROWS}<" not in table.data["text/html"]
+    assert f"and {40 - MAX_ROWS} more rows" in table.data["text/html"]
+    assert f"line {MAX_LINES - 1}\n" in text.text and f"line {MAX_LINES}\n" not in text.text
+    assert f"and {100 - MAX_LINES} more lines" in text.text
+    assert [c.source for c in folded.cells if c.cell_type == "markdown"] == ["# T"]
+    full = printable(nb, full=True)
+    assert "row 39" in full.cells[1].outputs[0].data["text/html"] and len(full.cells) == 4
+
+
+def test_pci_assessment_fills_in_only_what_the_answer_files_do_not_hold():
+    from labkit.export.pages import _assessment_html
+
+    md = ("# PCI\n\n## SAQ A Requirements Checklist\n\nResponses: Yes.\n\n| Req | Compliant |\n|---|---|\n"
+          "| 8.2.1 | **Yes** |\n\nLong explanations.\n\n## Our Implementation\n\n**Gaps identified:**\n\n- gap one\n\n"
+          "**Remediation plan:**\n\n- fix one\n<!-- labkit:part-d:end -->\n<!-- labkit:part-e:start -->\n"
+          "## Part E\n\nThe kit's essay.\n<!-- labkit:part-e:end -->\n")
+    none = _assessment_html({"pci_assessment.md": md})
+    assert "<td>8.2.1</td>" in none and "gap one" in none and "fix one" in none and "The kit's essay" in none
+    assert "Long explanations" not in none
+    both = _assessment_html({"pci_assessment.md": md, "answers/pci.json": "{}",
+                             "answers/part_e.md": "<!-- starter -->\nMy essay."})
+    assert both == ""
+    only_pci = _assessment_html({"pci_assessment.md": md, "answers/pci.json": "{}",
+                                 "answers/part_e.md": "<!-- only the starter's comment -->"})
+    assert "8.2.1" not in only_pci and "The kit's essay" in only_pci
+
+
+def test_cells_tagged_labkit_fold_print_only_in_full():
+    from labkit.export.nbhtml import FOLD_TAG, printable
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# T"),
+                nbformat.v4.new_code_cell("sources_table()", execution_count=1, metadata={"tags": [FOLD_TAG]},
+                                          outputs=[nbformat.v4.new_output("stream", name="stdout", text="kit data\n")]),
+                nbformat.v4.new_code_cell("mine()", execution_count=2,
+                                          outputs=[nbformat.v4.new_output("stream", name="stdout", text="result\n")])]
+    assert [c.source for c in printable(nb).cells] == ["# T", "mine()"]
+    assert len(printable(nb, full=True).cells) == 3
+
+
+def test_the_students_markdown_is_shown_not_run_and_fetches_nothing():
+    from labkit.export.pages import markdown_html
+
+    out = markdown_html("![chart](http://example.com/x.png)\n\n<img src='file:///etc/passwd'> <script>alert(1)</script>")
+    assert "<img" not in out and "<script" not in out and "[image: chart]" in out
+    assert "&lt;script&gt;" in out
+
+
+def test_rubric_rows_come_from_the_saved_checks_with_points(tmp_path):
+    from labkit.checks.items import item
+    from labkit.checks.notebook import saved_checks_path
+    from labkit.checks.report import write_json
+    from labkit.export.grader_page import rubric_items, rubric_table
+    from labkit.settings import Settings
+
+    settings = Settings(out_dir=tmp_path)
+    write_json([item("setup:keys", "evidenced", "seen"), item("setup:account", "partial", "half")],
+               saved_checks_path(settings, "A"))
+    rows = rubric_items(settings)
+    assert [r["check"] for r in rows[:2]] == ["setup:keys", "setup:account"]
+    assert rows[0]["points"] == 5 and rows[1]["points"] == 2.5
+    assert [r["evidence"] for r in rows if r["part"] == "B"] == [
+        "the checks did not run: run notebooks/02_checkout.ipynb to its last cell"]
+    table = rubric_table(rows[:2], {"A": ("Setup", 10)})
+    assert "<td>7.5 / 10</td>" in table and "<td>5</td>" in table and "<td>2.5</td>" in table

@@ -1,7 +1,7 @@
 """The Part B test payments priced with each method's fees (amounts in integer cents).
 
-Note for the kit's money formatting: this module turns cents into dollars (``/ 100``) for
-USD only; payments in other currencies are left out, so no zero-decimal table is needed here.
+USD only (payments in other currencies are left out); cents become dollars through
+:mod:`labkit.money`.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import math
 import pandas as pd
 
 from labkit.altpay.data import AltPayData, load_data
+from labkit.money import to_major
 
 
 def as_payments(frame, *, amount: str = "amount", currency: str = "currency", status: str = "status") -> pd.DataFrame:
@@ -42,7 +43,7 @@ def card_fee_baseline(payments: pd.DataFrame, *, data: AltPayData | None = None)
             _stripe_round(a * float(m["fee_pct"]) / 100 + float(m["fee_fixed_usd"]) * 100) for a in counted["amount"]
         )
         rows.append({"method_id": method_id, "method": m["method"], "group": m["group"],
-                     "payments": n, "volume_usd": volume_cents / 100, "fee_usd": fee_cents / 100,
+                     "payments": n, "volume_usd": to_major(volume_cents), "fee_usd": to_major(fee_cents),
                      "fee_share": fee_cents / volume_cents if volume_cents else float("nan")})
     out = pd.DataFrame(rows).set_index("method_id")
     out["vs_card_usd"] = (out["fee_usd"] - out.loc["card", "fee_usd"]).round(2)

@@ -1,15 +1,15 @@
 """The Part E section of ``pci_assessment.md`` and the word count of a Part E text.
 
-``write_part_e`` is kept for notebook 05 and the report until the kit's one module for the
-marked sections of ``pci_assessment.md`` takes it over.
+The markers and the replacing are :mod:`labkit.sections`, shared with Part D's report.
 """
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-PART_E_START = "<!-- labkit:part-e:start -->"
-PART_E_END = "<!-- labkit:part-e:end -->"
+from labkit import sections
+
+PART_E_START, PART_E_END = sections.start_marker("e"), sections.end_marker("e")
 
 
 def word_count(text: str) -> int:
@@ -20,21 +20,14 @@ def word_count(text: str) -> int:
 
 
 def write_part_e(path: str | Path, text: str) -> Path:
-    """Write ``text`` into ``path`` between the Part E markers: replace that section if the
-    file has it, append it otherwise; create the file (and its folder) if absent.
-    (Kept for notebook 05 and the report until the kit's one module for the marked sections
-    of ``pci_assessment.md`` takes it over.)"""
+    """Write ``text`` into ``path`` as its Part E section (:mod:`labkit.sections`): replace that
+    section if the file has it, append it otherwise; create the file (and its folder) if absent."""
+    from labkit.files import write_text
+
     path = Path(path)
-    block = f"{PART_E_START}\n{text.rstrip()}\n{PART_E_END}\n"
     old = path.read_text(encoding="utf-8") if path.exists() else ""
-    start, end = old.find(PART_E_START), old.find(PART_E_END)
-    if start != -1 and end != -1 and end > start:
-        rest = old[end + len(PART_E_END):].lstrip("\n")
-        new = old[:start] + block + ("\n" + rest if rest else "")
-    else:
-        if start != -1 or end != -1:
-            raise ValueError(f"{path}: unbalanced Part E markers; fix them by hand")
-        new = old + ("\n" if old and not old.endswith("\n") else "") + ("\n" if old else "") + block
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(new, encoding="utf-8")
-    return path
+    try:
+        new = sections.replace_section(old, "e", sections.block("e", text))
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    return write_text(path, new)

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from labkit.checks.report import format_items
+from pathlib import Path
+
+from labkit.checks.report import format_items, write_json
 from labkit.checks.run import run_checks
+from labkit.runproof import stamp
 
 
 class _SharedCheckout:
@@ -32,4 +35,10 @@ def check_part(part: str, lab: Any = None, settings: Any = None) -> list:
     shots = settings.out_dir / "check" / "screenshots" if settings is not None else None
     items = run_checks(settings=settings, parts=[part], lab=student, screenshots=shots)
     print(format_items(items))
+    write_json(items, saved_checks_path(settings, part))  # for the grader's page of the PDF
+    stamp(part, settings)  # the run proof `labkit export` checks
     return items
+
+
+def saved_checks_path(settings: Any, part: str) -> Path:
+    return Path(settings.out_dir) / "checks" / f"part_{part.upper()}.json"

@@ -9,6 +9,8 @@ section and keeps everything else in the file, in particular the Part E section 
 """
 from __future__ import annotations
 
+from labkit import sections
+
 import datetime as _dt
 import re
 from dataclasses import dataclass, replace
@@ -21,9 +23,7 @@ from labkit.pci.run import Evidence
 from labkit.pci.student_answers import Answer, load as load_answers
 from labkit.settings import Settings
 
-PART_D_START = "<!-- labkit:part-d:start -->"
-PART_D_END = "<!-- labkit:part-d:end -->"
-PART_E_START = "<!-- labkit:part-e:start -->"  # the same marker as labkit.altpay.PART_E_START
+PART_D_START, PART_D_END = sections.start_marker("d"), sections.end_marker("d")
 FILE_NAME = "pci_assessment.md"
 # Shown where the student's own gaps or plan should be (the kit's lists follow it, labelled as the kit's).
 NOT_WRITTEN = "*(Not written yet: write it in your own words in notebook 04, or in `answers/pci.json`.)*"
@@ -325,19 +325,8 @@ def render_assessment(saq: SAQ | None = None, evidence: Evidence | None = None,
 
 def merge_part_d(old: str, block: str) -> str:
     """``old`` with its Part D section replaced by ``block``; new Part D goes before Part E, and
-    every other line of ``old`` is kept."""
-    block = block.rstrip("\n") + "\n"
-    start, end = old.find(PART_D_START), old.find(PART_D_END)
-    if (start == -1) != (end == -1) or (start != -1 and end < start):
-        raise ValueError("unbalanced Part D markers in the assessment; fix them by hand")
-    if start != -1:
-        rest = old[end + len(PART_D_END):].lstrip("\n")
-        return old[:start] + block + ("\n" + rest if rest else "")
-    e = old.find(PART_E_START)
-    if e != -1:
-        before = old[:e].rstrip("\n")
-        return (before + "\n\n" if before else "") + block + "\n" + old[e:]
-    return (old.rstrip("\n") + "\n\n" if old.strip() else "") + block
+    every other line of ``old`` is kept (:mod:`labkit.sections`)."""
+    return sections.replace_section(old, "d", block)
 
 
 def write_assessment(path: str | Path | None = None, saq: SAQ | None = None, evidence: Evidence | None = None,

@@ -1,0 +1,91 @@
+"""The handout's deliverables beside the PDF, read and leak-scanned in memory before anything is written."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from labkit.export.common import ExportError
+from labkit.leaks import LeakReport, redact_text
+from labkit.runproof import ASSET_DIRS, SERVERS
+from labkit.settings import Settings
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf"}
+
+
+def sources(settings: Settings, root: Path, extra_files: Sequence[Path] | None = None
+            ) -> tuple[list[tuple[Path, str]], list[str]]:
+    """(source, name in dest) for the deliverables, and warnings for missing ones."""
+    out = Path(settings.out_dir)
+    found: list[tuple[Path, str]] = []
+    warnings: list[str] = []
+    for name in SERVERS:
+        src = next((p for p in (root / name, out / name) if p.is_file()), None)
+        if src:
+            found.append((src, name))
+        else:
+            warnings.append(f"missing {name} (looked in {root} and {out})")
+    for folder in ASSET_DIRS:
+        if (root / folder).is_dir():
+            found += [(p, p.relative_to(root).as_posix()) for p in sorted((root / folder).rglob("*"))
+                      if p.is_file() and "__pycache__" not in p.parts]
+    answers = Path(settings.answers_dir)
+    if answers.is_dir():
+        found += [(p, f"answers/{p.name}") for p in sorted(answers.iterdir())
+                  if p.is_file() and not p.name.startswith(".")]
+    if (out / "pci_assessment.md").is_file():
+        found.append((out / "pci_assessment.md", "pci_assessment.md"))
+    else:
+        warnings.append(f"missing pci_assessment.md in {out} (run notebooks/04_pci.ipynb)")
+    for folder in ("screenshots", "charts"):
+        pngs = sorted((out / folder).glob("*.png")) if (out / folder).is_dir() else []
+        if not pngs:
+            warnings.append(f"no {folder} in {out / folder}")
+        found += [(p, f"{folder}/{p.name}") for p in pngs]
+    for p in extra_files or ():
+        p = Path(p)
+        if p.is_file():
+            found.append((p, p.name))
+        else:
+            warnings.append(f"missing extra file {p}")
+    return found, warnings
+
+
+def is_text(path: Path) -> bool:
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return False
+    try:
+        path.read_bytes()[:4096].decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def read_redacted(found: Sequence[tuple[Path, str]], report: LeakReport) -> list[tuple[str, bytes]]:
+    """Each file's bytes, text files with their secrets redacted (the findings go to ``report``)."""
+    files: list[tuple[str, bytes]] = []
+    images = 0
+    for src, name in found:
+        data = src.read_bytes()
+        if is_text(src):
+            text, hits = redact_text(data.decode("utf-8"))
+            report.findings += [f.at(name) for f in hits]
+            report.scanned.append(name)
+            data = text.encode("utf-8")
+        else:
+            images += 1
+        files.append((name, data))
+    if images:
+        report.not_scanned.append(f"{images} image file{'s' if images > 1 else ''} (screenshots, charts)")
+    return files
+
+
+def refuse_real_cards(report: LeakReport) -> None:
+    cards = report.real_cards
+    if cards:
+        places = "\n".join(f"  - {f.redacted} in {f.where}" for f in cards[:10])
+        raise ExportError(
+            "Export stopped: found a card number that is not one of Stripe's public test cards "
+            "(it passes the card checksum). Never put a real card in the lab; use only the test "
+            "cards (4242 4242 4242 4242 and the others in the handout). Remove it, re-run the "
+            f"notebook, and export again. Where:\n{places}"
+        )

@@ -1,0 +1,129 @@
+"""HTML to PDF with headless Chromium (no LaTeX), then one merged PDF with bookmarks."""
+from __future__ import annotations
+
+import os
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Sequence
+
+from labkit.export.common import CHROMIUM_TIMEOUT_S, ExportError
+from labkit.leaks import LeakReport, scan_text
+
+
+def print_to_pdf(chromium: str, html_path: Path, pdf_path: Path, profile_dir: Path) -> None:
+    """Print one HTML file to PDF with headless Chromium (no header or footer)."""
+    from labkit.chromium import chromium_args
+
+    cmd = [
+        chromium, *chromium_args(), f"--user-data-dir={profile_dir}",
+        "--no-pdf-header-footer", "--hide-scrollbars", f"--print-to-pdf={pdf_path}",
+        html_path.resolve().as_uri(),
+    ]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=CHROMIUM_TIMEOUT_S,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as exc:
+        raise ExportError(f"Chromium took over {CHROMIUM_TIMEOUT_S} s printing {html_path.name}.") from exc
+    except OSError as exc:
+        raise ExportError(f"Could not run Chromium ({chromium}): {exc}") from exc
+    if proc.returncode != 0 or not pdf_path.is_file() or pdf_path.stat().st_size == 0:
+        tail = "\n".join((proc.stderr or "").strip().splitlines()[-5:])
+        raise ExportError(f"Chromium could not print {html_path.name} (exit {proc.returncode}).\n{tail}")
+
+
+def _print_all_cli(chromium: str, jobs: Sequence[tuple[Path, Path]], work: Path) -> None:
+    workers = max(1, min(len(jobs), os.cpu_count() or 1, 4))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(print_to_pdf, chromium, h, p, work / f"profile-{p.stem}") for h, p in jobs]
+        for f in futures:
+            f.result()
+
+
+class PdfPrinter:
+    """Prints HTML files to PDF with one headless Chromium driven by Playwright (fast: one
+    browser for all files), else with one ``chromium --print-to-pdf`` per file (used when
+    Playwright cannot drive this Chromium, or inside a running event loop such as Jupyter's).
+    Both routes print with the pages' own ``@page`` size and no header or footer.
+    """
+
+    def __init__(self, chromium: str, work: Path, use_playwright: bool = True):
+        self.chromium, self.work, self.use_playwright = chromium, work, use_playwright
+        self.route = "chromium --print-to-pdf"
+        self._pw = self._browser = None
+
+    def __enter__(self) -> "PdfPrinter":
+        if self.use_playwright:
+            try:
+                from playwright.sync_api import sync_playwright
+
+                from labkit.chromium import launch_args
+
+                self._pw = sync_playwright().start()
+                self._browser = self._pw.chromium.launch(
+                    executable_path=self.chromium, args=launch_args(), timeout=CHROMIUM_TIMEOUT_S * 1000)
+                self.route = "Playwright page.pdf"
+            except Exception:
+                self._close()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        for thing, method in ((self._browser, "close"), (self._pw, "stop")):
+            if thing is not None:
+                try:
+                    getattr(thing, method)()
+                except Exception:
+                    pass
+        self._pw = self._browser = None
+
+    def print(self, jobs: Sequence[tuple[Path, Path]]) -> None:
+        if self._browser is not None:
+            try:
+                page = self._browser.new_page()
+                for html_path, pdf_path in jobs:
+                    page.goto(html_path.resolve().as_uri(), timeout=CHROMIUM_TIMEOUT_S * 1000)
+                    page.pdf(path=str(pdf_path), prefer_css_page_size=True, print_background=True)
+                page.close()
+                return
+            except Exception:  # a browser that Playwright cannot drive: the command line still works
+                self._close()
+                self.route = "chromium --print-to-pdf"
+        _print_all_cli(self.chromium, jobs, self.work)
+
+
+def page_count(pdf: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(pdf).pages)
+
+
+def merge(parts: Sequence[tuple[str, Path]], target: Path, metadata: dict[str, str]) -> int:
+    """Merge ``(bookmark title, pdf)`` in order, one bookmark per part; returns the page count."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for title, pdf in parts:
+        start = len(writer.pages)
+        writer.append(pdf, import_outline=False)
+        writer.add_outline_item(title=title, page_number=start)
+    writer.add_metadata(metadata)
+    with open(target, "wb") as fh:
+        writer.write(fh)
+    return len(writer.pages)
+
+
+def scan_pdf(pdf: Path, name: str) -> LeakReport:
+    """Secrets and card numbers in the PDF's own text as printed: what the page shows (HTML
+    outputs, wrapped lines, digits in separate elements) may differ from the notebooks' text."""
+    from pypdf import PdfReader
+
+    report = LeakReport(scanned=[f"{name} text"])
+    for i, pg in enumerate(PdfReader(pdf).pages, start=1):
+        text = pg.extract_text() or ""
+        for f in scan_text(text):
+            if f.is_secret or f.is_real_card:
+                report.findings.append(f.at(f"{name}, page {i}"))
+    return report
