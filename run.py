@@ -4,7 +4,8 @@
     python run.py demo     # the whole lab offline, ending in out/demo/submission/ (the README's main command)
     python run.py test     # every test: unit, fake Stripe, browser, notebooks under nbval
     python run.py setup    # only the set-up (virtualenv, pinned packages, a Chromium)
-    python run.py lab      # set up, then open JupyterLab on notebooks/
+    python run.py lab [ARGS]  # set up, then JupyterLab at the kit's top folder on notebooks/01_setup.ipynb
+                              # (ARGS go to JupyterLab: --no-browser --port 8899 --ip 0.0.0.0 ...)
 
 Standard library only, so it runs before anything is installed (Windows: ``py run.py demo``).
 It makes ``.venv`` beside this file, installs the pinned packages from ``constraints.txt``,
@@ -179,8 +180,32 @@ def main(argv: list[str]) -> int:
         return sh(PY, "-m", "pytest", *pytest_args(), *argv[1:], check=False)
     if command == "demo":
         return sh(PY, "-m", "labkit.cli", "demo", *argv[1:], check=False)
-    sh(PY, "-m", "pip", "install", "--quiet", "-c", "constraints.txt", "jupyterlab")
-    return sh(PY, "-m", "jupyterlab", "notebooks", check=False)
+    return run_lab(argv[1:])
+
+
+def lab_command(args: list[str], as_root: bool) -> list[str]:
+    """The JupyterLab command line: the kit's top folder as the root (so out/, answers/ and .env show in
+    the file browser), opening notebooks/01_setup.ipynb; ``args`` are passed through, and as root
+    ``--allow-root`` is added unless given (Docker, Codespaces and course containers run as root)."""
+    cmd = [str(PY), "-m", "jupyterlab"]
+    named = {a.split("=", 1)[0] for a in args if a.startswith("--")}
+    if not named & {"--ServerApp.root_dir", "--notebook-dir", "--ServerApp.notebook_dir"}:
+        cmd.append(f"--ServerApp.root_dir={ROOT}")
+    if "--LabApp.default_url" not in named:
+        cmd.append("--LabApp.default_url=/lab/tree/notebooks/01_setup.ipynb")
+    if as_root and not named & {"--allow-root", "--no-allow-root", "--ServerApp.allow_root"}:
+        cmd.append("--allow-root")
+    return cmd + list(args)
+
+
+def run_lab(args: list[str]) -> int:
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    cmd = lab_command(args, is_root)
+    say("starting JupyterLab: " + " ".join(cmd[1:]))
+    try:
+        return subprocess.run(cmd, cwd=ROOT, check=False).returncode
+    except KeyboardInterrupt:
+        return 0
 
 
 def fail(message: str, code: int = 1) -> int:

@@ -92,6 +92,10 @@ class Settings:
     start_timeout: float = 20.0  # seconds a student's server may take to start (LABKIT_START_TIMEOUT)
     demo_dir: Path = Path("out/demo")  # everything `labkit demo` writes (LABKIT_DEMO, default <out>/demo)
     allowed_hosts: tuple[str, ...] = ()  # Host names served besides localhost/127.0.0.1 (labkit.hostcheck)
+    # Where the notebooks' Jupyter server is, as the student's browser sees it (labkit.links): a path such as
+    # "/user/alice/" (JupyterHub's JUPYTERHUB_SERVICE_PREFIX) or a URL (LABKIT_JUPYTER_URL); "" on one's own machine.
+    jupyter_url: str = ""
+    jupyter_host: str = ""  # "jupyterhub", "binder", "remote" (LABKIT_JUPYTER_URL) or "" (this machine)
     student_name: str = ""
     course: str = "ITEC-442 Electronic Commerce"
     chromium: str | None = None  # LABKIT_CHROMIUM: a Chromium/Chrome to use instead of looking for one
@@ -218,6 +222,13 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.P
     if api_base and not re.match(r"^https?://", api_base):
         raise SettingsError(f"LABKIT_STRIPE_API_BASE must be an http(s) URL, not {api_base!r}.")
 
+    jupyter_url = get("LABKIT_JUPYTER_URL") or get("JUPYTERHUB_SERVICE_PREFIX") or ""
+    if jupyter_url and not re.match(r"^(https?://[^/\s\"'<>]+(/[^\s\"'<>]*)?|/[^\s\"'<>]*)$", jupyter_url):
+        raise SettingsError(f"LABKIT_JUPYTER_URL must be the Jupyter server's address as your browser shows it "
+                            f"(https://host/user/you/, or a path such as /user/you/), not {jupyter_url[:60]!r}.")
+    jupyter_host = ("remote" if get("LABKIT_JUPYTER_URL") else "binder" if get("BINDER_LAUNCH_HOST") or
+                    get("BINDER_REPO_URL") else "jupyterhub" if jupyter_url else "")
+
     return Settings(
         backend=backend,
         secret_key=sk or OFFLINE_SECRET_KEY,
@@ -235,6 +246,8 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.P
         checkout_url=(get("LABKIT_CHECKOUT_URL") or "").rstrip("/") or None,
         start_timeout=_seconds(get("LABKIT_START_TIMEOUT"), "LABKIT_START_TIMEOUT", 20.0),
         allowed_hosts=tuple(h.strip() for h in (get("LABKIT_ALLOWED_HOSTS") or "").split(",") if h.strip()),
+        jupyter_url=jupyter_url.rstrip("/") + "/" if jupyter_url else "",
+        jupyter_host=jupyter_host,
         student_name=get("LABKIT_STUDENT_NAME") or "",
         course=get("LABKIT_COURSE") or "ITEC-442 Electronic Commerce",
         chromium=get("LABKIT_CHROMIUM"),

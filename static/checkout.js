@@ -136,7 +136,7 @@
       // 1. Our server creates the PaymentIntent; it computes the amount from its catalog.
       let resp, body;
       try {
-        resp = await fetch("/create-payment-intent", {
+        resp = await fetch("create-payment-intent", {  // relative: also right under a Jupyter proxy path
           method: "POST",
           headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ items: items, checkout_id: checkoutId }),
@@ -169,7 +169,7 @@
         showResult("success", "✓ Payment succeeded!", "ID: " + paymentIntent.id, {
           paymentIntent: paymentIntent.id, status: paymentIntent.status,
           rows: { "Amount": money(paymentIntent.amount) + " " + paymentIntent.currency.toUpperCase(), "Status": paymentIntent.status },
-          receipt: "/payment-success?payment_intent=" + encodeURIComponent(paymentIntent.id),
+          receipt: "payment-success?payment_intent=" + encodeURIComponent(paymentIntent.id),
         });
         checkoutId = newCheckoutId();  // the next order is a new checkout attempt
         card.clear();

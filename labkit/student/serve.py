@@ -34,10 +34,23 @@ class StripeRewrite:
         self.app = app
         self.fake = fake_origin.rstrip("/")
 
-    def _swap(self, text: str) -> str:
+    def _swap(self, text: str, fake: str) -> str:
         for origin in STRIPE_ORIGINS:
-            text = text.replace(origin, self.fake)
+            text = text.replace(origin, fake)
         return text
+
+    def _fakes(self, environ: dict[str, Any]) -> tuple[str, str]:
+        """The fake's address for the page and for its CSP: behind jupyter-server-proxy, its path
+        through the same proxy (``/user/you/proxy/12111``) and ``'self'`` (see labkit.links)."""
+        from labkit.links import proxied_sibling
+
+        prefix = environ.get("labkit.proxy_prefix")
+        if not prefix:
+            return self.fake, self.fake
+        try:
+            return proxied_sibling(prefix, self.fake + "/").rstrip("/"), "'self'"
+        except ValueError:  # a fake on another machine: its own address
+            return self.fake, self.fake
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         captured: dict[str, Any] = {}
@@ -53,9 +66,10 @@ class StripeRewrite:
             getattr(body_iter, "close", lambda: None)()
         headers = captured["headers"]
         ctype = next((v for k, v in headers if k.lower() == "content-type"), "")
+        page_fake, csp_fake = self._fakes(environ)
         if ctype.startswith("text/html"):
-            body = self._swap(body.decode("utf-8", "replace")).encode("utf-8")
-        headers = [(k, self._swap(v) if k.lower().startswith("content-security-policy") else v)
+            body = self._swap(body.decode("utf-8", "replace"), page_fake).encode("utf-8")
+        headers = [(k, self._swap(v, csp_fake) if k.lower().startswith("content-security-policy") else v)
                    for k, v in headers if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(body))))
         start_response(captured["status"], headers, captured["exc_info"])
@@ -146,9 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     if debug:
         app.debug = False
     from labkit.hostcheck import HostCheck
+    from labkit.links import ProxyPrefix
 
     wsgi = StripeRewrite(app, args.api_base) if args.api_base else app
-    wsgi = HostCheck(wsgi, args.allowed_host)
+    wsgi = HostCheck(ProxyPrefix(wsgi), args.allowed_host)  # links under a Jupyter proxy path stay under it
     from waitress.server import create_server
 
     server = create_server(wsgi, host="127.0.0.1", port=args.port, threads=4, ident="labkit-student",

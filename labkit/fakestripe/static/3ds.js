@@ -9,6 +9,9 @@
 (function () {
   "use strict";
   var cfg = {};
+  // Relative paths: this page is <fake>/3ds/pi_…, or the same under a Jupyter server's proxy path,
+  // where only the Jupyter server's cookie lets a request through (the fake has the page's origin then).
+  var CREDENTIALS = /^\/(elements|3ds)\//.test(location.pathname) ? "omit" : "same-origin";
   try { cfg = JSON.parse(decodeURIComponent(location.hash.slice(1)) || "{}"); } catch (e) { cfg = {}; }
   var query = new URLSearchParams(location.search);
   var piId = (location.pathname.match(/\/3ds\/(pi_[A-Za-z0-9]+)/) || [])[1];
@@ -35,7 +38,7 @@
     return;
   }
 
-  fetch("/v1/payment_intents/" + piId + "?" + form({ client_secret: clientSecret, key: key }), { credentials: "omit" })
+  fetch("../v1/payment_intents/" + piId + "?" + form({ client_secret: clientSecret, key: key }), { credentials: CREDENTIALS })
     .then(function (r) { return r.json(); })
     .then(function (pi) {
       if (pi && typeof pi.amount === "number") {
@@ -51,15 +54,15 @@
                                   error: body && body.error ? body.error.message : undefined }, cfg.parentOrigin);
     } else {
       // Full page: the fake sends the browser on to the return_url stored with the confirmation.
-      location.assign("/3ds/" + piId + "/return?" + form({ client_secret: clientSecret }));
+      location.assign(location.pathname.replace(/\/$/, "") + "/return?" + form({ client_secret: clientSecret }));  // under a proxy path too
     }
   }
 
   function authenticate(result) {
     buttons.forEach(function (b) { b.disabled = true; });
     status.textContent = result === "complete" ? "Authenticating…" : "Failing the authentication…";
-    fetch("/v1/test_helpers/payment_intents/" + piId + "/authenticate", {
-      method: "POST", credentials: "omit",
+    fetch("../v1/test_helpers/payment_intents/" + piId + "/authenticate", {
+      method: "POST", credentials: CREDENTIALS,
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body: form({ result: result, client_secret: clientSecret, key: key })
     }).then(function (r) { return r.json(); }).then(function (body) {

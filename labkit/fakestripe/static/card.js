@@ -8,6 +8,9 @@
 (function () {
   "use strict";
   var cfg = {};
+  // Relative paths: this page is <fake>/elements/card, or the same under a Jupyter server's proxy path,
+  // where only the Jupyter server's cookie lets a request through (the fake has the page's origin then).
+  var CREDENTIALS = /^\/(elements|3ds)\//.test(location.pathname) ? "omit" : "same-origin";
   try { cfg = JSON.parse(decodeURIComponent(location.hash.slice(1)) || "{}"); } catch (e) { cfg = {}; }
 
   // Who embeds us? The browser's own answer wins over what the URL claims.
@@ -273,8 +276,8 @@
       key: msg.key,
       payment_user_agent: typeof msg.payment_user_agent === "string" ? msg.payment_user_agent.slice(0, 100) : undefined
     });
-    return fetch("/v1/payment_methods", {
-      method: "POST", credentials: "omit",
+    return fetch("../v1/payment_methods", {
+      method: "POST", credentials: CREDENTIALS,
       headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: body
     }).then(function (resp) {
       return resp.json().then(function (data) {

@@ -16,7 +16,13 @@
 
   var script = document.currentScript;
   var STRIPE_ORIGIN = new URL(script ? script.src : location.href).origin;
-  var API = STRIPE_ORIGIN + "/v1";
+  // The fake's base is where this script came from, less "/v3/": its origin on this machine, or a
+  // path under a Jupyter server (jupyter-server-proxy's <jupyter>/proxy/PORT) on a JupyterHub or Binder.
+  var BASE = (script ? script.src : STRIPE_ORIGIN + "/v3/").split(/[?#]/)[0].replace(/\/v3\/?$/, "");
+  var API = BASE + "/v1";
+  // Behind the proxy the fake has the page's origin and only the Jupyter server's cookie lets a request
+  // through; on its own port it is another origin and gets no credentials.
+  var CREDENTIALS = STRIPE_ORIGIN === location.origin ? "same-origin" : "omit";
   var USER_AGENT = "labkit-fake-stripe.js/v3";
   var frameCounter = 0;
 
@@ -76,7 +82,7 @@
   function request(method, path, key, params) {
     var query = encode(Object.assign({ key: key }, params || {}));
     var url = API + path;
-    var init = { method: method, headers: {}, credentials: "omit", mode: "cors" };
+    var init = { method: method, headers: {}, credentials: CREDENTIALS, mode: "cors" };
     if (method === "GET") {
       url += "?" + query;
     } else {
@@ -154,7 +160,7 @@
     frame.setAttribute("allow", "payment *");
     Object.assign(frame.style, { border: "none", margin: "0", padding: "0", width: "100%", minWidth: "100%",
                                  height: "22px", display: "block", overflow: "hidden", colorScheme: "light only" });
-    frame.src = STRIPE_ORIGIN + "/elements/card#" + encodeURIComponent(JSON.stringify(config));
+    frame.src = BASE + "/elements/card#" + encodeURIComponent(JSON.stringify(config));
     wrap.appendChild(frame);
     el.appendChild(wrap);
     this._frame = frame;
@@ -391,10 +397,13 @@
         return new Promise(function () {});  // the page is leaving
       }
       if (na.type === "use_stripe_sdk" && na.use_stripe_sdk && na.use_stripe_sdk.stripe_js) {
-        var url = na.use_stripe_sdk.stripe_js;
-        if (new URL(url, location.href).origin !== STRIPE_ORIGIN) {
-          return Promise.resolve({ error: { type: "api_error", message: "Refusing a 3D Secure page from another origin." } });
+        // The challenge page is always taken from this fake's own base (the API names it by the address
+        // it was called at, which behind a proxy lacks the proxy's path).
+        var m = String(na.use_stripe_sdk.stripe_js).match(/\/3ds\/(pi_[A-Za-z0-9]+)(\?[^#]*)?$/);
+        if (!m) {
+          return Promise.resolve({ error: { type: "api_error", message: "Refusing a 3D Secure page that is not the fake Stripe's." } });
         }
+        var url = BASE + "/3ds/" + m[1] + (m[2] || "");
         return runChallenge(url, self._key).then(function () {
           return self.retrievePaymentIntent(clientSecret);
         }).then(function (res) {
