@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from typing import Any, Callable, Iterable
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -45,8 +46,22 @@ def host_allowed(host_header: str, extra: Iterable[str] = ()) -> bool:
         return False
 
 
+# jupyter-server-proxy forwards the hub's own Host header and adds X-Forwarded-Prefix
+# (``/user/alice/proxy/5000``). A web page cannot forge that header in a DNS-rebinding attack: a
+# custom header makes the browser send a CORS preflight first, and the preflight (no such header,
+# a foreign Host) is refused here. So a request carrying it came through the Jupyter server's
+# authenticated proxy, and is served whatever its Host.
+_JUPYTER_PROXY_PREFIX = re.compile(r"(?:/[^/\s]+)*/proxy/(?:absolute/)?\d{1,5}/?")
+
+
+def through_jupyter_proxy(environ: dict[str, Any]) -> bool:
+    prefix = environ.get("HTTP_X_FORWARDED_PREFIX") or ""
+    return bool(prefix) and len(prefix) < 300 and _JUPYTER_PROXY_PREFIX.fullmatch(prefix) is not None
+
+
 class HostCheck:
-    """WSGI middleware: answer 400 to any request whose Host is not an allowed name."""
+    """WSGI middleware: answer 400 to any request whose Host is not an allowed name (requests
+    that came through a Jupyter server's proxy excepted, see :func:`through_jupyter_proxy`)."""
 
     def __init__(self, app: Callable[..., Any], extra: Iterable[str] = ()) -> None:
         self.app = app
@@ -54,7 +69,7 @@ class HostCheck:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-        if host_allowed(host, self.extra):
+        if host_allowed(host, self.extra) or through_jupyter_proxy(environ):
             return self.app(environ, start_response)
         body = json.dumps({"error": {
             "type": "invalid_request_error",

@@ -80,3 +80,23 @@ def test_the_middleware_answers_400_json_and_never_calls_the_app():
     assert "LABKIT_ALLOWED_HOSTS" in json.loads(body)["error"]["message"]
     assert b"".join(guarded({"HTTP_HOST": "lab.example:8888"}, lambda s, h: statuses.append(s))) == b"ok"
     assert calls == ["lab.example:8888"]
+
+
+def test_requests_through_a_jupyter_proxy_are_served_whatever_their_host():
+    """jupyter-server-proxy forwards the hub's Host; its X-Forwarded-Prefix shows the request came through it
+    (a page cannot send that header without a CORS preflight, and the preflight is refused)."""
+    from labkit.hostcheck import HostCheck
+
+    seen = []
+    app = HostCheck(lambda environ, start: (start("200 OK", []), seen.append(1), [b"ok"])[2])
+
+    def status(**environ):
+        out = []
+        app({"HTTP_HOST": "hub.example.edu", **environ}, lambda s, h: out.append(s))
+        return out[0]
+
+    assert status().startswith("400")
+    assert status(HTTP_X_FORWARDED_PREFIX="/user/alice/proxy/5000").startswith("200")
+    assert status(HTTP_X_FORWARDED_PREFIX="/proxy/absolute/12111/").startswith("200")
+    for junk in ("/user/alice/lab", "/proxy/notaport", "https://evil/proxy/1", "/proxy/123456", "x" * 400):
+        assert status(HTTP_X_FORWARDED_PREFIX=junk).startswith("400"), junk
