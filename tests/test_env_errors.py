@@ -105,9 +105,10 @@ def test_labkit_export_without_a_browser_is_one_line_and_exit_1(tmp_path, monkey
     from labkit.cli import main
     from tests.test_export import write_lab
 
-    paths, settings, _root = write_lab(tmp_path)
-    monkeypatch.setenv("LABKIT_OUT", str(settings.out_dir))
-    monkeypatch.setenv("LABKIT_CHROMIUM", "/nonexistent")
+    from tests.test_export import use_lab_for_the_cli
+
+    paths, settings, root = write_lab(tmp_path)
+    use_lab_for_the_cli(monkeypatch, settings, root, chromium="/nonexistent")
     code = main(["export", "--notebooks", str(paths[0].parent), "--out", str(tmp_path / "sub"), "--student", "A"])
     err = capsys.readouterr().err
     assert code == 1

@@ -387,10 +387,7 @@ def test_labkit_export_command(tmp_path, monkeypatch, capsys, chromium):
     from labkit.cli import main
 
     paths, settings, root = write_lab(tmp_path)
-    monkeypatch.setenv("LABKIT_OUT", str(settings.out_dir))
-    monkeypatch.setenv("LABKIT_ANSWERS", str(settings.answers_dir))
-    monkeypatch.setenv("LABKIT_CHROMIUM", chromium)
-    monkeypatch.setattr("labkit.export.cli.project_root", lambda: root)
+    use_lab_for_the_cli(monkeypatch, settings, root, chromium=chromium)
     code = main(["export", "--notebooks", str(paths[0].parent), "--out", str(tmp_path / "sub"),
                  "--student", "Grace Hopper"])
     out = capsys.readouterr()
@@ -515,3 +512,7 @@ def test_rubric_rows_come_from_the_saved_checks_with_points(tmp_path):
         "the checks did not run: run notebooks/02_checkout.ipynb to its last cell"]
     table = rubric_table(rows[:2], {"A": ("Setup", 10)})
     assert "<td>7.5 / 10</td>" in table and "<td>5</td>" in table and "<td>2.5</td>" in table
+
+def use_lab_for_the_cli(monkeypatch, settings, root, **changes):
+    """`labkit export` (the command) reads its settings itself: give it the made-up lab's."""
+    monkeypatch.setattr("labkit.export.cli.load_settings", lambda: settings.with_(root=root, **changes))

@@ -374,8 +374,10 @@ def test_labkit_export_exits_non_zero_on_a_hidden_number(tmp_path, monkeypatch, 
     from labkit.cli import main
 
     number = not_a_test_card(34)
-    paths, settings, _root = _lab_with_hidden_number(tmp_path, "cell metadata", number)
-    monkeypatch.setenv("LABKIT_OUT", str(settings.out_dir))
+    from tests.test_export import use_lab_for_the_cli
+
+    paths, settings, root = _lab_with_hidden_number(tmp_path, "cell metadata", number)
+    use_lab_for_the_cli(monkeypatch, settings, root)
     code = main(["export", "--notebooks", str(paths[0].parent), "--out", str(tmp_path / "sub"), "--student", "A"])
     out = capsys.readouterr()
     assert code == 1

@@ -304,11 +304,12 @@ def test_export_while_the_pdf_is_open_in_a_viewer_is_one_line(tmp_path, monkeypa
         chromium = find_chromium()
     except ChromiumNotFound as exc:
         pytest.skip(str(exc))
-    paths, settings, _root = write_lab(tmp_path)
+    from tests.test_export import use_lab_for_the_cli
+
+    paths, settings, root = write_lab(tmp_path)
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "lab09_submission.pdf").write_bytes(b"%PDF open in a viewer")
-    monkeypatch.setenv("LABKIT_OUT", str(settings.out_dir))
-    monkeypatch.setenv("LABKIT_CHROMIUM", chromium)
+    use_lab_for_the_cli(monkeypatch, settings, root, chromium=chromium)
     held_open(monkeypatch, "lab09_submission.pdf")
     code = main(["export", "--notebooks", str(paths[0].parent), "--out", str(tmp_path / "sub"), "--student", "A"])
     err = capsys.readouterr().err

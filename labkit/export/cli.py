@@ -8,7 +8,7 @@ from pathlib import Path
 from labkit.export.common import ExportError
 from labkit.export.run import export_submission
 from labkit.files import FileBusyError
-from labkit.settings import load_settings, project_root
+from labkit.settings import load_settings
 
 
 def default_notebooks(folder: Path) -> list[Path]:
@@ -37,7 +37,7 @@ def _ask_student() -> str | None:
 
 def run_export(args: argparse.Namespace) -> int:
     settings = load_settings()
-    root = project_root()
+    root = settings.root
     folder = args.notebooks or root / "notebooks"
     dest = args.out or root / "submission"
     notebooks = default_notebooks(folder)
@@ -45,8 +45,13 @@ def run_export(args: argparse.Namespace) -> int:
         print(f"labkit export: no executed notebooks 0*.ipynb in {folder}", file=sys.stderr)
         return 1
     student = args.student or settings.student_name or _ask_student() or "Student"
+    from labkit.chromium import find_chromium
+
+    # LABKIT_CHROMIUM (Settings.chromium) checked before any work: a wrong path is one line, exit 1
+    chromium = find_chromium({"LABKIT_CHROMIUM": settings.chromium}) if settings.chromium else None
     try:
         result = export_submission(notebooks, dest, settings, student_name=student, full=args.full, root=root,
+                                   chromium=chromium,
                                    progress=lambda m: print(f"export: {m}", flush=True))
     except (ExportError, FileBusyError) as exc:
         print(f"labkit export: {exc}", file=sys.stderr)

@@ -36,7 +36,9 @@ class FakeStripe:
                  allow_remote_webhooks: bool = False, allowed_hosts: tuple[str, ...] = ()) -> None:
         self.app = create_app(db_path=db_path, retry_schedule=retry_schedule, delivery_timeout=delivery_timeout,
                               allow_remote_webhooks=allow_remote_webhooks, allowed_hosts=allowed_hosts)
-        self.server = BackgroundServer(self.app, host, port, name="fake Stripe")
+        # The app checks the Host itself (with allowed_hosts); the server's own check takes the same names.
+        self.server = BackgroundServer(self.app, host, port, name="fake Stripe",
+                                       allowed_hosts=None if not allowed_hosts else allowed_hosts)
 
     @property
     def url(self) -> str:

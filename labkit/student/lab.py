@@ -114,6 +114,11 @@ class StudentLab:
         for srv in (self.checkout, self.webhooks):
             if srv is not None:
                 srv.stop()
+        if self.endpoint_id and self.backend.offline:
+            try:  # a shared fake Stripe keeps no endpoint pointing at a server that is gone
+                self.client.v1.webhook_endpoints.delete(self.endpoint_id)
+            except Exception:
+                pass
         if self.own_backend:
             self.backend.close()
         shutil.rmtree(self.work, ignore_errors=True)

@@ -139,13 +139,11 @@ def fail_open(dest: Path) -> None:
     solution(dest)
     _edit(dest, "webhook_handler.py", "if not WEBHOOK_SECRET:  # fail closed", "if False:  # fail closed")
     _edit(dest, "webhook_handler.py",
-          "        event = stripe.Webhook.construct_event(payload, header, WEBHOOK_SECRET, tolerance=TOLERANCE)\n"
+          "        stripe.WebhookSignature.verify_header(payload.decode(\"utf-8\"), header, WEBHOOK_SECRET, TOLERANCE)\n"
           "        signed_at = int(header.split(\"t=\", 1)[1].split(\",\", 1)[0])\n",
-          "        if not WEBHOOK_SECRET:\n"
-          "            event, signed_at = stripe.Event.construct_from(json.loads(payload), stripe.api_key), 0\n"
-          "        else:\n"
-          "            event = stripe.Webhook.construct_event(payload, header, WEBHOOK_SECRET, tolerance=TOLERANCE)\n"
-          "            signed_at = int(header.split(\"t=\", 1)[1].split(\",\", 1)[0])\n")
+          "        if WEBHOOK_SECRET:  # the mistake: no secret, no check\n"
+          "            stripe.WebhookSignature.verify_header(payload.decode(\"utf-8\"), header, WEBHOOK_SECRET, TOLERANCE)\n"
+          "        signed_at = int(header.split(\"t=\", 1)[1].split(\",\", 1)[0]) if WEBHOOK_SECRET else 0\n")
 
 
 def not_idempotent(dest: Path) -> None:
