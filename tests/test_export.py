@@ -516,3 +516,16 @@ def test_rubric_rows_come_from_the_saved_checks_with_points(tmp_path):
 def use_lab_for_the_cli(monkeypatch, settings, root, **changes):
     """`labkit export` (the command) reads its settings itself: give it the made-up lab's."""
     monkeypatch.setattr("labkit.export.cli.load_settings", lambda: settings.with_(root=root, **changes))
+
+
+def test_the_handed_in_assessment_holds_the_students_own_part_e(tmp_path):
+    from labkit import answers
+    from labkit.export.deliverables import assessment_with_part_e
+    from labkit.settings import Settings
+
+    settings = Settings(answers_dir=tmp_path)
+    old = "<!-- labkit:part-d:start -->\nD\n<!-- labkit:part-d:end -->\n\n<!-- labkit:part-e:start -->\nmodel\n<!-- labkit:part-e:end -->\n"
+    assert assessment_with_part_e(old, settings) == old  # nothing written yet: the file as it is
+    answers.save_part_e(answers.PART_E_STARTER + "\nMy own analysis.\n", settings)
+    new = assessment_with_part_e(old, settings)
+    assert "My own analysis." in new and "model" not in new and new.startswith("<!-- labkit:part-d:start -->\nD")

@@ -60,12 +60,24 @@ def is_text(path: Path) -> bool:
     return True
 
 
-def read_redacted(found: Sequence[tuple[Path, str]], report: LeakReport) -> list[tuple[str, bytes]]:
+def assessment_with_part_e(text: str, settings: Settings) -> str:
+    """``pci_assessment.md`` as handed in: its Part E section is the student's own ``answers/part_e.md``
+    (the handout wants the analysis in this file), whatever a notebook last wrote there."""
+    from labkit import answers, sections
+
+    own = answers.load_part_e(settings)
+    return sections.replace_section(text, "e", sections.block("e", own)) if own else text
+
+
+def read_redacted(found: Sequence[tuple[Path, str]], report: LeakReport,
+                  settings: Settings | None = None) -> list[tuple[str, bytes]]:
     """Each file's bytes, text files with their secrets redacted (the findings go to ``report``)."""
     files: list[tuple[str, bytes]] = []
     images = 0
     for src, name in found:
         data = src.read_bytes()
+        if name == "pci_assessment.md" and settings is not None:
+            data = assessment_with_part_e(data.decode("utf-8"), settings).encode("utf-8")
         if is_text(src):
             text, hits = redact_text(data.decode("utf-8"))
             report.findings += [f.at(name) for f in hits]

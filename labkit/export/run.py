@@ -187,7 +187,7 @@ def export_submission(
     if include_deliverables:
         found, missing = deliverables.sources(settings, root, extra_files)
         job.warnings += missing
-        files = deliverables.read_redacted(found, job.report)
+        files = deliverables.read_redacted(found, job.report, job.settings)
         job.say(f"deliverables: {len(files)} files found, {len(missing)} missing")
         deliverables.refuse_real_cards(job.report)
     written, report_path, count = _print_and_merge(job, prepared, files, chromium, use_playwright, Path(dest))
