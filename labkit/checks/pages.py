@@ -182,3 +182,13 @@ def page_runs(url: str, client: Any, out_dir: Path | None = None, timeout: float
     from labkit.browser import in_worker_thread
 
     return in_worker_thread(_page_runs, url, client, Path(out_dir) if out_dir else None, timeout)
+
+
+def lab_page_runs(lab: Any) -> list:
+    """:func:`page_runs` for a running :class:`labkit.lab.Lab`: screenshots in ``out/screenshots/``, the
+    records in ``out/evidence/browser_runs.json`` (the evidence pages of the PDF print them)."""
+    from labkit.browser import save_runs
+
+    runs = page_runs(lab.checkout_url, lab.client, out_dir=lab.settings.out_dir / "screenshots")
+    save_runs(runs, lab.settings.out_dir / "evidence" / "browser_runs.json")
+    return runs

@@ -87,7 +87,8 @@ def student_html(texts: Mapping[str, str]) -> str:
     from labkit.answers import PART_E_FILE, PCI_FILE, strip_comments
 
     parts = ["<h1>Your code and answers</h1>"]
-    code = [n for n in texts if n in SERVERS or n.split("/", 1)[0] in ASSET_DIRS]
+    # the servers and the page's template and script; stylesheets stay in the folder, not in the PDF
+    code = [n for n in texts if n in SERVERS or (n.split("/", 1)[0] in ASSET_DIRS and not n.endswith(".css"))]
     for name in sorted(code, key=lambda n: (n not in SERVERS, n)):
         parts.append(code_block(name, texts[name]))
     if not code:

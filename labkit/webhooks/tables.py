@@ -17,11 +17,18 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def orders_table(orders: dict[str, list[dict[str, Any]]]):
-    """One row per order (index: PaymentIntent id; a PaymentIntent with two orders shows twice)."""
+def orders_table(orders: dict[str, list[dict[str, Any]]], all_columns: bool = False):
+    """One row per order (index: PaymentIntent id; a PaymentIntent with two orders shows twice):
+    the handout's fields and the number of events; ``all_columns`` adds every other field the
+    student's orders hold."""
     import pandas as pd
 
-    rows = [{"payment_intent": pi, **{k: _cell(v) for k, v in o.items()}} for pi, found in orders.items() for o in found]
+    rows = [{"payment_intent": pi, **{k: _cell(v) for k, v in o.items()
+                                      if all_columns or k in FIRST or k == "events"}}
+            for pi, found in orders.items() for o in found]
+    for row in rows:
+        if not all_columns and isinstance(row.get("events"), str) and row["events"].startswith("["):
+            row["events"] = row["events"].count('"') // 2  # how many events made this order
     if not rows:
         return pd.DataFrame(columns=["status"], index=pd.Index([], name="payment_intent"))
     extra = sorted({k for r in rows for k in r} - {"payment_intent", *FIRST})
