@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from dotenv import dotenv_values
 
@@ -165,16 +165,9 @@ def _seconds(raw: str | None, name: str, default: float) -> float:
     return value
 
 
-def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.PathLike | None = "",
-                  overrides: Mapping[str, str] | None = None) -> Settings:
-    """Build :class:`Settings` from ``environ`` (default ``os.environ``) over an optional ``.env``.
-
-    ``env_file`` defaults to ``.env`` in the project root; ``None`` reads no file.
-    Variables already in the environment win over the file, as with python-dotenv.
-    Relative paths (``LABKIT_DB``, ``LABKIT_OUT``) are taken from the project root.
-    ``overrides`` win over both (``{"LABKIT_BACKEND": "fake"}`` for the demo).
-    """
-    root = project_root()
+def _read_env(environ: Mapping[str, str] | None, env_file: str | os.PathLike | None,
+              overrides: Mapping[str, str] | None, root: Path) -> Callable[[str], str | None]:
+    """A getter over ``.env``, then the environment, then ``overrides`` (blank values count as unset)."""
     if env_file == "":
         env_file = root / ".env"
     env: dict[str, str] = {}
@@ -186,7 +179,11 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.P
     def get(name: str) -> str | None:
         v = env.get(name)
         return v.strip() if v and v.strip() else None
+    return get
 
+
+def _stripe_keys(get: Callable[[str], str | None]) -> tuple[str, str | None, str | None, str | None]:
+    """(backend, secret key, publishable key, webhook secret), each checked; live keys refused."""
     sk = get("STRIPE_SECRET_KEY")
     pk = get("STRIPE_PUBLISHABLE_KEY")
     whsec = get("STRIPE_WEBHOOK_SECRET")
@@ -199,7 +196,6 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.P
             f"STRIPE_WEBHOOK_SECRET is malformed ({redact(whsec)}): expected 'whsec_…' as printed "
             "by `stripe listen` or shown for the endpoint in the Dashboard."
         )
-
     backend = (get("LABKIT_BACKEND") or ("stripe" if sk else "fake")).lower()
     if backend not in BACKENDS:
         raise SettingsError(f"LABKIT_BACKEND must be 'fake' or 'stripe', not {backend!r}.")
@@ -209,26 +205,45 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.P
             f"LABKIT_BACKEND=stripe needs {missing}: copy the test keys from the Stripe Dashboard "
             "(Developers → API keys), or set LABKIT_BACKEND=fake to work offline."
         )
+    return backend, sk, pk, whsec
 
-    def port(name: str, default: int) -> int:
-        raw = get(name)
-        if raw is None:
-            return default
-        if not raw.isdigit() or not 0 <= int(raw) <= 65535:
-            raise SettingsError(f"{name} must be a port number from 0 to 65535, not {raw!r}.")
-        return int(raw)
 
+def _port(get: Callable[[str], str | None], name: str, default: int) -> int:
+    raw = get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 0 <= int(raw) <= 65535:
+        raise SettingsError(f"{name} must be a port number from 0 to 65535, not {raw!r}.")
+    return int(raw)
+
+
+def _urls(get: Callable[[str], str | None]) -> tuple[str | None, str, str]:
+    """(the Stripe API base, the Jupyter server's URL, what kind of Jupyter host), checked."""
     api_base = get("LABKIT_STRIPE_API_BASE")
     if api_base and not re.match(r"^https?://", api_base):
         raise SettingsError(f"LABKIT_STRIPE_API_BASE must be an http(s) URL, not {api_base!r}.")
-
     jupyter_url = get("LABKIT_JUPYTER_URL") or get("JUPYTERHUB_SERVICE_PREFIX") or ""
     if jupyter_url and not re.match(r"^(https?://[^/\s\"'<>]+(/[^\s\"'<>]*)?|/[^\s\"'<>]*)$", jupyter_url):
         raise SettingsError(f"LABKIT_JUPYTER_URL must be the Jupyter server's address as your browser shows it "
                             f"(https://host/user/you/, or a path such as /user/you/), not {jupyter_url[:60]!r}.")
     jupyter_host = ("remote" if get("LABKIT_JUPYTER_URL") else "binder" if get("BINDER_LAUNCH_HOST") or
                     get("BINDER_REPO_URL") else "jupyterhub" if jupyter_url else "")
+    return api_base, jupyter_url, jupyter_host
 
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.PathLike | None = "",
+                  overrides: Mapping[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from ``environ`` (default ``os.environ``) over an optional ``.env``.
+
+    ``env_file`` defaults to ``.env`` in the project root; ``None`` reads no file.
+    Variables already in the environment win over the file, as with python-dotenv.
+    Relative paths (``LABKIT_DB``, ``LABKIT_OUT``) are taken from the project root.
+    ``overrides`` win over both (``{"LABKIT_BACKEND": "fake"}`` for the demo).
+    """
+    root = project_root()
+    get = _read_env(environ, env_file, overrides, root)
+    backend, sk, pk, whsec = _stripe_keys(get)
+    api_base, jupyter_url, jupyter_host = _urls(get)
     return Settings(
         backend=backend,
         secret_key=sk or OFFLINE_SECRET_KEY,
@@ -237,8 +252,8 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.P
         api_base=api_base.rstrip("/") if api_base else None,
         db_path=root / (get("LABKIT_DB") or "out/labkit.db"),
         host=get("LABKIT_HOST") or "127.0.0.1",
-        checkout_port=port("LABKIT_CHECKOUT_PORT", 5000),
-        webhook_port=port("LABKIT_WEBHOOK_PORT", 5001),
+        checkout_port=_port(get, "LABKIT_CHECKOUT_PORT", 5000),
+        webhook_port=_port(get, "LABKIT_WEBHOOK_PORT", 5001),
         out_dir=root / (get("LABKIT_OUT") or "out"),
         root=root,
         demo_dir=root / get("LABKIT_DEMO") if get("LABKIT_DEMO") else root / (get("LABKIT_OUT") or "out") / "demo",
