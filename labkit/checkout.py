@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import re
+import sys
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
@@ -256,7 +257,34 @@ def add_checkout_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_checkout(args: argparse.Namespace) -> int:
-    """``labkit checkout``: serve the student's checkout_server.py in the foreground (port 5000)."""
-    from labkit.student.lab import run_foreground
+    """``labkit checkout``: the student's checkout_server.py on its usual port (5000) until Ctrl-C, with the
+    shared offline fake Stripe (the one ``labkit webhooks`` uses) or Stripe test mode."""
+    import tempfile
+    import time
+    from pathlib import Path
 
-    return run_foreground("checkout", port=args.port)
+    from labkit.backend import connect, connect_shared
+    from labkit.settings import load_settings
+    from labkit.student.lab import StudentLab
+    from labkit.student.runner import StudentServerError
+
+    settings = load_settings()
+    backend = connect_shared(settings) if settings.offline else connect(settings)
+    lab = StudentLab(folder=settings.root, backend=backend, work=Path(tempfile.mkdtemp(prefix="labkit-")))
+    try:
+        srv = lab.start_checkout(settings.checkout_port if args.port is None else args.port)
+        print(f"checkout_server.py on {srv.url}  (test card 4242 4242 4242 4242)  Ctrl-C to stop", flush=True)
+        while srv.running:
+            time.sleep(0.2)
+        print(srv.log_tail(), file=sys.stderr)
+        return 1
+    except StudentServerError as exc:
+        print(f"labkit checkout: {exc}", file=sys.stderr)
+        if exc.log:
+            print(exc.log, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nCheckout server stopped.", flush=True)
+        return 0
+    finally:
+        lab.close()

@@ -29,6 +29,17 @@ def _browser_required_in_ci():
 
 
 @pytest.fixture(scope="session")
+def chromium():
+    """A Chromium for the browser tests (skipped where none is installed; CI fails instead, above)."""
+    from labkit.chromium import ChromiumNotFound, find_chromium
+
+    try:
+        return find_chromium()
+    except ChromiumNotFound as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
 def fake():
     with FakeStripe(retry_schedule=(0.2, 0.4, 0.8)) as server:
         yield server

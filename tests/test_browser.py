@@ -67,16 +67,6 @@ def card_numbers_in(text: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    from labkit.chromium import ChromiumNotFound, find_chromium
-
-    try:
-        return find_chromium()
-    except ChromiumNotFound as exc:
-        pytest.skip(str(exc))
-
-
-@pytest.fixture(scope="module")
 def shop(fake):
     """The solution's checkout_server.py, with every request it receives recorded."""
     settings = Settings(backend="fake", secret_key=SECRET_KEY, publishable_key=PUBLISHABLE_KEY, api_base=fake.url)

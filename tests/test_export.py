@@ -149,14 +149,6 @@ def write_lab(tmp: Path, extra_output: str = "", stamp: bool = True) -> tuple[li
 
 
 @pytest.fixture(scope="module")
-def chromium() -> str:
-    try:
-        return find_chromium()
-    except ChromiumNotFound as exc:
-        pytest.skip(str(exc))
-
-
-@pytest.fixture(scope="module")
 def exported(tmp_path_factory, chromium):
     tmp = tmp_path_factory.mktemp("export")
     paths, settings, root = write_lab(tmp)

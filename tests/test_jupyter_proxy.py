@@ -149,16 +149,6 @@ class SignedInBrowser(CheckoutBrowser):
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    from labkit.chromium import ChromiumNotFound, find_chromium
-
-    try:
-        return find_chromium()
-    except ChromiumNotFound as exc:
-        pytest.skip(str(exc))
-
-
-@pytest.fixture(scope="module")
 def browser(jupyter, shop, chromium):
     with SignedInBrowser(jupyter, shop["port"], executable_path=chromium) as b:
         yield b

@@ -9,7 +9,7 @@ from typing import Any
 import requests
 
 from labkit.browser import CheckoutBrowser, Scenario, in_worker_thread, load_scenarios
-from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, item
+from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, item, log_hint
 from labkit.checks.pages import PageRun, latest_payment_intent, pay_on_page
 
 TAMPERED_AMOUNT = 51  # cents: above Stripe's 50-cent minimum, and no catalog price
@@ -41,7 +41,7 @@ def server_price(url: str, client: Any, log_tail: str = "") -> Item:
     if base is None:
         seen = f"HTTP {status}" + (f" {answer.get('error')!r}" if answer and answer.get("error") else f" {raw!r}")
         fb = Feedback("POST /create-payment-intent {\"product_id\": \"prod_001\"}",
-                      "200 with a clientSecret", seen, extra=_log_hint(log_tail))
+                      "200 with a clientSecret", seen, extra=log_hint(log_tail, "server"))
         return item("checkout:server_price", MISSING, fb.text(),
                     "Create the PaymentIntent in create_payment_intent() and answer {\"clientSecret\": …}.")
     tampered = {"product_id": "prod_001", "amount": TAMPERED_AMOUNT, "price": TAMPERED_AMOUNT}
@@ -60,14 +60,6 @@ def server_price(url: str, client: Any, log_tail: str = "") -> Item:
                   f"HTTP {status2}, PaymentIntent amount {amount2}")
     return item("checkout:server_price", MISSING, fb.text(),
                 "Look the price up in your own catalog (PRODUCTS / CATALOG); never read an amount from request JSON.")
-
-
-def _log_hint(log_tail: str) -> list[str]:
-    lines = [l for l in log_tail.splitlines() if l.strip()]
-    errs = [l.strip() for l in lines if "Error" in l or "error" in l][-1:]
-    if any("NotImplementedError" in l for l in lines):
-        return ["The server's log says NotImplementedError: this exercise is not done yet."]
-    return [f"The server's log says: {errs[0][:200]}"] if errs else []
 
 
 EXPECT = {

@@ -42,6 +42,15 @@ class Feedback:
         return " ".join(parts)
 
 
+def log_hint(log: str, who: str) -> list[str]:
+    """What the student's server printed that explains a failure: "not done yet" for a starter's
+    NotImplementedError, else its last error line (``who``: "server", "handler")."""
+    if "NotImplementedError" in log:
+        return [f"The {who}'s log says NotImplementedError: this exercise is not done yet."]
+    errs = [line.strip() for line in log.splitlines() if "Error" in line or "error" in line][-1:]
+    return [f"The {who}'s log says: {errs[0][:200]}"] if errs else []
+
+
 def rubric() -> dict[str, Any]:
     return json.loads(resources.files("labkit.data").joinpath("rubric.json").read_text(encoding="utf-8"))
 

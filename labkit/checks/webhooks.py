@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import requests
 
-from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, item
+from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, item, log_hint
 from labkit.webhook_signing import signature_header as sign
 
 PAID = {"paid", "succeeded", "success", "complete", "completed", "fulfilled", "queued", "fulfillment_queued"}
@@ -141,16 +141,9 @@ def succeeded(url: str, client: Any, fake: Any, pi_id: str, log_tail: str = "") 
            (f"; the handler answered Stripe's deliveries with {answers}" if answers else "")
     fb = Feedback("a real payment (pm_card_visa), its payment_intent.succeeded delivered and signed",
                   "an order with status \"paid\" in GET /orders", seen)
-    extra = " ".join(_tail(log_tail))
+    extra = " ".join(log_hint(log_tail, "handler"))
     return item("webhook:succeeded", PARTIAL if mine else MISSING, (fb.text() + " " + extra).strip(),
                 "Verify, then on payment_intent.succeeded store orders[pi_id] = {\"status\": \"paid\", …}.")
-
-
-def _tail(log_tail: str) -> list[str]:
-    if "NotImplementedError" in log_tail:
-        return ["The handler's log says NotImplementedError: not done yet."]
-    errs = [l.strip() for l in log_tail.splitlines() if "Error" in l][-1:]
-    return [f"The handler's log says: {errs[0][:160]}"] if errs else []
 
 
 def _delivery_codes(fake: Any, type_: str) -> str:

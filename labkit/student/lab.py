@@ -129,35 +129,3 @@ class StudentLab:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-
-def run_foreground(which: str, port: int | None = None) -> int:
-    """``labkit checkout`` / ``labkit webhooks``: the student's file on its usual port until Ctrl-C."""
-    import sys
-    import time
-
-    from labkit.backend import connect_shared
-
-    settings = load_settings()
-    backend = connect_shared(settings) if settings.offline else connect(settings)
-    lab = StudentLab(folder=settings.root, backend=backend, work=Path(tempfile.mkdtemp(prefix="labkit-")))
-    try:
-        if which == "checkout":
-            srv = lab.start_checkout(settings.checkout_port if port is None else port)
-            print(f"checkout_server.py on {srv.url}  (test card 4242 4242 4242 4242)  Ctrl-C to stop", flush=True)
-        else:
-            srv = lab.start_webhooks(settings.webhook_port if port is None else port)
-            print(f"webhook_handler.py on {srv.url}/webhook  Ctrl-C to stop", flush=True)
-        while srv.running:
-            time.sleep(0.2)
-        print(srv.log_tail(), file=sys.stderr)
-        return 1
-    except StudentServerError as exc:
-        print(f"labkit {which}: {exc}", file=sys.stderr)
-        if exc.log:
-            print(exc.log, file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"\n{'Checkout server' if which == 'checkout' else 'Webhook handler'} stopped.", flush=True)
-        return 0
-    finally:
-        lab.close()
