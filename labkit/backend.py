@@ -152,7 +152,16 @@ class Backend:
 
 
 def make_client(secret_key: str, api_base: str) -> stripe.StripeClient:
-    return stripe.StripeClient(secret_key, base_addresses={"api": api_base}, max_network_retries=2)
+    """The kit's Stripe client; for the fake on this machine, over :mod:`labkit.stripe_transport`."""
+    from labkit.serving import is_loopback_url
+
+    http_client = None
+    if is_loopback_url(api_base):
+        from labkit.stripe_transport import LoopbackHTTPClient
+
+        http_client = LoopbackHTTPClient()
+    return stripe.StripeClient(secret_key, base_addresses={"api": api_base}, max_network_retries=2,
+                               http_client=http_client)
 
 
 def connect(settings: Settings | None = None) -> Backend:

@@ -3,7 +3,7 @@
 Each endpoint has its own queue and its own delivery thread (Stripe allows 16 endpoints
 per account, and so does the fake), so an endpoint that never answers delays only its own
 events. Within one endpoint, first attempts go out one at a time in the order the events
-happened, over one kept-alive connection; a failed attempt is retried later on a
+happened, over one kept-alive connection (:mod:`labkit.loopback_http`); a failed attempt is retried later on a
 compressed schedule. A delivery counts only on a 2xx answer: redirects are not followed
 and a 3xx counts as a failure, as with Stripe.
 
@@ -21,8 +21,8 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import urlsplit
 
+from labkit.loopback_http import KeptAlive
 from labkit.webhook_signing import signature_header
 
 log = logging.getLogger("labkit.fakestripe.webhooks")
@@ -41,48 +41,6 @@ class Job:
 
 # (job, status, outcome, retry delay or None) -> record it; called after every attempt
 ResultHook = Callable[[Job, "int | None", str, "float | None"], None]
-
-
-class _Connection:
-    """One kept-alive HTTP connection to an endpoint's URL (reopened when it breaks)."""
-
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self._conn: http.client.HTTPConnection | None = None
-        self._origin: tuple[str, str, int | None] | None = None
-
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
-        parts = urlsplit(url)
-        origin = (parts.scheme, parts.hostname or "", parts.port)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        for fresh in (False, True):
-            if self._conn is None or self._origin != origin or fresh:
-                self.close()
-                cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-                self._conn, self._origin = cls(origin[1], origin[2], timeout=self.timeout), origin
-                reused = False
-            else:
-                reused = True
-            try:
-                self._conn.request("POST", target, body=body, headers=headers)
-                resp = self._conn.getresponse()
-                resp.read(64 * 1024)
-                if resp.getheader("Connection", "").lower() == "close" or resp.will_close:
-                    self.close()
-                return resp.status
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                self.close()
-                if not reused:
-                    raise
-            except Exception:
-                self.close()
-                raise
-        raise ConnectionError("connection closed")  # pragma: no cover (the loop returns or raises)
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
 
 
 class Deliverer:
@@ -172,7 +130,7 @@ class Deliverer:
 
     # -- delivering -----------------------------------------------------------
     def _work(self, endpoint_id: str) -> None:
-        conn = _Connection(self.timeout)
+        conn = KeptAlive(self.timeout)
         try:
             while True:
                 with self._cond:
@@ -193,7 +151,7 @@ class Deliverer:
         finally:
             conn.close()
 
-    def _deliver(self, job: Job, conn: _Connection) -> None:
+    def _deliver(self, job: Job, conn: KeptAlive) -> None:
         endpoint = self._lookup(job.endpoint_id)
         event = self._lookup(job.event_id)
         if endpoint is None or event is None or endpoint.get("status") != "enabled":
@@ -204,7 +162,7 @@ class Deliverer:
                    "Stripe-Signature": signature_header(body, endpoint["secret"])}
         status: int | None = None
         try:
-            status = conn.post(endpoint["url"], body, headers)
+            status = conn.request("POST", endpoint["url"], body, headers, limit=64 * 1024).status
             outcome = "delivered" if 200 <= status < 300 else f"HTTP {status}"
             if 300 <= status < 400:
                 outcome += " (a redirect counts as a failure)"

@@ -27,7 +27,11 @@ from labkit.settings import project_root
 READY, ERROR = "LABKIT-READY ", "LABKIT-ERROR "
 # Variables a child needs on every OS (Windows cannot start Python without SYSTEMROOT).
 PASS_THROUGH = ("PATH", "SYSTEMROOT", "SYSTEMDRIVE", "TEMP", "TMP", "TMPDIR", "HOME", "USERPROFILE",
-                "APPDATA", "LOCALAPPDATA", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV")
+                "APPDATA", "LOCALAPPDATA", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV",
+                # test mode behind a proxy or a TLS-inspecting firewall needs these to reach api.stripe.com
+                # (offline, the fake is reached without them: labkit.stripe_transport)
+                "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR",
+                "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 
 class StudentServerError(RuntimeError):

@@ -7,7 +7,7 @@ serves it with waitress on 127.0.0.1 behind the kit's Host check. Nothing under
 ``app.debug`` is forced off (the debugger's console would run any code a visitor types).
 
 Offline (``--api-base``), the ``stripe`` module is pointed at the fake Stripe before the file
-is imported, and pages that load ``https://js.stripe.com/v3/`` get the fake's Stripe.js instead
+is imported (over :mod:`labkit.stripe_transport`, no proxy or per-call lookups), and pages that load ``https://js.stripe.com/v3/`` get the fake's Stripe.js instead
 (:class:`StripeRewrite`), so the handout's code runs unchanged.
 
 The first line on stdout is ``LABKIT-READY {"port": …, "debug": …}`` or
@@ -112,7 +112,13 @@ def import_student_file(path: Path) -> Any:
 def point_stripe_at(api_base: str) -> None:
     import stripe
 
+    from labkit.serving import is_loopback_url
+
     stripe.api_base = api_base
+    if is_loopback_url(api_base):  # the fake on this machine: no proxy, no per-call lookups
+        from labkit.stripe_transport import use_loopback_transport
+
+        use_loopback_transport()
     try:  # StripeClient(...) takes its default address from here, not from stripe.api_base
         import stripe._stripe_client as sc
 
