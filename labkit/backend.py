@@ -38,6 +38,8 @@ def problem_line(exc: BaseException) -> str | None:
     if isinstance(exc, stripe.APIConnectionError):
         at = re.search(r"host='([^']+)'(?:, port=(\d+))?", str(exc))  # as requests/urllib3 word it
         host = at.group(1) + (f":{at.group(2)}" if at.group(2) not in (None, "80", "443") else "") if at else ""
+        mine = re.search(r"Stripe API at ([^\s(]+)", str(exc))  # as labkit.stripe_transport words it
+        host = host or (mine.group(1) if mine else "")
         return unreachable(host or "the Stripe API")
     from labkit.chromium import ChromiumNotFound
 

@@ -18,6 +18,7 @@ import http.client
 import io
 import threading
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 import stripe
 
@@ -45,7 +46,7 @@ class LoopbackHTTPClient(stripe.HTTPClient):
         try:
             reply = self._connection().request(method.upper(), url, body, dict(headers or {}))
         except (OSError, http.client.HTTPException) as exc:
-            raise stripe.APIConnectionError(f"Could not reach the Stripe API at {url.split('/v1')[0]} "
+            raise stripe.APIConnectionError(f"Could not reach the Stripe API at {urlsplit(url).netloc} "
                                             f"({type(exc).__name__}: {exc}).", should_retry=True) from None
         return reply
 
