@@ -49,9 +49,10 @@ body.jp-Notebook { padding: 0 !important; width: 7.5in; margin: 0 !important; }
 .jp-RenderedHTMLCommon h3, .jp-RenderedMarkdown h3 { font-size: 13px !important; margin: 8px 0 2px 0 !important; }
 .jp-OutputArea-output img { max-height: 3in !important; width: auto !important; }
 .jp-RenderedHTMLCommon table { margin: 2px 0 6px 0 !important; }
-.jp-OutputArea-child { margin: 0 !important; }
+.jp-OutputArea-child { margin: 0 !important; break-inside: auto !important; }  /* long tables and texts go on */
 .jp-RenderedText pre, .jp-OutputArea-output pre { margin: 2px 0 !important; }
 p.folded { color: #555; font-style: italic; font-size: 11px; margin: 0 0 1em 0; }
+div.labkit-notebook + div.labkit-notebook { border-top: 2px solid #0f3460; margin-top: 14px; padding-top: 6px; }
 """
 
 # The kit's own pages: the grader's page, the student's code and text, the evidence.
