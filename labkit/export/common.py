@@ -31,9 +31,22 @@ class ExportResult:
 
 @dataclass
 class Section:
-    """One printed part of the PDF: its bookmark title and its HTML (printed on its own pages)."""
+    """One printed part of the PDF (it starts on a new page): its HTML and its bookmarks.
+
+    ``titles`` are the bookmarks in it, in order (by default only ``title``, at its first page);
+    ``starts`` their pages within the part, found in the printed text (:func:`labkit.export.pdf.start_pages`).
+    """
 
     title: str
     html: str
     pages: int = 0
-    in_contents: bool = True
+    titles: list[str] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.titles = self.titles or [self.title]
+
+    def marks(self, first_page: int) -> list[tuple[str, int]]:
+        """(bookmark title, page) for a part printed from ``first_page`` on."""
+        starts = self.starts or [0] * len(self.titles)
+        return [(t, first_page + s) for t, s in zip(self.titles, starts)]

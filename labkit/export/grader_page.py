@@ -63,8 +63,8 @@ def rubric_table(rows: Sequence[dict[str, Any]], parts: dict[str, tuple[str, Any
                 f"<tr><td>{e(str(r.get('title', '')))}</td>"
                 f"<td class='status {STATUS_CLASS.get(status, '')}'>{e(status)}</td>"
                 f"<td>{e(str(r.get('evidence', '')))}</td><td>{e(_points(r.get('points')))}</td></tr>")
-    return ("<table class='grid rubric'><colgroup><col style='width:33%'>"
-            "<col style='width:10%'><col style='width:50%'><col style='width:7%'></colgroup>"
+    return ("<table class='grid rubric'><colgroup><col style='width:29%'>"
+            "<col style='width:10%'><col style='width:54%'><col style='width:7%'></colgroup>"
             "<thead><tr><th>Check</th><th>Status</th><th>Evidence the kit saw</th>"
             f"<th>Points</th></tr></thead><tbody>{''.join(body)}</tbody></table>")
 
@@ -97,6 +97,6 @@ def grader_page_html(settings: Settings, student: str, date: str, version: str, 
         f"<dl class='meta'><dt>Student</dt><dd>{e(student)}</dd><dt>Date</dt><dd>{e(date)}</dd>"
         f"<dt>Kit version</dt><dd>labkit {e(version)}</dd><dt>Run proof</dt><dd>{e(proof_note)}</dd>{beside}</dl>"
         f"<div>{contents(entries)}</div></div>"
-        "<h2>Rubric <span class='light'>(the evidence the kit saw; points only where the kit can decide them, "
-        "else \"grader\". Secret keys are redacted; the card numbers are Stripe's test cards.)</span></h2>"
+        "<h2>Rubric <span class='light'>(points only where the kit can decide them, else \"grader\"; "
+        "secret keys redacted; the card numbers are Stripe's test cards)</span></h2>"
         + rubric_table(rows, part_titles()) + "</body></html>", FRONT_CSS)

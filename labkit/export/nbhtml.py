@@ -9,8 +9,11 @@ Folding (unless ``full``): Markdown cells keep their headings only, code cells k
 outputs only (the grader reads the student's own code in its own section); headings with
 nothing under them go; the rubric self-check cell goes (page 1 holds the whole rubric); the
 screenshots print once, in the evidence pages; cells tagged ``labkit-fold`` (kit data that
-is the same for every student) go; tables longer than ``MAX_ROWS`` + 2 rows and
-text longer than ``MAX_LINES`` + 3 lines print their start and say how much is left out.
+is the same for every student, or output the PDF prints elsewhere) go; tables longer than
+``MAX_ROWS`` + 2 rows and text longer than ``MAX_LINES`` + 3 lines print their start and say
+how much is left out.
+
+Several notebooks print as one page (:func:`notebooks_html`), one after the other.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import html
 import logging
 import re
 from pathlib import Path
+from typing import Sequence
 
 from labkit.export.style import PRINT_CSS, with_style
 
@@ -28,7 +32,9 @@ _REPR = re.compile(r"^\s*(\[?(<[^<>\n]*>,?\s*)+\]?|Text\(-?[\d.]+, -?[\d.]+, .*\
                    r"|[A-Z]\w*\((children|value|description|layout)=.*\))\s*$", re.S)
 _DTYPE = re.compile(r"^(Name: (?P<name>.*), )?(Length: \d+, )?dtype: \w+$")
 _SHOT = "<figure class='shot'>"
-FOLD_TAG = "labkit-fold"  # a cell so tagged (kit data, the same for every student) prints only with --full
+_BODY = re.compile(r"<body\b[^>]*>(.*)</body>", re.S | re.I)
+FOLD_TAG = "labkit-fold"  # a cell so tagged prints only with --full: kit data (the same for every student)
+# or what the PDF already prints elsewhere (the browser runs and the payments chart are in the evidence pages)
 MAX_ROWS = 10  # folded: longer tables print their first rows only,
 MAX_LINES = 24  # and longer printed text its first lines
 _IMAGES = ("image/png", "image/jpeg", "image/svg+xml")
@@ -231,10 +237,25 @@ def notebook_html(nb, base_dir: Path, exporter=None, full: bool = True) -> str:
 
     ``base_dir`` is the notebook's folder, for Markdown images with relative paths.
     """
+    return notebooks_html([(nb, base_dir)], exporter, full)
+
+
+def notebooks_html(notebooks: Sequence[tuple[object, Path]], exporter=None, full: bool = True) -> str:
+    """:func:`notebook_html` for several notebooks ``(nb, its folder)`` one after the other in one page:
+    each starts under a rule, not on a new page (the PDF's bookmarks find their pages by their titles)."""
     exporter = exporter or html_exporter(full)
-    body, _ = exporter.from_notebook_node(printable(nb, full), resources={"metadata": {"path": str(base_dir)}})
-    body = re.sub(r"<script\b[^>]*>.*?</script>", "", body, flags=re.S | re.I)
-    body = with_style(body, PRINT_CSS)
-    if not full:
-        body = re.sub(r"(<h1\b.*?</h1>)", lambda m: m.group(1) + FOLDED_NOTE, body, count=1, flags=re.S)
-    return body
+    docs = []
+    for nb, base_dir in notebooks:
+        doc, _ = exporter.from_notebook_node(printable(nb, full), resources={"metadata": {"path": str(base_dir)}})
+        docs.append(re.sub(r"<script\b[^>]*>.*?</script>", "", doc, flags=re.S | re.I))
+    if not docs:
+        raise ValueError("no notebooks to print")
+    # one page: the first notebook's head (nbconvert's styles, the same for all), every notebook's body
+    bodies = [m.group(1) if (m := _BODY.search(d)) else d for d in docs]
+    joined = "".join(f"<div class='labkit-notebook'>{b}</div>" for b in bodies)
+    shell = _BODY.search(docs[0])
+    page = docs[0][:shell.start(1)] + joined + docs[0][shell.end(1):] if shell else joined
+    page = with_style(page, PRINT_CSS)
+    if not full:  # said once, under the first title
+        page = re.sub(r"(<h1\b.*?</h1>)", lambda m: m.group(1) + FOLDED_NOTE, page, count=1, flags=re.S)
+    return page

@@ -37,24 +37,45 @@ def markdown_html(text: str) -> str:
 
 
 def code_block(name: str, text: str) -> str:
+    """The file with its line numbers, compact: a run of blank lines prints as a small gap (the numbers
+    skip it), and a long line wraps under its own start, not under the numbers."""
     e = html.escape
-    width = len(str(text.count("\n") + 1))
-    lines = "\n".join(f"<span class='ln'>{i:>{width}}</span>  {e(line)}"
-                      for i, line in enumerate(text.splitlines(), start=1))
-    return f"<h3>{e(name)}</h3><pre class='code'>{lines or '(empty file)'}</pre>"
+    lines = text.splitlines()
+    width = len(str(len(lines)))
+    out, gap = [], False
+    for i, line in enumerate(lines, start=1):
+        if not line.strip():
+            gap = bool(out)
+            continue
+        out.append(f"<span class='l{' gap' if gap else ''}'><span class='ln'>{i:>{width}}</span>  {e(line)}</span>")
+        gap = False
+    body = "".join(out) or "(empty file)"
+    return f"<h3>{e(name)}</h3><pre class='code' style='--ln: {width + 2}ch'>{body}</pre>"
 
 
 def _requirement_titles() -> dict[str, str]:
     try:
         from labkit.pci.requirements import load_saq
 
-        return {r.number: r.title for r in load_saq().requirements}
+        saq = load_saq()
+        return {**{f"eligibility:{c.id}": c.plain for c in saq.eligibility},
+                **{r.number: r.title for r in saq.requirements}}
     except Exception:  # the table still prints, with numbers only
         return {}
 
 
+def _answer_row(number: str, answer: Mapping, title: str) -> str:
+    e = html.escape
+    status = str(answer.get("status", ""))
+    title = f"<em class='req'>{e(title.rstrip('.'))}.</em> " if title else ""
+    return (f"<tr><td>{e(number).replace(':', ':<wbr>').replace('_', '_<wbr>')}</td>"
+            f"<td>{e(STATUS_WORDS.get(status.lower(), status))}</td>"
+            f"<td>{title}{e(str(answer.get('note', '')))}</td></tr>")
+
+
 def pci_answers_html(raw: str) -> str:
-    """answers/pci.json as a table (requirement, answer, note), then the gaps and the plan."""
+    """answers/pci.json as a table (requirement, answer, the requirement's title and the student's note),
+    then the gaps and the plan."""
     e = html.escape
     try:
         data = json.loads(raw)
@@ -68,14 +89,11 @@ def pci_answers_html(raw: str) -> str:
     def key(n: str) -> tuple:
         return tuple(int(p) if p.isdigit() else 0 for p in n.split("."))
 
-    rows = "".join(
-        f"<tr><td>{e(n)}</td><td>{e(titles.get(n, ''))}</td>"
-        f"<td>{e(STATUS_WORDS.get(str(a.get('status', '')).lower(), str(a.get('status', ''))))}</td>"
-        f"<td>{e(str(a.get('note', '')))}</td></tr>"
-        for n, a in sorted(reqs.items(), key=lambda kv: key(kv[0])) if isinstance(a, dict))
-    table = ("<table class='grid'><colgroup><col style='width:8%'><col style='width:37%'><col style='width:12%'>"
-             "<col style='width:43%'></colgroup><thead><tr><th>Req.</th><th>Requirement</th><th>Answer</th>"
-             f"<th>Note</th></tr></thead><tbody>{rows}</tbody></table>") if rows else \
+    rows = "".join(_answer_row(n, a, titles.get(n, ""))
+                   for n, a in sorted(reqs.items(), key=lambda kv: key(kv[0])) if isinstance(a, dict))
+    table = ("<table class='grid'><colgroup><col style='width:11%'><col style='width:7%'><col style='width:82%'>"
+             "</colgroup><thead><tr><th>Req.</th><th>Answer</th><th>Requirement (in italics) and your note</th>"
+             f"</tr></thead><tbody>{rows}</tbody></table>") if rows else \
         "<p class='missing'>No requirement answered yet.</p>"
     texts = "".join(f"<h3>{label}</h3><div class='answer'>{markdown_html(str(data.get(k) or '(empty)'))}</div>"
                     for k, label in (("gaps", "Gaps identified"), ("remediation", "Remediation plan")))
@@ -139,7 +157,7 @@ def _chart(path: Path, caption: str) -> str:
     data = _thumb(path, 900)
     if data is None:
         return f"<p class='missing'>{html.escape(path.name)} not found.</p>"
-    return f"<figure class='shot'><figcaption>{html.escape(caption)}</figcaption>{_img(data, path.stem)}</figure>"
+    return f"<figure class='shot chart'><figcaption>{html.escape(caption)}</figcaption>{_img(data, path.stem)}</figure>"
 
 
 def assessment_excerpt(text: str, checklist: bool = True, part_e: bool = True) -> str:

@@ -100,15 +100,32 @@ def page_count(pdf: Path) -> int:
     return len(PdfReader(pdf).pages)
 
 
-def merge(parts: Sequence[tuple[str, Path]], target: Path, metadata: dict[str, str]) -> int:
-    """Merge ``(bookmark title, pdf)`` in order, one bookmark per part; returns the page count."""
+def start_pages(pdf: Path, titles: Sequence[str]) -> list[int]:
+    """The page (from 0) where each of ``titles`` first shows in ``pdf``'s text, in order: each is looked
+    for from the page of the one before (the first is on page 0); one not found gets that page."""
+    from pypdf import PdfReader
+
+    texts = [" ".join((p.extract_text() or "").split()) for p in PdfReader(pdf).pages]
+    starts, page = [], 0
+    for i, title in enumerate(titles):
+        wanted = " ".join(title.split())
+        if i:
+            page = next((k for k in range(page, len(texts)) if wanted in texts[k]), page)
+        starts.append(page)
+    return starts
+
+
+def merge(parts: Sequence[tuple[Path, Sequence[tuple[str, int]]]], target: Path, metadata: dict[str, str]) -> int:
+    """Merge ``(pdf, its bookmarks)`` in order, each bookmark a (title, page within that pdf);
+    returns the page count."""
     from pypdf import PdfWriter
 
     writer = PdfWriter()
-    for title, pdf in parts:
+    for pdf, marks in parts:
         start = len(writer.pages)
         writer.append(pdf, import_outline=False)
-        writer.add_outline_item(title=title, page_number=start)
+        for title, page in marks:
+            writer.add_outline_item(title=title, page_number=start + page)
     writer.add_metadata(metadata)
     with open(target, "wb") as fh:
         writer.write(fh)

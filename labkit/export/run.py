@@ -1,8 +1,9 @@
 """``export_submission``: check, redact, print, merge, scan, and only then write.
 
 Order of the PDF: the grader's page (rubric table, contents), the student's code and answers,
-the evidence (screenshots with their captions, charts, pci_assessment.md), then the notebooks
-(outputs only unless ``full``). One bookmark per part. Nothing is written to ``dest`` unless
+the evidence (screenshots with their captions, charts, pci_assessment.md), then the notebooks one
+after the other (outputs only unless ``full``). Each part starts on a new page, the notebooks do not;
+one bookmark per part and per notebook. Nothing is written to ``dest`` unless
 every notebook proves its run (:mod:`labkit.runproof`) and no leak stops the export.
 """
 from __future__ import annotations
@@ -18,9 +19,9 @@ from labkit import __version__
 from labkit.export import deliverables
 from labkit.export.common import LAB_TITLE, PDF_NAME, REPORT_NAME, ExportError, ExportResult, Section
 from labkit.export.grader_page import grader_page_html, rubric_items
-from labkit.export.nbhtml import html_exporter, notebook_html, notebook_title
+from labkit.export.nbhtml import html_exporter, notebook_title, notebooks_html
 from labkit.export.pages import evidence_html, student_html
-from labkit.export.pdf import PdfPrinter, merge, page_count, scan_pdf
+from labkit.export.pdf import PdfPrinter, merge, page_count, scan_pdf, start_pages
 from labkit.files import write_bytes, write_text
 from labkit.leaks import LeakReport, redact_notebook
 from labkit.settings import Settings, load_settings, project_root, shown_path
@@ -112,6 +113,8 @@ def _print_sections(job: _Job, printer: PdfPrinter, sections: list[Section], wor
     printer.print(jobs)
     for section, (_h, pdf) in zip(sections, jobs):
         section.pages = page_count(pdf)
+        if len(section.titles) > 1:
+            section.starts = start_pages(pdf, section.titles)
     return [pdf for _h, pdf in jobs]
 
 
@@ -127,7 +130,7 @@ def _print_grader_page(job: _Job, printer: PdfPrinter, sections: list[Section], 
     for _ in range(4):
         entries, page = [], own + 1
         for s in sections:
-            entries.append((s.title, page))
+            entries += s.marks(page)
             page += s.pages
         html_path = work / "grader.html"
         write_text(html_path, grader_page_html(job.settings, job.student, job.date, __version__, rows, entries,
@@ -204,9 +207,10 @@ def _print_and_merge(job: _Job, prepared, files, chromium, use_playwright, dest:
 
     chromium = chromium or find_chromium()
     sections = _front_sections(job, files) if files else []
-    exporter = html_exporter(job.full)
-    sections += [Section(title, notebook_html(nb, path.parent.resolve(), exporter, job.full))
-                 for path, nb, title in prepared]
+    # the notebooks one after the other, each with its bookmark (not each on a new page)
+    sections.append(Section("Notebooks", notebooks_html([(nb, path.parent.resolve()) for path, nb, _t in prepared],
+                                                        html_exporter(job.full), job.full),
+                            titles=[title for _p, _nb, title in prepared]))
     with tempfile.TemporaryDirectory(prefix="labkit-export-") as tmp:
         work = Path(tmp)
         with PdfPrinter(chromium, work, use_playwright=use_playwright) as printer:
@@ -214,7 +218,7 @@ def _print_and_merge(job: _Job, prepared, files, chromium, use_playwright, dest:
             pdfs = _print_sections(job, printer, sections, work)
             grader = _print_grader_page(job, printer, sections, work, [n for n, _ in files])
         merged = work / PDF_NAME
-        count = merge([(GRADER_TITLE, grader), *((s.title, p) for s, p in zip(sections, pdfs))], merged,
+        count = merge([(grader, [(GRADER_TITLE, 0)]), *((p, s.marks(0)) for s, p in zip(sections, pdfs))], merged,
                       {"/Title": f"{LAB_TITLE}: {job.student}", "/Author": job.student,
                        "/Subject": job.settings.course, "/Creator": "labkit export"})
         pdf_report = scan_pdf(merged, PDF_NAME)
