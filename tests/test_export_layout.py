@@ -88,3 +88,25 @@ def test_each_screenshot_prints_once_with_its_caption(exported):
         found = [i for i, t in enumerate(texts) for _ in range(t.count(caption))]
         assert len(found) == 1, (caption, found)
         assert reader.pages[found[0]].images, caption
+
+
+@pytest.mark.browser
+def test_a_table_too_wide_for_the_page_keeps_its_numbers_whole(tmp_path, chromium):
+    """Ids may break (after "_" first), numbers never do: 15055.5750 prints on one line, not as 15055. / 5750."""
+    from labkit.export.pdf import PdfPrinter
+    from labkit.export.style import PRINT_CSS, with_style
+
+    numbers = ["15055.5750", "28881.150", "-8.93", "1230.00", "0.081053", "$1,800", "4.5%"]
+    head = "".join(f"<th>column_name_{k}</th>" for k in range(16))
+    rows = "".join("<tr>" + f"<td>pi_VpDuArUcfxJVulajMePccT6w_{r}</td><td>Stablecoin (USDC) on Stripe</td>"
+                   + "".join(f"<td>{numbers[(r + k) % len(numbers)]}</td>" for k in range(14)) + "</tr>"
+                   for r in range(6))
+    page = with_style(f"<html><head></head><body><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody>"
+                      "</table></body></html>", PRINT_CSS)
+    (tmp_path / "t.html").write_text(page, encoding="utf-8")
+    with PdfPrinter(chromium, tmp_path) as printer:
+        printer.print([(tmp_path / "t.html", tmp_path / "t.pdf")])
+    lines = [line.strip() for p in PdfReader(tmp_path / "t.pdf").pages for line in p.extract_text().splitlines()]
+    words = {w for line in lines for w in line.split()}
+    assert set(numbers) <= words, sorted(set(numbers) - words)
+    assert "15055." not in words and "5750" not in words

@@ -92,9 +92,10 @@ em.req { color: #444; }
 """
 
 # Tables that do not fit the page between words get, in turn: breaks inside cell text (cells
-# kept at least 4.5em wide), break points after "_", "." and "/" (<wbr>, no character added, so
-# the PDF's text stays searchable), cells as narrow as needed, then breaks anywhere in headers
-# too, with less padding. Run before printing; nothing is scaled down.
+# kept at least 4.5em wide; a cell that holds only a number is never broken), break points after
+# "_", "/" and a "." that is not a decimal point (<wbr>, no character added, so the PDF's text
+# stays searchable), cells as narrow as needed, then breaks anywhere in headers too, with less
+# padding. Run before printing; nothing is scaled down.
 TIGHT_TABLES_JS = """<script>
 (function () {
   function fits(t) { return t.scrollWidth <= t.parentElement.getBoundingClientRect().width + 1; }
@@ -102,7 +103,7 @@ TIGHT_TABLES_JS = """<script>
     var walk = document.createTreeWalker(t, NodeFilter.SHOW_TEXT), n, nodes = [];
     while ((n = walk.nextNode())) { nodes.push(n); }
     nodes.forEach(function (node) {
-      var parts = node.nodeValue.split(/(?<=[_.\\/])/);
+      var parts = node.nodeValue.split(/(?<=[_\\/])|(?<=\\.)(?!\\d)/);
       if (parts.length < 2) { return; }
       var frag = document.createDocumentFragment();
       parts.forEach(function (p, i) {
@@ -114,6 +115,11 @@ TIGHT_TABLES_JS = """<script>
   }
   document.querySelectorAll("table").forEach(function (t) {
     if (t.parentElement.getBoundingClientRect().width <= 0 || fits(t)) { return; }
+    t.querySelectorAll("td, th").forEach(function (c) {  // 15055.5750, -8.93, $1,800, 4.5%: kept whole
+      if (/^\\s*[-+$]?[\\d,]*\\.?\\d+%?\\s*$/.test(c.textContent) && c.textContent.trim().length <= 16) {
+        c.style.whiteSpace = "nowrap";
+      }
+    });
     t.classList.add("tight", "roomy");
     if (fits(t)) { return; }
     breakPoints(t);
