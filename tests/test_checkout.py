@@ -218,16 +218,25 @@ def test_oversized_body_is_refused_with_413(http):
 
 
 def test_oversized_chunked_body_is_refused_over_http(served):
-    server = served
-    if True:
-        def chunks():
-            yield b'{"product_id": "prod_001", "pad": "'
-            for _ in range(20):
-                yield b"x" * 1024
-            yield b'"}'
-        resp = requests.post(server.url + "/create-payment-intent", data=chunks(),
-                             headers={"Content-Type": "application/json"}, timeout=10)
+    def chunks():
+        yield b'{"product_id": "prod_001", "pad": "'
+        for _ in range(20):
+            yield b"x" * 1024
+        yield b'"}'
+    resp = requests.post(served.url + "/create-payment-intent", data=chunks(),
+                         headers={"Content-Type": "application/json"}, timeout=10)
     assert resp.status_code == 413 and "too large" in resp.json()["error"]
+
+
+def test_a_chunked_order_within_the_limit_arrives_whole(served):
+    """No Content-Length (Transfer-Encoding: chunked): the app still gets the whole body, not an empty one."""
+    def chunks():
+        yield b'{"product_id": '
+        yield b'"prod_002", "quantity": 3}'
+    resp = requests.post(served.url + "/create-payment-intent", data=chunks(),
+                         headers={"Content-Type": "application/json"}, timeout=10)
+    assert resp.status_code == 200 and resp.json()["amount"] == 3 * 900, resp.text
+    assert resp.headers["Server"] == "labkit-student"  # no product or version named
 
 
 def test_amount_never_comes_from_the_client(http, client):

@@ -2,13 +2,14 @@
 
 It imports the file the way Flask would (its folder first on ``sys.path`` and as the working
 directory, so ``templates/`` and ``static/`` beside it work), takes its module-level ``app``, and
-serves it with waitress on 127.0.0.1 behind the kit's Host check. Nothing under
+serves it on 127.0.0.1 behind the kit's Host check (:func:`make_server`). Nothing under
 ``if __name__ == "__main__"`` runs, so the handout's ``app.run(debug=True)`` is never reached, and
 ``app.debug`` is forced off (the debugger's console would run any code a visitor types).
 
 Offline (``--api-base``), the ``stripe`` module is pointed at the fake Stripe before the file
-is imported (over :mod:`labkit.stripe_transport`, no proxy or per-call lookups), and pages that load ``https://js.stripe.com/v3/`` get the fake's Stripe.js instead
-(:class:`StripeRewrite`), so the handout's code runs unchanged.
+is imported (over :mod:`labkit.stripe_transport`, no proxy or per-call lookups), and pages that
+load ``https://js.stripe.com/v3/`` get the fake's Stripe.js instead (:class:`StripeRewrite`), so
+the handout's code runs unchanged.
 
 The first line on stdout is ``LABKIT-READY {"port": …, "debug": …}`` or
 ``LABKIT-ERROR {"kind": …, "message": …}`` (then exit 3), for :mod:`labkit.student.runner`.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import io
 import json
 import os
 import sys
@@ -74,6 +76,28 @@ class StripeRewrite:
         headers.append(("Content-Length", str(len(body))))
         start_response(captured["status"], headers, captured["exc_info"])
         return [body]
+
+
+class WholeBody:
+    """WSGI middleware: a chunked request body is read whole (up to the server's limit) and given a
+    ``Content-Length``, as waitress did, so the app's own limit (Flask's ``MAX_CONTENT_LENGTH``)
+    answers 413 instead of Werkzeug handing it a body cut at the limit."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
+        if not environ.get("CONTENT_LENGTH") and environ.get("wsgi.input_terminated"):
+            from cheroot.errors import MaxSizeExceeded
+
+            try:
+                body = environ["wsgi.input"].read()
+            except MaxSizeExceeded:
+                start_response("413 Content Too Large", [("Content-Type", "application/json")])
+                return [b'{"error": "The request body is too large."}']
+            environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+            environ.pop("HTTP_TRANSFER_ENCODING", None)  # no longer chunked (Werkzeug ignores a length beside it)
+        return self.app(environ, start_response)
 
 
 def exit_with_parent(interval: float = 0.5) -> None:
@@ -169,14 +193,46 @@ def main(argv: list[str] | None = None) -> int:
     from labkit.links import ProxyPrefix
 
     wsgi = StripeRewrite(app, args.api_base) if args.api_base else app
-    wsgi = HostCheck(ProxyPrefix(wsgi), args.allowed_host)  # links under a Jupyter proxy path stay under it
-    from waitress.server import create_server
-
-    server = create_server(wsgi, host="127.0.0.1", port=args.port, threads=4, ident="labkit-student",
-                           expose_tracebacks=False, clear_untrusted_proxy_headers=True)
-    say("READY", port=server.effective_port, debug=debug)
-    server.run()
+    wsgi = WholeBody(HostCheck(ProxyPrefix(wsgi), args.allowed_host))  # links under a Jupyter proxy path stay under it
+    try:
+        server = make_server(wsgi, args.port)
+    except OSError as exc:  # PortInUseError says which port and what to do
+        say("ERROR", kind="port", message=f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}")
+        return 3
+    say("READY", port=server.bind_addr[1], debug=debug)
+    server.serve()
     return 0
+
+
+WORKERS = 4  # requests served at once: a slow Stripe call does not block the page, and the drills' races happen
+
+
+def make_server(wsgi: Callable[..., Any], port: int) -> Any:
+    """A cheroot server bound to 127.0.0.1:``port`` (0: a free one), not yet serving.
+
+    Cheroot (CherryPy's production server) serves each request on one of ``WORKERS`` threads
+    from its first byte to its last; waitress, which the kit used before, parses requests on one
+    I/O thread and hands each to a worker and back. Under the GIL those hand-offs were most of a
+    webhook's latency: ``bench/bench_webhooks.py`` went from p99 50-70 ms to under 10 ms with the
+    same handler and the same four threads. Idle kept-alive connections wait in a selector, not
+    in a thread; limits are set here (cheroot's defaults have none).
+    """
+    import socket
+
+    from cheroot import wsgi as cheroot_wsgi
+
+    from labkit.serving import listening_socket
+
+    sock = listening_socket("127.0.0.1", port)  # a busy port is refused on every OS, in one line
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    server = cheroot_wsgi.Server(sock.getsockname()[:2], wsgi, numthreads=WORKERS, max=WORKERS,
+                                 server_name="labkit-student", timeout=30, shutdown_timeout=2)
+    server.bind = lambda *_args: setattr(server, "socket", sock)  # cheroot listens on our socket
+    server.version = "labkit-student"  # the Server header (server_name) names no product or version
+    server.max_request_header_size = 64 * 1024
+    server.max_request_body_size = 16 * 1024 * 1024  # the app's own limit (MAX_CONTENT_LENGTH) is usually lower
+    server.prepare()
+    return server
 
 
 if __name__ == "__main__":
