@@ -429,6 +429,17 @@ def test_an_occupied_port_is_refused_even_where_the_os_would_let_a_second_server
         listening_socket("127.0.0.1", occupied)
 
 
+def test_a_students_server_on_an_occupied_port_says_so_in_one_line(occupied):
+    from labkit.student.runner import StudentServer, StudentServerError
+
+    server = StudentServer(ROOT / "checkout_server.py", port=occupied, env={
+        "STRIPE_SECRET_KEY": "sk_test_" + "p" * 24, "STRIPE_PUBLISHABLE_KEY": "pk_test_" + "p" * 24})
+    with pytest.raises(StudentServerError) as err:
+        server.start()
+    assert f"port {occupied} on 127.0.0.1 is already in use" in str(err.value) and "\n" not in str(err.value)
+    assert err.value.kind == "port" and not server.running
+
+
 def test_windows_binds_exclusively(monkeypatch):
     monkeypatch.setattr(socket, "SO_EXCLUSIVEADDRUSE", -5, raising=False)  # Windows only
     assert _socket_options(windows=True) == [(socket.SOL_SOCKET, -5, 1)]
