@@ -40,6 +40,19 @@ def chromium():
 
 
 @pytest.fixture(scope="session")
+def exported(tmp_path_factory, chromium):
+    """The made-up lab of tests/test_export.py exported once for every export test: (result, its folder)."""
+    from labkit.export import export_submission
+    from tests.test_export import write_lab
+
+    tmp = tmp_path_factory.mktemp("export")
+    paths, settings, root = write_lab(tmp)
+    result = export_submission(paths, tmp / "submission", settings, chromium=chromium, root=root,
+                               date="November 26, 2025")
+    return result, tmp
+
+
+@pytest.fixture(scope="session")
 def fake():
     with FakeStripe(retry_schedule=(0.2, 0.4, 0.8)) as server:
         yield server

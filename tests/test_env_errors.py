@@ -244,17 +244,12 @@ def test_orphaned_playwright_futures_are_not_reported_but_others_are(caplog):
 
 
 @pytest.mark.browser
-def test_interrupting_a_browser_run_stops_it_and_closes_the_browser(kit_lab, tmp_path, capfd, caplog):
+def test_interrupting_a_browser_run_stops_it_and_closes_the_browser(kit_lab, chromium, tmp_path, capfd, caplog):
     import os
     import signal
 
     from labkit.browser import load_scenarios, run_scenarios
-    from labkit.chromium import ChromiumNotFound, find_chromium
 
-    try:
-        find_chromium()
-    except ChromiumNotFound as exc:
-        pytest.skip(str(exc))
     first = tmp_path / f"{load_scenarios()[0].key}.png"
     stop = threading.Event()
 

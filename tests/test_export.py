@@ -148,15 +148,6 @@ def write_lab(tmp: Path, extra_output: str = "", stamp: bool = True) -> tuple[li
     return paths, settings, root
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory, chromium):
-    tmp = tmp_path_factory.mktemp("export")
-    paths, settings, root = write_lab(tmp)
-    result = export_submission(paths, tmp / "submission", settings, chromium=chromium, root=root,
-                               date="November 26, 2025")
-    return result, tmp
-
-
 def pages_text(pdf: Path) -> list[str]:
     return [" ".join((p.extract_text() or "").split()) for p in PdfReader(pdf).pages]
 

@@ -1,6 +1,6 @@
 """The submission PDF's layout, kept short for the grader: compact code listings, the notebooks one
 after the other (each found by its bookmark), the PCI answers with their requirements, nothing
-printed twice. The made-up lab comes from :mod:`tests.test_export`."""
+printed twice. The made-up lab comes from :mod:`tests.test_export` (exported once: conftest's ``exported``)."""
 from __future__ import annotations
 
 import hashlib
@@ -11,8 +11,7 @@ import nbformat
 import pytest
 from pypdf import PdfReader
 
-from labkit.export import export_submission
-from tests.test_export import FRONT, TITLES, bookmarks, pages_text, write_lab
+from tests.test_export import FRONT, TITLES, bookmarks, pages_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,19 +53,11 @@ def test_the_kit_notebooks_folded_print_each_image_once():
     assert len(folded) == len(set(folded))
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory, chromium):
-    tmp = tmp_path_factory.mktemp("layout")
-    paths, settings, root = write_lab(tmp)
-    result = export_submission(paths, tmp / "submission", settings, chromium=chromium, root=root,
-                               date="November 26, 2025")
-    return result
-
-
 @pytest.mark.browser
 def test_the_notebooks_follow_one_another_and_each_bookmark_finds_its_title(exported):
-    texts = pages_text(exported.pdf)
-    marks = bookmarks(exported.pdf)
+    result, _ = exported
+    texts = pages_text(result.pdf)
+    marks = bookmarks(result.pdf)
     assert [t for t, _ in marks] == FRONT + TITLES
     starts = [page for _t, page in marks[len(FRONT):]]
     assert starts == sorted(starts)
@@ -81,8 +72,9 @@ def test_each_screenshot_prints_once_with_its_caption(exported):
     """The notebooks show the browser runs too: folded, they print once, in the evidence pages."""
     from tests.test_export import message, scenarios
 
-    texts = pages_text(exported.pdf)
-    reader = PdfReader(exported.pdf)
+    result, _ = exported
+    texts = pages_text(result.pdf)
+    reader = PdfReader(result.pdf)
     for s in scenarios():
         caption = f"{s['title']}: {message(s['key'])}"
         found = [i for i, t in enumerate(texts) for _ in range(t.count(caption))]

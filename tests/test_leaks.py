@@ -386,17 +386,12 @@ def test_labkit_export_exits_non_zero_on_a_hidden_number(tmp_path, monkeypatch, 
 
 
 @pytest.mark.browser
-def test_the_pdf_text_check_finds_a_number_only_the_printed_page_shows(tmp_path):
+def test_the_pdf_text_check_finds_a_number_only_the_printed_page_shows(tmp_path, chromium):
     """Digits in separate HTML elements are no number in the notebook's text, but the printed
     page shows one: the check of the PDF's own text stops the export."""
-    from labkit.chromium import ChromiumNotFound, find_chromium
     from labkit.export import PDF_NAME, ExportError, export_submission
     from tests.test_export import write_lab
 
-    try:
-        chromium = find_chromium()
-    except ChromiumNotFound as exc:
-        pytest.skip(str(exc))
     number = not_a_test_card(35)
     paths, settings, root = write_lab(tmp_path)
     nb = nbformat.read(paths[0], as_version=4)

@@ -227,15 +227,10 @@ def test_the_fake_stripes_files_keep_their_types_too(js_is_text_plain, fake):
 
 @pytest.mark.browser
 @pytest.mark.solution
-def test_a_payment_goes_through_when_the_os_maps_js_to_text_plain(js_is_text_plain, fake, client):
+def test_a_payment_goes_through_when_the_os_maps_js_to_text_plain(js_is_text_plain, fake, client, chromium):
     from labkit.browser import load_scenarios, run_scenarios
-    from labkit.chromium import ChromiumNotFound, find_chromium
     from labkit.student.serve import StripeRewrite
 
-    try:
-        chromium = find_chromium()
-    except ChromiumNotFound as exc:
-        pytest.skip(str(exc))
     success = [s for s in load_scenarios() if s.key == "success"]
     with BackgroundServer(StripeRewrite(students_checkout(fake), fake.url)) as shop:
         [run] = run_scenarios(shop.url, success, client=client, executable_path=chromium)
@@ -295,16 +290,9 @@ def test_notebook_03_set_up_rerun_names_the_database_to_close(tmp_path, monkeypa
 
 
 @pytest.mark.browser
-def test_export_while_the_pdf_is_open_in_a_viewer_is_one_line(tmp_path, monkeypatch, capsys):
-    from labkit.chromium import ChromiumNotFound, find_chromium
+def test_export_while_the_pdf_is_open_in_a_viewer_is_one_line(tmp_path, monkeypatch, capsys, chromium):
     from labkit.cli import main
-    from tests.test_export import write_lab
-
-    try:
-        chromium = find_chromium()
-    except ChromiumNotFound as exc:
-        pytest.skip(str(exc))
-    from tests.test_export import use_lab_for_the_cli
+    from tests.test_export import use_lab_for_the_cli, write_lab
 
     paths, settings, root = write_lab(tmp_path)
     (tmp_path / "sub").mkdir()
