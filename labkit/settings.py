@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from dotenv import dotenv_values
 
@@ -100,6 +100,9 @@ class Settings:
     course: str = "ITEC-442 Electronic Commerce"
     chromium: str | None = None  # LABKIT_CHROMIUM: a Chromium/Chrome to use instead of looking for one
     submission_date: str | None = None  # LABKIT_SUBMISSION_DATE: the date on the PDF's title page
+    # Grading only (never from the environment): how the student's servers are confined
+    # (a labkit.student.confine.Confinement; None: unconfined, as in a student's own check).
+    confine: Any = None
 
     @property
     def offline(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from typing import Any
 
 from labkit.grading.collect import Submission, collect
 from labkit.settings import project_root
+from labkit.student import confine as jail
 
 DEFAULT_TIMEOUT = 150.0
 
@@ -35,15 +37,39 @@ def _kill_tree(proc: subprocess.Popen) -> None:
     proc.wait(10)
 
 
-def grade_one(sub: Submission, work: Path, timeout: float) -> dict[str, Any]:
-    """Grade one submission in its own process group; a hang or crash is this student's row only."""
+def _child_command(folder: Path, out: Path, confinement: jail.Confinement, hide: Path | None) -> list[str]:
+    cmd = [sys.executable, "-m", "labkit.grading.one", str(folder), "--out", str(out),
+           "--confine", confinement.to_arg()]
+    return cmd + (["--hide", str(hide)] if hide is not None else [])
+
+
+def grade_one(sub: Submission, work: Path, timeout: float, *, slot: int = 0, private_root: Path | None = None,
+              hide: Path | None = None, limits: jail.Limits | None = None) -> dict[str, Any]:
+    """Grade one submission in its own process group, on a private copy of its files (confined:
+    :mod:`labkit.student.confine`); a hang or crash is this student's row only."""
     if sub.problem or sub.folder is None:
         return _broken(sub.student, sub.problem or "nothing to grade")
-    out = work / f"{abs(hash(sub.student))}.json"
+    private = Path(private_root or work) / f"s{slot}"
+    uid = jail.student_uid(slot)
+    try:
+        folder = jail.private_copy(sub.folder, private / "submission", uid)
+        home = private / "home"
+        home.mkdir(mode=0o700)
+        confinement = jail.Confinement(home=home, uid=uid, limits=limits or jail.Limits())
+        confinement.give(private)
+        return _run_child(sub, _child_command(folder, work / "results" / f"s{slot}.json", confinement, hide),
+                          work / "results" / f"s{slot}.json", timeout)
+    except (OSError, ValueError) as exc:
+        return _broken(sub.student, f"cannot copy the submission to grade it: {exc}")
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _run_child(sub: Submission, cmd: list[str], out: Path, timeout: float) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt" \
         else {"start_new_session": True}
-    proc = subprocess.Popen([sys.executable, "-m", "labkit.grading.one", str(sub.folder), "--out", str(out)],
-                            cwd=str(project_root(Path(__file__).parent)), stdin=subprocess.DEVNULL,
+    out.parent.mkdir(mode=0o700, exist_ok=True)
+    proc = subprocess.Popen(cmd, cwd=str(project_root(Path(__file__).parent)), stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)
     try:
         _, err = proc.communicate(timeout=timeout)
@@ -65,18 +91,24 @@ def grade_one(sub: Submission, work: Path, timeout: float) -> dict[str, Any]:
 
 
 def grade_class(class_dir: Path, *, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
-                progress: bool = True) -> list[dict[str, Any]]:
+                progress: bool = True, limits: jail.Limits | None = None) -> list[dict[str, Any]]:
     """Every submission in ``class_dir`` graded (``jobs`` at a time), in the folder's order."""
     from tqdm.auto import tqdm
 
     jobs = jobs or max(1, min(4, (os.cpu_count() or 2)))
-    with tempfile.TemporaryDirectory(prefix="labkit-grade-") as tmp:
+    hide = Path(class_dir).resolve() if jail.can_isolate() else None
+    # work (0700, the grader's): unpacked zips and results; private (0711): one 0700 folder per student,
+    # that student's user's when grading as root, so no student's code can read another's.
+    with tempfile.TemporaryDirectory(prefix="labkit-grade-") as tmp, \
+            tempfile.TemporaryDirectory(prefix="labkit-students-") as private:
         work = Path(tmp)
+        os.chmod(private, 0o711)
         subs = collect(class_dir, work)
         results: dict[str, dict[str, Any]] = {}
         with ThreadPoolExecutor(max_workers=jobs) as pool, \
                 tqdm(total=len(subs), unit="student", disable=not progress, ascii=True) as bar:
-            futures = {pool.submit(grade_one, s, work, timeout): s for s in subs}
+            futures = {pool.submit(grade_one, s, work, timeout, slot=i, private_root=Path(private), hide=hide,
+                                   limits=limits): s for i, s in enumerate(subs)}
             for fut in as_completed(futures):
                 sub = futures[fut]
                 try:

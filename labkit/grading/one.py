@@ -3,6 +3,10 @@
 Run by :mod:`labkit.grading.cli` as a child with a time limit: a student's code that hangs or
 crashes this process costs one row, never the class. Offline only: each child starts its own
 fake Stripe on free ports, and each student server gets its own temporary database.
+
+``--confine`` (from the class grader) runs the student's servers confined
+(:mod:`labkit.student.confine`); ``--hide FOLDER`` (Linux as root) first moves this process into
+namespaces of its own, where FOLDER (the class) is hidden and there is no network but loopback.
 """
 from __future__ import annotations
 
@@ -17,7 +21,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--screenshots", type=Path, default=None)
+    parser.add_argument("--confine", default="", help="labkit.student.confine.Confinement as JSON")
+    parser.add_argument("--hide", type=Path, action="append", default=[], help="Linux as root: hidden folders")
     args = parser.parse_args(argv)
+
+    from labkit.student import confine as jail
+
+    isolated = False
+    if args.hide and jail.can_isolate():  # first, while this process has one thread
+        from labkit.settings import project_root
+
+        jail.isolate(args.hide, project_root(Path(__file__).parent))
+        isolated = True
+    confinement = jail.Confinement.from_arg(args.confine) if args.confine else None
 
     from labkit.checks.report import as_json
     from labkit.checks.run import run_checks
@@ -29,13 +45,20 @@ def main(argv: list[str] | None = None) -> int:
     # Always offline, whatever keys the grader's environment holds: each student gets a fresh fake Stripe.
     settings = load_settings(env_file=None).with_(backend="fake", secret_key=OFFLINE_SECRET_KEY,
                                                  publishable_key=OFFLINE_PUBLISHABLE_KEY, webhook_secret=None,
-                                                 api_base=None)
+                                                 api_base=None, confine=confinement)
     items = run_checks(args.folder, settings, parts="BCDE", answers_dir=answers_folder(args.folder),
                        screenshots=args.screenshots)
     data = as_json(items)
     data["items"].insert(0, {"part": "A", "check": "grader:A", "status": "for the grader", "title": "Stripe setup",
                              "evidence": "judged from the student's Dashboard screenshot: the grader's re-run uses "
                                          "its own fake Stripe", "points": None, "max_points": None, "hint": ""})
+    if jail.LIMIT_HITS:
+        data["items"].append({"part": "-", "check": "grade:limits", "status": "for the grader", "title": "limits hit",
+                              "evidence": "; ".join(jail.LIMIT_HITS), "points": None, "max_points": None,
+                              "hint": "The student's code was stopped at a grading limit (see the README's "
+                                      "'What grading does to the student's code')."})
+    if confinement is not None:
+        data["confinement"] = jail.describe(confinement, isolated)
     args.out.write_text(json.dumps(data), encoding="utf-8")
     return 0
 

@@ -52,6 +52,8 @@ class StudentLab:
         folder = Path(folder or settings.root).resolve()
         lab = cls(folder=folder, backend=backend or connect(settings), work=Path(tempfile.mkdtemp(prefix="labkit-")),
                   own_backend=backend is None)
+        if settings.confine is not None:  # the student's servers keep their databases here
+            settings.confine.give(lab.work)
         try:
             if webhooks:
                 lab._try(lab.start_webhooks, "webhooks", strict)
@@ -85,7 +87,8 @@ class StudentLab:
         return StudentServer(self.folder / filename, env={**self.keys_env(), **env}, port=port, name=name or filename,
                              api_base=self.backend.api_base if self.backend.offline else "",
                              log_path=self.work / f"{Path(filename).stem}.log",
-                             allowed_hosts=self.settings.allowed_hosts, start_timeout=self.settings.start_timeout)
+                             allowed_hosts=self.settings.allowed_hosts, start_timeout=self.settings.start_timeout,
+                             confine=self.settings.confine)
 
     def start_checkout(self, port: int = 0) -> StudentServer:
         self.checkout = self.server(CHECKOUT_FILE, {}, port).start()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from labkit.settings import project_root
+from labkit.student.confine import Confinement, limit_reason, record
 
 READY, ERROR = "LABKIT-READY ", "LABKIT-ERROR "
 # Variables a child needs on every OS (Windows cannot start Python without SYSTEMROOT).
@@ -64,8 +65,9 @@ def child_environ(extra: dict[str, str]) -> dict[str, str]:
 class StudentServer:
     def __init__(self, path: Path, *, env: dict[str, str], api_base: str = "", port: int = 0,
                  name: str | None = None, log_path: Path | None = None, start_timeout: float = 20.0,
-                 allowed_hosts: tuple[str, ...] = ()) -> None:
+                 allowed_hosts: tuple[str, ...] = (), confine: Confinement | None = None) -> None:
         self.path = Path(path).resolve()
+        self.confine = confine
         self.env = dict(env)
         self.api_base = api_base
         self.port = port
@@ -90,14 +92,20 @@ class StudentServer:
     def start(self) -> "StudentServer":
         if not self.path.is_file():
             raise StudentServerError(f"{self.path.name} not found in {self.path.parent}", kind="missing")
-        cmd = [sys.executable, "-m", "labkit.student.serve", str(self.path), "--port", str(self.port)]
+        # -P: the student's folder (the working directory) is not put first on sys.path, so a file there
+        # named like a kit module or a package (labkit/, stripe.py) cannot run before the kit's own code.
+        cmd = [sys.executable, "-P", "-m", "labkit.student.serve", str(self.path), "--port", str(self.port)]
         if self.api_base:
             cmd += ["--api-base", self.api_base]
         for host in self.allowed_hosts:
             cmd += ["--allowed-host", host]
+        env = child_environ(self.env)
+        if self.confine is not None:
+            cmd += ["--confine", self.confine.to_arg()]
+            env = self.confine.environ(env)
         self._ready.clear()
         self._status = {}
-        self.proc = subprocess.Popen(cmd, cwd=str(self.path.parent), env=child_environ(self.env),
+        self.proc = subprocess.Popen(cmd, cwd=str(self.path.parent), env=env,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         threading.Thread(target=self._pump, name=f"labkit-log-{self.name}", daemon=True).start()
         if not self._ready.wait(self.start_timeout):
@@ -108,6 +116,8 @@ class StudentServer:
         if "error" in self._status:
             self.wait_exit(5)
             err = self._status["error"]
+            if err.get("kind") == "limit":
+                record(self.name, err.get("message", "").split(": ", 1)[-1])
             raise StudentServerError(f"{self.name} did not start: {err.get('kind')}: {err.get('message')}",
                                      kind=err.get("kind", "error"), log=self.log_tail())
         self.port = int(self._status["port"])
@@ -138,6 +148,13 @@ class StudentServer:
                 self._status.setdefault("error", {"kind": "exited", "message": "the process ended before serving"})
                 self._ready.set()
 
+    @property
+    def limit_hit(self) -> str:
+        """Why a limit of :attr:`confine` ended this server ("" when none did, or it still runs)."""
+        if self.confine is None or self.proc is None or self.proc.poll() is None:
+            return ""
+        return limit_reason(self.proc.returncode, self.confine.limits)
+
     def log_tail(self, lines: int = 20) -> str:
         return "\n".join(list(self._lines)[-lines:])
 
@@ -160,6 +177,8 @@ class StudentServer:
         self.wait_exit(10)
 
     def stop(self) -> None:
+        if self.limit_hit:  # it ended by itself, at a limit: say so in the student's row
+            record(self.name, self.limit_hit)
         if self.running:
             self.proc.terminate()
             if self.wait_exit(5) is None:

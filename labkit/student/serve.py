@@ -170,7 +170,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--api-base", default="", help="offline: the fake Stripe's URL")
     parser.add_argument("--allowed-host", action="append", default=[])
+    parser.add_argument("--confine", default="", help="grading: limits and user (labkit.student.confine)")
     args = parser.parse_args(argv)
+    confinement = None
+    if args.confine:
+        from labkit.student.confine import Confinement, apply_in_child
+
+        confinement = Confinement.from_arg(args.confine)
+        apply_in_child(confinement)
     exit_with_parent()
     path = args.file.resolve()
     if args.api_base:
@@ -184,7 +191,13 @@ def main(argv: list[str] | None = None) -> int:
         if not callable(app):
             raise AttributeError(f"{path.name} defines no Flask `app` at module level (app = Flask(__name__))")
     except BaseException as exc:  # anything the student's file does at import: report, do not crash
-        say("ERROR", **describe_error(exc, path))
+        error = describe_error(exc, path)
+        if isinstance(exc, MemoryError) and confinement is not None:
+            from labkit.student.confine import memory_reason
+
+            error = {"kind": "limit", "message": f"{error['message'].split(':')[0]}: {memory_reason(confinement.limits)}"
+                                                 " while being imported"}
+        say("ERROR", **error)
         return 3
     debug = bool(getattr(app, "debug", False))
     if debug:
