@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Mapping
@@ -162,12 +161,3 @@ def launch_args(headless: bool = True) -> list[str]:
     Playwright adds its own ``--headless``; this list leaves it out.
     """
     return [a for a in chromium_args(headless) if a != "--headless"]
-
-
-def chromium_version(path: str) -> str:
-    """``chromium --version`` output (e.g. ``Chromium 156.0…``), or ``"unknown"``."""
-    try:
-        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    return out.stdout.strip() or "unknown"

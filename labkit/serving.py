@@ -214,13 +214,3 @@ def _configured_hosts() -> tuple[str, ...]:
         return load_settings().allowed_hosts
     except SettingsError:  # a bad key is reported by whoever uses it; the Host check needs no key
         return ()
-
-
-def serve_forever(app, host: str, port: int, name: str, allowed_hosts=None) -> None:
-    """Serve in the foreground (for the standalone commands) until Ctrl-C."""
-    with BackgroundServer(app, host, port, name, allowed_hosts=allowed_hosts) as srv:
-        print(f"{name} listening on {srv.url}  (Ctrl-C to stop)", flush=True)
-        try:
-            wait_while_running(srv)
-        except KeyboardInterrupt:
-            print(f"\n{name} stopped.")

@@ -71,16 +71,3 @@ def by_number(number: str) -> TestCard | None:
 
 def by_pm_alias(alias: str) -> TestCard | None:
     return _cards()[1].get(alias)
-
-
-def brand_of(number: str) -> str:
-    """The card network from the number's prefix (for numbers not in the table)."""
-    if number.startswith("4"):
-        return "visa"
-    if number[:2] in {"34", "37"}:
-        return "amex"
-    if number[:2] in {"51", "52", "53", "54", "55"} or "2221" <= number[:4] <= "2720":
-        return "mastercard"
-    if number.startswith(("6011", "65")):
-        return "discover"
-    return "unknown"
