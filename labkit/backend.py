@@ -14,6 +14,7 @@ from typing import Any
 
 import stripe
 
+from labkit.errors import LabClosedError
 from labkit.money import format_money
 from labkit.settings import Settings, load_settings, redact
 
@@ -72,7 +73,6 @@ def notebook_messages(exc_types: tuple[type, ...] = ()) -> bool:
     if shell is None:
         return False
     from labkit.chromium import ChromiumNotFound
-    from labkit.lab import LabClosedError
 
     ours = getattr(shell, "_labkit_exc_types", None)
     if shell.custom_exceptions and ours is None:

@@ -14,17 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labkit.backend import Backend, connect
+from labkit.errors import LabClosedError  # noqa: F401  (raised here; imported from here by notebooks)
 from labkit.settings import Settings, load_settings
 from labkit.student.lab import StudentLab
-
-
-class LabClosedError(RuntimeError):
-    """A cell used a lab that an earlier cell closed (``lab.close()``)."""
-
-    one_line = True  # shown as one line in a notebook (labkit.backend.notebook_messages)
-
-    def __init__(self) -> None:
-        super().__init__("the lab was closed by the last cell: run Lab.start() again")
 
 
 @dataclass
