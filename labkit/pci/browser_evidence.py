@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import re
 import time
-from dataclasses import dataclass, field
 from typing import Any, Sequence
 from urllib.parse import urlsplit
 
@@ -21,61 +20,11 @@ from labkit.browser import CARD_FRAME, PAY_BUTTON, CheckoutBrowser
 from labkit.leaks import load_test_cards
 from labkit.pci.at_rest import card_findings, describe_cards
 from labkit.pci.http_checks import TIMEOUT, http_session
-from labkit.pci.page import is_card_input, origin_of
+from labkit.pci.page import BrowserEvidence, FrameInfo, RecordedRequest, is_card_input, origin_of
 from labkit.pci.results import CheckResult, result
 
 STRIPE_FRAME = 'iframe[name^="__privateStripeFrame"]'
 STRIPE_CARD_INPUT = 'input[name="cardnumber"]'
-
-@dataclass
-class RecordedRequest:
-    url: str
-    method: str
-    resource_type: str
-    post_data: str | None
-    frame_url: str
-
-    @property
-    def origin(self) -> str:
-        return origin_of(self.url)
-
-
-@dataclass
-class FrameInfo:
-    url: str
-    origin: str
-    main: bool
-    card_inputs: list[str]
-
-
-@dataclass
-class BrowserEvidence:
-    """What headless Chromium saw on the checkout page."""
-
-    checkout_url: str
-    merchant_origin: str
-    stripe_origin: str | None
-    requests: list[RecordedRequest] = field(default_factory=list)
-    frames: list[FrameInfo] = field(default_factory=list)
-    main_frame_scripts: list[str] = field(default_factory=list)
-    csp_violations: list[str] = field(default_factory=list)
-    main_dom_cards: list[str] = field(default_factory=list)  # card numbers readable in the page's own DOM
-    runs: list[dict[str, Any]] = field(default_factory=list)
-    merchant_responses: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)  # what the run did (where the card was typed, …)
-    error: str | None = None
-
-    def classify(self, url: str) -> str:
-        origin = origin_of(url)
-        if not origin:
-            return "local"  # data:, blob:, about:
-        if origin == self.merchant_origin:
-            return "merchant"
-        host = urlsplit(url).hostname or ""
-        if origin == self.stripe_origin or host.endswith((".stripe.com", ".stripe.network")):
-            return "stripe"
-        return "third party"
-
 
 class RecordingBrowser(CheckoutBrowser):
     """:class:`CheckoutBrowser` whose pages record every request of every frame, and CSP violations."""

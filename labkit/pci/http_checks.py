@@ -11,20 +11,18 @@ import json
 import re
 import secrets
 import time
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import Mapping, Sequence
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from labkit.leaks import SECRET_KINDS, scan_text
-from labkit.pci.page import (PageParser, guess_stripe_origin, origin_of, parse_csp, parse_page, script_inventory,
-                             webhook_endpoint)
+from labkit.pci.page import (BrowserEvidence, PageParser, guess_stripe_origin, origin_of, parse_csp, parse_page,
+                             script_inventory, webhook_endpoint)
 from labkit.pci.results import CheckResult, result
 from labkit.webhook_signing import signature_header
 from labkit.serving import is_loopback_url
 
-if TYPE_CHECKING:
-    from labkit.pci.browser_evidence import BrowserEvidence
 
 TIMEOUT = 10.0
 USER_AGENT = "labkit-pci-check/1"

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING, Any, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 from urllib.parse import urljoin, urlsplit
-
-if TYPE_CHECKING:
-    from labkit.pci.browser_evidence import BrowserEvidence
 
 CARD_INPUT_NAMES = ("cardnumber", "card-number", "card_number", "cc-number", "ccnumber", "cvc", "cvv", "exp-date",
                      "cc-exp", "cc-csc")
@@ -131,3 +129,53 @@ def script_inventory(page: PageParser, page_url: str, browser: BrowserEvidence |
     return items
 
 
+# What headless Chromium saw (filled in by labkit.pci.browser_evidence; read by the checks here and in
+# labkit.pci.http_checks): kept beside the parsing helpers so that neither imports the browser module.
+@dataclass
+class RecordedRequest:
+    url: str
+    method: str
+    resource_type: str
+    post_data: str | None
+    frame_url: str
+
+    @property
+    def origin(self) -> str:
+        return origin_of(self.url)
+
+
+@dataclass
+class FrameInfo:
+    url: str
+    origin: str
+    main: bool
+    card_inputs: list[str]
+
+
+@dataclass
+class BrowserEvidence:
+    """What headless Chromium saw on the checkout page."""
+
+    checkout_url: str
+    merchant_origin: str
+    stripe_origin: str | None
+    requests: list[RecordedRequest] = field(default_factory=list)
+    frames: list[FrameInfo] = field(default_factory=list)
+    main_frame_scripts: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
+    main_dom_cards: list[str] = field(default_factory=list)  # card numbers readable in the page's own DOM
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    merchant_responses: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what the run did (where the card was typed, …)
+    error: str | None = None
+
+    def classify(self, url: str) -> str:
+        origin = origin_of(url)
+        if not origin:
+            return "local"  # data:, blob:, about:
+        if origin == self.merchant_origin:
+            return "merchant"
+        host = urlsplit(url).hostname or ""
+        if origin == self.stripe_origin or host.endswith((".stripe.com", ".stripe.network")):
+            return "stripe"
+        return "third party"

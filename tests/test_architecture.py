@@ -1,0 +1,103 @@
+"""The kit's shape, kept by tests: no import cycles, one signer, one money table, no upward imports."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from labkit.settings import project_root
+
+ROOT = project_root(Path(__file__).parent)
+KIT = ROOT / "labkit"
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _type_checking(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def imports(path: Path, *, top_level_only: bool) -> set[str]:
+    """The labkit modules ``path`` imports (type-only imports included: they are a dependency too)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = list(tree.body)
+    for node in tree.body:
+        if _type_checking(node):
+            nodes += node.body
+    if not top_level_only:
+        nodes = list(ast.walk(tree))
+    found: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("labkit")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("labkit") and not node.level:
+            found.add(node.module)
+            found |= {f"{node.module}.{a.name}" for a in node.names}
+    return found
+
+
+def graph(top_level_only: bool = True) -> dict[str, set[str]]:
+    """Module -> the kit modules it imports. A module's own enclosing packages are left out: Python runs
+    a package's ``__init__`` before its modules whatever they import, so that is no design cycle."""
+    files = {module_name(p): p for p in KIT.rglob("*.py")}
+    return {name: {m for m in imports(path, top_level_only=top_level_only)
+                   if m in files and m != name and not name.startswith(m + ".")}
+            for name, path in files.items()}
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    found, state, stack = [], {}, []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(edges.get(node, ())):
+            if state.get(nxt) == 1:
+                found.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(edges):
+        if node not in state:
+            visit(node)
+    return found
+
+
+def test_no_import_cycles_at_module_level():
+    assert cycles(graph()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+
+
+def test_no_kit_module_imports_a_command_line_or_the_tests():
+    for name, deps in graph(top_level_only=False).items():
+        if name in ("labkit.cli", "labkit.__main__") or name.endswith(".cli"):
+            continue
+        upward = {d for d in deps if d == "labkit.cli"}
+        assert not upward, f"{name} imports {upward}"
+    for path in KIT.rglob("*.py"):
+        assert not re.search(r"^\s*(from|import) tests\b", path.read_text(encoding="utf-8"), re.M), path
+
+
+def test_one_webhook_signer():
+    """Stripe's signature (an HMAC of ``t.payload`` sent as ``v1=``) is computed in labkit/webhook_signing.py
+    only; other modules (forged-event probes, the fake's deliveries) call it."""
+    signers = [p.relative_to(ROOT).as_posix() for p in KIT.rglob("*.py")
+               if re.search(r"^\s*(import hmac|from hmac import)", t := p.read_text(encoding="utf-8"), re.M)
+               and "v1" in t]
+    assert signers == ["labkit/webhook_signing.py"]
+
+
+def test_one_money_table():
+    """The zero-decimal currencies (JPY, KRW, …: amounts not in cents) are listed in labkit/money.py only."""
+    holders = [p.relative_to(ROOT).as_posix() for p in [*KIT.rglob("*.py"), ROOT / "checkout_server.py",
+                                                         ROOT / "webhook_handler.py"]
+               if p.is_file() and re.search(r"[\"']krw[\"']", p.read_text(encoding="utf-8"), re.I)]
+    assert holders == ["labkit/money.py"]
