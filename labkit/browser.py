@@ -72,8 +72,9 @@ class PaymentRun:
 
 def load_scenarios() -> list[Scenario]:
     """The lab's five browser runs, from ``labkit/data/test_cards.json`` (``lab_scenarios``)."""
-    data = json.loads(resources.files("labkit").joinpath("data", "test_cards.json").read_text(encoding="utf-8"))
-    return [Scenario(s["key"], s["number"], s["title"], s.get("challenge")) for s in data["lab_scenarios"]]
+    from labkit.data import test_cards
+
+    return [Scenario(s["key"], s["number"], s["title"], s.get("challenge")) for s in test_cards()["lab_scenarios"]]
 
 
 def format_card(number: str) -> str:

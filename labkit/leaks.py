@@ -85,13 +85,11 @@ luhn_ok = luhn_valid  # the Luhn checksum every card number carries in its last 
 
 def load_test_cards() -> dict[str, str]:
     """Stripe's public test numbers: ``{digits: label}`` from both data files."""
+    from labkit.data import load_json
+
     cards: dict[str, str] = {}
-    data = resources.files("labkit") / "data"
     for name in ("test_cards.json", "stripe_more_test_cards.json"):
-        f = data / name
-        if not f.is_file():
-            continue
-        doc = json.loads(f.read_text(encoding="utf-8"))
+        doc = load_json(name)
         for card in doc.get("cards", []) + doc.get("lab_scenarios", []):
             number = re.sub(r"\D", "", str(card.get("number", "")))
             if number:

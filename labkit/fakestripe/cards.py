@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from labkit.data import test_cards
+
 
 @dataclass(frozen=True)
 class TestCard:
@@ -45,9 +47,8 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-@lru_cache(maxsize=1)
 def card_table() -> dict:
-    return json.loads(resources.files("labkit.data").joinpath("test_cards.json").read_text(encoding="utf-8"))
+    return test_cards()
 
 
 @lru_cache(maxsize=1)
