@@ -1,9 +1,12 @@
 """Made-up student submissions for the checks and the class grading, built at test time.
 
 Each is derived from a real artifact, so it stays in step with it: the solution edition's own
-files, the student edition's starters (``labkit.release``), or the handout's printed code
-(read from ../shared/lab09_handout.txt). A mistake is one targeted edit of one of them;
-``EXPECTED`` says how each must be graded.
+files, the student edition's starters (``labkit.release``), or ``handout_style/`` (the kit's own
+code that behaves like the handout's printed code: one product, priced by the server, the
+signature checked only when a secret is set, orders in memory, handlers that treat the event's
+object as a dict). A mistake is one targeted edit of one of them; ``EXPECTED`` says how each must
+be graded. The handout's own code (read from ../shared/lab09_handout.txt) is an extra case when
+that file is beside the project: every other case runs in a plain clone.
 """
 from __future__ import annotations
 
@@ -32,6 +35,9 @@ def _copy_solution(dest: Path) -> None:
         shutil.copy(ROOT / name, dest / name)
     for folder in PAGE_FILES:
         shutil.copytree(ROOT / folder, dest / folder, dirs_exist_ok=True)
+
+
+HANDOUT_STYLE = Path(__file__).parent / "handout_style"
 
 
 def _handout(dest: Path) -> None:
@@ -125,13 +131,24 @@ def handout_fixed(dest: Path) -> None:
     _edit(dest, "webhook_handler.py", 'data = event["data"]["object"]', 'data = event["data"]["object"].to_dict()')
 
 
+def handout_style(dest: Path) -> None:
+    shutil.copytree(HANDOUT_STYLE, dest, dirs_exist_ok=True)
+    _answers(dest)
+
+
+def handout_style_fixed(dest: Path) -> None:
+    """The handout-style code with the handout's one bug fixed (the event's object read as a dict)."""
+    handout_style(dest)
+    _edit(dest, "webhook_handler.py", 'obj = event["data"]["object"]', 'obj = event["data"]["object"].to_dict()')
+
+
 def amount_from_browser(dest: Path) -> None:
-    handout_fixed(dest)
-    _edit(dest, "checkout_server.py", 'amount=product["price"],', 'amount=int(data.get("amount", product["price"])),')
+    handout_style_fixed(dest)
+    _edit(dest, "checkout_server.py", 'amount=item["price"],', 'amount=int(body.get("amount", item["price"])),')
 
 
 def no_signature_check(dest: Path) -> None:
-    handout_fixed(dest)
+    handout_style_fixed(dest)
     _edit(dest, "webhook_handler.py", "        if WEBHOOK_SECRET:\n", "        if False:\n")
 
 
@@ -147,21 +164,21 @@ def fail_open(dest: Path) -> None:
 
 
 def not_idempotent(dest: Path) -> None:
-    handout_fixed(dest)
+    handout_style_fixed(dest)
     _edit(dest, "webhook_handler.py", "orders = {}", "orders = []")
-    _edit(dest, "webhook_handler.py", "    orders[pi_id] = {\n", "    orders.append({\"payment_intent\": pi_id,\n")
-    _edit(dest, "webhook_handler.py", '        "fulfillment": "queued"\n    }\n', '        "fulfillment": "queued"\n    })\n')
+    _edit(dest, "webhook_handler.py", '    orders[pi["id"]] = {"status": "paid",', '    orders.append({"payment_intent": pi["id"], "status": "paid",')
+    _edit(dest, "webhook_handler.py", '"fulfillment": "queued"}\n', '"fulfillment": "queued"})\n')
 
 
 def declines_shown_as_success(dest: Path) -> None:
-    handout_fixed(dest)
-    _edit(dest, "checkout_server.py", 'showResult(error.message, "error");', 'showResult("✓ Payment succeeded!", "success");')
+    handout_style_fixed(dest)
+    _edit(dest, "templates/page.html", 'show(error.message, "error");', 'show("Payment succeeded!", "success");')
 
 
 def no_3ds(dest: Path) -> None:
-    handout_fixed(dest)
-    _edit(dest, "checkout_server.py", "payment_method: { card: card }\n            });",
-          "payment_method: { card: card }\n            }, { handleActions: false });")
+    handout_style_fixed(dest)
+    _edit(dest, "templates/page.html", "payment_method: { card: card }\n      });",
+          "payment_method: { card: card }\n      }, { handleActions: false });")
 
 
 def essay_too_short(dest: Path) -> None:
@@ -202,8 +219,8 @@ HANDOUT = {**ALL_OK, "webhook:signature": "partial", "webhook:succeeded": "missi
 EXPECTED = {
     "solution": (solution, ALL_OK),
     "starter": (starter, {**{c: "missing" for c in B + C}, "pci:answered": "missing", "altpay:words": "missing"}),
-    "handout": (handout, HANDOUT),
-    "handout_fixed": (handout_fixed, {**ALL_OK, "webhook:signature": "partial"}),
+    "handout_style": (handout_style, HANDOUT),
+    "handout_style_fixed": (handout_style_fixed, {**ALL_OK, "webhook:signature": "partial"}),
     "amount_from_browser": (amount_from_browser, {"checkout:server_price": "missing", "scenario:success": "evidenced"}),
     "no_signature_check": (no_signature_check, {"webhook:signature": "missing", "webhook:succeeded": "evidenced"}),
     "fail_open": (fail_open, {"webhook:signature": "partial", "webhook:succeeded": "evidenced"}),
@@ -216,6 +233,11 @@ EXPECTED = {
     "syntax_error": (syntax_error, {**{c: "missing" for c in B}, "webhook:succeeded": "evidenced"}),
     "hangs": (hangs, {**{c: "missing" for c in B}, "webhook:succeeded": "evidenced"}),
 }
+
+
+if handout_code("checkout_server.py"):  # the printed handout beside the project: its own code, as handed in
+    EXPECTED["handout"] = (handout, HANDOUT)
+    EXPECTED["handout_fixed"] = (handout_fixed, {**ALL_OK, "webhook:signature": "partial"})
 
 
 def build(kind: str, dest: Path) -> Path:
