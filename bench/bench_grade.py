@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_grade.py [--students 8] [--jobs 2]
 
-Builds a made-up class (the solution, the untouched starter, the handout's code and a typical
+Builds a made-up class (the solution, the untouched starter, the handout-style code and a typical
 mistake, repeated), grades it with the given parallelism, and prints seconds per student and
 the time a class of 30 would take at that rate. Goal (issue 11): under 15 s per student, 30 students
 in under 8 minutes on the 2-core machine.
@@ -20,9 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from labkit.grading.cli import grade_class  # noqa: E402
 from tests.submissions.builder import build  # noqa: E402
-from tests.submissions.handout import handout_text  # noqa: E402
 
-KINDS = ["solution", "starter", "handout", "declines_shown_as_success"]
+KINDS = ["solution", "starter", "handout_style", "declines_shown_as_success"]
 
 
 def main() -> int:
@@ -30,7 +29,7 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=8)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    kinds = KINDS if handout_text() else ["solution", "starter"]
+    kinds = KINDS
     with tempfile.TemporaryDirectory() as tmp:
         class_dir = Path(tmp) / "class"
         for i in range(args.students):
