@@ -184,6 +184,7 @@ class Release:
 
 def _write_student_files(dest: Path) -> None:
     from labkit import answers
+    from labkit.autograder.classroom import write_workflow
     from labkit.checks.writing import FINGERPRINT, model_fingerprint
 
     (dest / "answers").mkdir(parents=True, exist_ok=True)
@@ -191,6 +192,7 @@ def _write_student_files(dest: Path) -> None:
     (dest / "answers" / answers.PART_E_FILE).write_text(answers.PART_E_STARTER, encoding="utf-8")
     (dest / "answers" / answers.PCI_FILE).write_text(json.dumps(answers.empty_pci(), indent=2) + "\n", encoding="utf-8")
     (dest / EDITION_FILE).write_text(json.dumps({"edition": "student"}) + "\n", encoding="utf-8")
+    write_workflow(dest)  # GitHub Classroom's autograding (labkit.autograder.classroom)
     shingles = sorted(model_fingerprint() or [])
     (dest / "labkit" / "data" / FINGERPRINT).write_text(json.dumps(
         {"note": "hashed 8-word phrases of the instructor's model answer (to spot copying; not the text)",
