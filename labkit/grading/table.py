@@ -52,13 +52,15 @@ table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:
 font-size:13px;text-align:left}th{background:#f3f4f6}
 .evidenced{background:#e8f5e9}.missing{background:#ffebee}.partial{background:#fff8e1}.for{color:#666}
 .scroll{overflow:auto;max-width:100%;max-height:80vh;border:1px solid #ccc}
-.matrix{margin:0}.matrix thead th{position:sticky;top:0;z-index:2;white-space:normal;overflow-wrap:anywhere;
-min-width:4.5em;max-width:7.5em;font-weight:600;vertical-align:bottom}
-.matrix th.student{position:sticky;left:0;z-index:1;background:#f9fafb;max-width:12em;overflow-wrap:anywhere}
-.matrix thead th.student{z-index:3}.matrix td{text-align:center;white-space:nowrap;padding:0}
+.matrix{margin:0;font-size:12px}.matrix thead th{position:sticky;z-index:2;white-space:normal;font-weight:600;
+overflow-wrap:normal;min-width:3.6em;vertical-align:bottom;padding:3px 4px;font-size:12px}
+.matrix thead tr.parts th{top:0;text-align:center;height:1.4em}.matrix thead tr.names th{top:calc(1.4em + 7px)}
+.matrix th.student{position:sticky;left:0;z-index:1;background:#f9fafb;min-width:11em;max-width:16em;
+overflow-wrap:anywhere}.matrix thead th.student{z-index:3;top:0}
+.matrix td{text-align:center;white-space:nowrap;padding:0}
 .matrix td a{display:block;padding:4px 6px;color:inherit;text-decoration:none}.matrix td a:hover{outline:2px solid #555}
 .evidence{table-layout:fixed;width:100%}.evidence td,.evidence th{overflow-wrap:anywhere}
-.evidence col.check{width:13em}.evidence col.status{width:7em}.evidence col.pts{width:5em}
+.evidence col.check{width:15em}.evidence col.status{width:7em}.evidence col.pts{width:5em}
 .evidence col.hint{width:30%}tr:target{outline:3px solid #1a73e8}section:target h3{background:#e8f0fe}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:4px 0;background:#f6f8fa;padding:6px;font-size:12px}
 .note{color:#555}"""
@@ -75,14 +77,25 @@ def _pts(points: Any, max_points: Any) -> str:
     return f"{points:g}" + ("" if max_points is None or pd.isna(max_points) else f" / {max_points:g}")
 
 
+def _words(text: Any, limit: int) -> str:
+    """``text`` cut at a word boundary (a tooltip; the whole text is in the evidence table)."""
+    text = "" if not isinstance(text, str) else text
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
 def _status_class(status: Any) -> str:
     return str(status).split()[0] if isinstance(status, str) and status else ""
 
 
 def _matrix(frame: pd.DataFrame, ids: dict[str, str]) -> str:
     """Student × check, each cell a link to its evidence; the student column and the header stay in view."""
-    checks = list(dict.fromkeys(frame["check"]))
-    head = "".join(f"<th>{_esc(c).replace(':', ':<wbr>').replace('_', '_<wbr>')}</th>" for c in checks)
+    number = {c: n for n, c in enumerate(dict.fromkeys(frame["check"]))}  # anchors, as in _evidence
+    part_of = dict(zip(frame["check"], frame["part"]))
+    parts = list(dict.fromkeys(part_of.values()))
+    checks = sorted(number, key=lambda c: (parts.index(part_of[c]), number[c]))  # each part's checks together
+    span = "".join(f'<th colspan="{sum(part_of[c] == p for c in checks)}">Part {_esc(p)}</th>' for p in parts)
+    names = "".join(f'<th title="{_esc(c)}">{_esc(c.split(":", 1)[-1]).replace("_", "_<wbr>")}</th>' for c in checks)
+    head = f'<tr class="parts"><th class="student" rowspan="2">student</th>{span}</tr><tr class="names">{names}</tr>'
     rows = []
     for student, group in frame.groupby("student", sort=False):
         sid = ids[student]
@@ -94,11 +107,12 @@ def _matrix(frame: pd.DataFrame, ids: dict[str, str]) -> str:
                 cells.append("<td></td>")
                 continue
             cls = _status_class(r.status)
-            cells.append(f'<td class="{cls}" title="{_esc(r.status)}: {_esc(r.evidence)[:300]}">'
-                         f'<a href="#{sid}-{checks.index(c)}">{SHORT.get(r.status, _esc(r.status))}</a></td>')
-        rows.append(f'<tr><th class="student"><a href="#{sid}">{_esc(student)}</a></th>{"".join(cells)}</tr>')
-    return (f'<div class="scroll"><table class="matrix"><thead><tr><th class="student">student</th>{head}</tr>'
-            f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
+            cells.append(f'<td class="{cls}" title="{_esc(r.status)}: {_esc(_words(r.evidence, 300))}">'
+                         f'<a href="#{sid}-{number[c]}">{SHORT.get(r.status, _esc(r.status))}</a></td>')
+        rows.append(f'<tr><th class="student"><a href="#{sid}">{_esc(student).replace("_", "_<wbr>")}</a></th>'
+                    f'{"".join(cells)}</tr>')
+    return (f'<div class="scroll"><table class="matrix"><thead>{head}</thead><tbody>{"".join(rows)}</tbody>'
+            '</table></div>')
 
 
 def _evidence(frame: pd.DataFrame, ids: dict[str, str]) -> str:
