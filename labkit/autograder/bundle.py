@@ -155,5 +155,5 @@ def run_autograder(args: argparse.Namespace) -> int:
         return 2
     path = build_zip(args.out, timeout=args.timeout)
     print(f"wrote {path}. On Gradescope: a Programming Assignment, Configure Autograder, base image Ubuntu 22.04 "
-          "or 24.04, upload this zip. Give it 2 GB of memory and 1 CPU, and a timeout of 10 minutes.")
+          "or 24.04, upload this zip. Give it 2 GB of memory, 1 CPU and a 10-minute timeout (README: Grading at scale).")
     return 0
