@@ -199,3 +199,13 @@ def test_an_unknown_visibility_in_the_rubric_is_refused_by_name(monkeypatch):
     monkeypatch.setattr(gradescope, "rubric", lambda: rubric)
     with pytest.raises(ValueError, match="'later'.*after_due_date"):
         gradescope.rubric_tests()
+
+
+def test_the_command_writes_the_zip_and_refuses_another_suffix(tmp_path, capsys):
+    from labkit.cli import main
+
+    assert main(["autograder", "gradescope", str(tmp_path / "ag.tar")]) == 2
+    assert "should end in .zip" in capsys.readouterr().out
+    assert main(["autograder", "gradescope", str(tmp_path / "ag.zip")]) == 0
+    assert "2 GB of memory" in capsys.readouterr().out
+    assert zipfile.is_zipfile(tmp_path / "ag.zip")
