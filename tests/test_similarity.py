@@ -3,6 +3,7 @@ the starter and the handout's code never count; independent work is not reported
 from __future__ import annotations
 
 import argparse
+import json
 import zipfile
 from pathlib import Path
 
@@ -92,8 +93,8 @@ def test_labkit_grade_puts_the_pairs_in_the_page_and_changes_no_points(classroom
                                         "evidence": "paid", "points": 6.0, "max_points": 6, "hint": ""}]}
               for s in ("alice", "bob", "carol")]
     monkeypatch.setattr("labkit.grading.cli.grade_class", lambda *a, **k: graded)  # the grading is tested elsewhere
-    args = argparse.Namespace(class_dir=class_dir, json=None, csv=None, html=tmp_path / "g.html", jobs=1, timeout=30,
-                              boilerplate=[handout])
+    args = argparse.Namespace(class_dir=class_dir, json=tmp_path / "g.json", csv=None, html=tmp_path / "g.html",
+                              jobs=1, timeout=30, boilerplate=[handout])
     assert run_grade(args) == 0
     assert "Similar work: 1 pair(s) of submissions" in capsys.readouterr().out
     page = (tmp_path / "g.html").read_text(encoding="utf-8")
@@ -101,6 +102,8 @@ def test_labkit_grade_puts_the_pairs_in_the_page_and_changes_no_points(classroom
     assert "alice" in section and "bob" in section and "carol" not in section
     assert "@app.post(&quot;/create-payment-intent&quot;)" in section
     assert (tmp_path / "grades.csv").read_text().count(",6.0,6") == 3  # the points are untouched
+    similar = json.loads((tmp_path / "g.json").read_text())["similar"]
+    assert {(p["a"], p["b"]) for p in similar} == {("alice", "bob")} and similar[0]["passages"]
 
 
 def test_a_missing_boilerplate_path_is_one_line(tmp_path, capsys):

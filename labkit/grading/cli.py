@@ -158,7 +158,7 @@ def run_grade(args: argparse.Namespace) -> int:
     pairs = None if getattr(args, "no_similarity", False) else _similar(args)
     table.write_html(frame, html_path, pairs=pairs)
     if args.json:
-        table.write_json(results, args.json)
+        table.write_json(results, args.json, pairs=pairs)
     print(table.summary(frame).to_string())
     if roster is not None:
         _write_canvas(frame, roster, args)

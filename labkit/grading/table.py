@@ -40,10 +40,12 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return write_text(path, frame.to_csv(index=False))
 
 
-def write_json(results: list[dict[str, Any]], path: Path) -> Path:
-    data = {"students": [{"student": r["student"], "items": [
+def write_json(results: list[dict[str, Any]], path: Path, pairs: list[Any] | None = None) -> Path:
+    data: dict[str, Any] = {"students": [{"student": r["student"], "items": [
         {k: i.get(k) for k in ("part", "check", "status", "evidence", "points", "max_points")} for i in r["items"]]}
         for r in results]}
+    if pairs is not None:  # labkit.grading.similarity's report
+        data["similar"] = [p.as_dict() for p in pairs]
     return write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
