@@ -112,3 +112,14 @@ def test_a_missing_boilerplate_path_is_one_line(tmp_path, capsys):
                               boilerplate=[tmp_path / "nope"])
     assert run_grade(args) == 2
     assert "does not exist" in capsys.readouterr().out
+
+
+def test_a_link_out_of_a_submission_is_not_read(tmp_path):
+    secret = tmp_path / "grader_notes.py"
+    secret.write_text("GRADER_ONLY = 'the answer key'\n" * 40)
+    for name in ("mallory", "trent"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "checkout_server.py").symlink_to(secret)
+    docs = similarity.student_documents(tmp_path / "mallory")
+    assert "checkout_server.py" not in docs
+    assert not similarity.similar_pairs({n: tmp_path / n for n in ("mallory", "trent")})

@@ -31,6 +31,7 @@ DOCUMENTS = {  # document -> (kind, pygments language)
     "answers/pci.json (gaps and remediation)": ("text", None),
 }
 COMMON_SHARE, COMMON_MIN = 1 / 3, 10
+MAX_BYTES = 512 * 1024  # of each file: the lab's files are a few kilobytes
 
 
 @dataclass
@@ -51,6 +52,17 @@ def _prose(text: str) -> str:
     return re.sub(r"\s+", " ", text.casefold()).strip()
 
 
+def _read(path: Path, folder: Path) -> str:
+    """A submitted file's text: regular files inside the submission only (never a link out of it), capped."""
+    try:
+        if path.is_symlink() or not path.is_file() or not path.resolve().is_relative_to(folder.resolve()):
+            return ""
+        with path.open("rb") as f:
+            return f.read(MAX_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
 def student_documents(folder: Path) -> dict[str, str]:
     """The student's own texts (empty ones left out)."""
     from labkit.grading.collect import answers_folder
@@ -60,12 +72,12 @@ def student_documents(folder: Path) -> dict[str, str]:
         path = answers_folder(folder) / "part_e.md" if name == "answers/part_e.md" else folder / name
         if name.startswith("answers/pci.json"):
             try:
-                pci = json.loads((answers_folder(folder) / "pci.json").read_text(encoding="utf-8"))
+                pci = json.loads(_read(answers_folder(folder) / "pci.json", folder) or "{}")
                 text = f"{pci.get('gaps') or ''}\n{pci.get('remediation') or ''}"
-            except (OSError, ValueError, AttributeError):
+            except (ValueError, AttributeError):
                 text = ""
         else:
-            text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+            text = _read(path, folder)
         if text.strip():
             out[name] = _prose(text) if kind == "text" else text
     return out
