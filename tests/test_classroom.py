@@ -90,3 +90,13 @@ def test_each_workflow_command_agrees_with_labkit_check(tmp_path, chromium):
         if item["status"] != "partial":  # all or nothing on Classroom: a partial item scores 0 there
             assert points == item["points"], (check, points, item)
     assert {"evidenced", "missing", "partial"} <= statuses  # the agreement was tested on each kind of result
+
+
+def test_the_checks_stay_offline_whatever_keys_are_around(monkeypatch, tmp_path):
+    from labkit.settings import OFFLINE_SECRET_KEY, offline_settings
+
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_" + "a" * 24)  # a student's key in the runner or a .env
+    monkeypatch.setenv("LABKIT_BACKEND", "stripe")
+    monkeypatch.setenv("LABKIT_STRIPE_API_BASE", "http://127.0.0.1:9")
+    settings = offline_settings()
+    assert settings.offline and settings.secret_key == OFFLINE_SECRET_KEY and settings.api_base is None
