@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 from labkit import answers
 
-from .builder import _edit, handout_fixed, own_essay, solution, starter
+from .builder import solution
 
 RENAMES = {"product": "item", "quantity": "qty", "order": "purchase", "payload": "raw_body", "event": "evt"}
 
@@ -46,12 +45,6 @@ OTHER_ESSAY = (
     "every scenario I tried in the notebook: hardly any of our buyers hold them and refunds are awkward. My two "
     "picks are wallets and pay-later, tested for a season each, with the monthly fee bill compared against the "
     "extra margin before we keep either one.\n")
-
-
-def independent_essay(dest: Path) -> None:
-    """The solution's code with a different student's own essay (for essay comparisons)."""
-    solution(dest)
-    (dest / "answers" / answers.PART_E_FILE).write_text(OTHER_ESSAY, encoding="utf-8")
 
 
 def own_gaps(dest: Path, gaps: str, fix: str) -> None:
