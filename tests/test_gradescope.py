@@ -68,12 +68,12 @@ def autograder(tmp_path_factory):
     return zip_path, source
 
 
-def run_autograder(source: Path, root: Path, **env: str) -> dict:
+def run_autograder(source: Path, root: Path, script: Path | None = None, **env: str) -> dict:
     (root / "results").mkdir(parents=True, exist_ok=True)
     environ = {**os.environ, "LABKIT_AUTOGRADER_ROOT": str(root), "LABKIT_AUTOGRADER_PYTHON": sys.executable,
                "LABKIT_START_TIMEOUT": "5", **env}
-    proc = subprocess.run(["bash", str(source / "run_autograder")], env=environ, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(["bash", str(script or source / "run_autograder")], env=environ, capture_output=True,
+                          text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     return validate(json.loads((root / "results" / "results.json").read_text(encoding="utf-8")))
 
@@ -171,6 +171,15 @@ def test_no_code_and_a_broken_kit_each_still_write_results(autograder, tmp_path)
     assert "no checkout_server.py" in data["tests"][0]["output"]
     data = run_autograder(source, tmp_path, LABKIT_AUTOGRADER_PYTHON="/bin/false")  # the kit cannot even start
     assert "did not start" in data["tests"][0]["output"] and data["score"] == 0
+    assert sum(t["max_score"] for t in data["tests"]) == 81
+    # as Gradescope runs it: a copy of the script in the root, the zip unpacked in root/source
+    shutil.copy(source / "run_autograder", tmp_path / "run_autograder")
+    (tmp_path / "source").symlink_to(source, target_is_directory=True)
+    data = run_autograder(source, tmp_path, tmp_path / "run_autograder", LABKIT_AUTOGRADER_PYTHON="/bin/false")
+    assert sum(t["max_score"] for t in data["tests"]) == 81
+    (tmp_path / "source").unlink()  # not even the fallback file: still a results.json saying so
+    data = run_autograder(source, tmp_path, tmp_path / "run_autograder", LABKIT_AUTOGRADER_PYTHON="/bin/false")
+    assert data["tests"][0]["status"] == "failed" and "could not start" in data["tests"][0]["name"]
 
 
 def test_a_check_marked_after_the_due_date_is_hidden_until_then_and_still_counts(monkeypatch):

@@ -104,8 +104,12 @@ cd "$ROOT" || exit 0
 "$PY" -m labkit.autograder.gradescope --root "$ROOT" --timeout "${LABKIT_GRADE_TIMEOUT:-@TIMEOUT@}"
 status=$?
 if [ ! -s "$ROOT/results/results.json" ]; then
-  # the kit's Python did not start or died: every rubric item fails, saying so (never a missing file)
-  cp "$HERE/fallback_results.json" "$ROOT/results/results.json"
+  # the kit's Python did not start or died: every rubric item fails, saying so (never a missing file).
+  # Gradescope unpacks the zip in $ROOT/source and runs a copy of this script from $ROOT.
+  for fallback in "$ROOT/source/fallback_results.json" "$HERE/fallback_results.json"; do
+    [ -s "$fallback" ] && cp "$fallback" "$ROOT/results/results.json" && break
+  done
+  [ -s "$ROOT/results/results.json" ] || printf '%s\n' '{"score": 0, "output": "The autograder could not start: ask course staff to rebuild it.", "tests": [{"name": "Grading run: the autograder could not start", "score": 0, "max_score": 0, "status": "failed", "output": "The kit did not start and its fallback results are missing."}]}' > "$ROOT/results/results.json"
   echo "run_autograder: the kit exited with status $status before writing results" >&2
 fi
 exit 0
