@@ -43,6 +43,9 @@ SOLUTION_TESTS = (
     "tests/test_demo.py", "tests/test_pci_browser.py", "tests/test_release.py",
     "tests/test_grade.py", "tests/test_checks.py", "tests/submissions/", "tests/test_student_edition.py",
     "tests/test_webhook_handler.py", "tests/test_webhooks_standalone.py",
+    # the instructor's grading tools (course platforms, Canvas, similarity, the class report)
+    "tests/test_gradescope.py", "tests/test_classroom.py", "tests/test_canvas.py", "tests/test_similarity.py",
+    "tests/test_grade_report.py",
 )
 SKIP_ALWAYS = (".git/", ".venv/", "out/", "submission/", "answers/", ".pytest_cache/")
 TEXT_SUFFIXES = {".py", ".js", ".html", ".css", ".md", ".txt", ".toml", ".cfg", ".yml", ".yaml", ".json", ".ipynb",

@@ -88,7 +88,8 @@ def results_for(graded: dict[str, Any], seconds: float = 0.0) -> dict[str, Any]:
     score = round(sum(t["score"] for t in tests), 2)
     possible = sum(t["max_score"] for t in tests)
     head = (f"The kit re-ran your code offline with its own fake Stripe: {score:g} of {possible:g} points it can "
-            "decide. Items for the grader are scored by a person.")
+            "decide. Items for the grader are scored by a person. `labkit check` in your copy of the kit runs the "
+            "same checks on your machine.")
     if broken:
         head = f"Your submission could not be graded: {broken}\n\n{head}"
     return {"score": score, "execution_time": round(seconds, 1), "output": head, "output_format": "text",
