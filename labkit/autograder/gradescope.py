@@ -23,7 +23,7 @@ from typing import Any
 from labkit.checks.items import EVIDENCED, GRADER, rubric
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
-DEFAULT_TIMEOUT = 300.0  # seconds for one submission on Gradescope's half vCPU (about 20 s on two cores)
+DEFAULT_TIMEOUT = 300.0  # seconds for one submission (25-40 s measured on two cores; Gradescope may give half a CPU)
 RUN_CHECK = "grade:run"
 # The parts a re-run can check (labkit.grading.one); Part A is the student's own Stripe account: the grader's.
 RERUN_PARTS = "BCDE"
