@@ -123,3 +123,27 @@ def test_a_link_out_of_a_submission_is_not_read(tmp_path):
     docs = similarity.student_documents(tmp_path / "mallory")
     assert "checkout_server.py" not in docs
     assert not similarity.similar_pairs({n: tmp_path / n for n in ("mallory", "trent")})
+
+
+def test_what_a_third_of_a_large_class_shares_is_material_everyone_had(tmp_path):
+    import random
+
+    rng = random.Random(7)
+    shared = "\n".join(f"def helper_{j}(amount, currency):\n    if amount < {j + 50}:\n        raise ValueError('{j}')\n"
+                       f"    return {{'amount': amount * {j + 3}, 'currency': currency.lower()}}\n" for j in range(8))
+    pair = "\n".join(f"def rare_{j}(cart):\n    total = sum(i['qty'] * {j + 11} for i in cart)\n"
+                     f"    return [total // {j + 2}, total % {j + 5}, len(cart) ** {j % 3 + 1}]\n" for j in range(8))
+    folders = {}
+    for n in range(12):
+        own = "\n".join(f"def own_{n}_{j}(x):\n    y = x * {rng.randint(2, 999)} - {rng.randint(1, 99)}\n"
+                        f"    for z in range({rng.randint(3, 30)}):\n        y = (y + z) % {rng.randint(7, 97)}\n"
+                        f"    return [y] * {rng.randint(2, 9)}\n" for j in range(12))
+        folder = tmp_path / f"s{n:02d}"
+        folder.mkdir()
+        extra = pair if n in (3, 8) else ""
+        (folder / "checkout_server.py").write_text(f"{shared}\n{own}\n{extra}\n", encoding="utf-8")
+        folders[folder.name] = folder
+    report = similarity.similar_pairs(folders)
+    assert [(p.a, p.b) for p in report] == [("s03", "s08")]  # everyone's snippet is not a reason
+    assert all("helper_" not in passage for passage in report[0].passages)
+    assert any("rare_" in passage for passage in report[0].passages)

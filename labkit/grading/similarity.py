@@ -20,7 +20,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-THRESHOLD = 0.5          # share of a document's own (non-boilerplate) text found in the other's
+THRESHOLD = 0.33  # share of a document's own (non-boilerplate) text found in the other's: copydetect's default
 MIN_SHARED = {"code": 150, "text": 200}  # shared characters (after filtering) below which nothing is reported
 PARAMS = {"code": (25, 6), "text": (50, 11)}  # (k, window): copydetect's defaults for code; ~8-word phrases for text
 DOCUMENTS = {  # document -> (kind, pygments language)
@@ -134,9 +134,19 @@ def _passages(raw: str, slices: Any, code: bool, limit: int = 3, width: int = 50
     return out
 
 
+def _without(fp: Any, drop: set[int]) -> Any:
+    """A fingerprint less the hashes in ``drop`` (what a third of the class shares), as copydetect removes
+    boilerplate, without tokenizing the file again."""
+    from copydetect.utils import get_token_coverage
+
+    fp.hashes = {h for h in fp.hashes if int(h) not in drop}
+    fp.hash_idx = {h: idx for h, idx in fp.hash_idx.items() if int(h) not in drop}
+    fp.token_coverage = get_token_coverage(fp.hash_idx, fp.k, len(fp.filtered_code))
+    return fp
+
+
 def document_pairs(docs: dict[str, str], document: str, given: list[str]) -> list[Pair]:
     """Compare one document across students (``docs``: student -> text)."""
-    import numpy as np
     from copydetect import compare_files
 
     base = _boilerplate_hashes(given, document)
@@ -145,9 +155,8 @@ def document_pairs(docs: dict[str, str], document: str, given: list[str]) -> lis
     for student, fp in first.items():
         for h in fp.hashes:
             seen.setdefault(int(h), set()).add(student)
-    common = [h for h, who in seen.items() if len(who) >= max(COMMON_MIN, COMMON_SHARE * len(docs))]
-    prints = first if not common else {s: _fingerprint(t, document, np.union1d(base, np.array(common, dtype=np.int64)))
-                                       for s, t in docs.items()}
+    common = {h for h, who in seen.items() if len(who) >= max(COMMON_MIN, COMMON_SHARE * len(docs))}
+    prints = {s: _without(fp, common) for s, fp in first.items()} if common else first
     kind = DOCUMENTS[document][0]
     pairs = []
     for a, b in combinations(sorted(prints), 2):
