@@ -55,6 +55,10 @@ COMMANDS: dict[str, Command] = {
                        "build the student edition (solutions replaced by starters) into a folder"),
     "grade": Command("labkit.grading.cli", "add_grade_arguments", "run_grade",
                      "grade a class folder of submissions into one table (re-runs each student's code)"),
+    "autograder": Command("labkit.autograder.bundle", "add_autograder_arguments", "run_autograder",
+                          "write the autograder zip for a course platform (gradescope)"),
+    "classroom-check": Command("labkit.autograder.classroom", "add_classroom_check_arguments", "run_classroom_check",
+                               "GitHub Classroom: exit 0 only when one rubric check passes (runs its part once)"),
 }
 
 

@@ -43,6 +43,9 @@ SOLUTION_TESTS = (
     "tests/test_demo.py", "tests/test_pci_browser.py", "tests/test_release.py",
     "tests/test_grade.py", "tests/test_checks.py", "tests/submissions/", "tests/test_student_edition.py",
     "tests/test_webhook_handler.py", "tests/test_webhooks_standalone.py",
+    # the instructor's grading tools (course platforms, Canvas, similarity, the class report)
+    "tests/test_gradescope.py", "tests/test_classroom.py", "tests/test_canvas.py", "tests/test_similarity.py",
+    "tests/test_grade_report.py",
 )
 SKIP_ALWAYS = (".git/", ".venv/", "out/", "submission/", "answers/", ".pytest_cache/")
 TEXT_SUFFIXES = {".py", ".js", ".html", ".css", ".md", ".txt", ".toml", ".cfg", ".yml", ".yaml", ".json", ".ipynb",
@@ -184,6 +187,7 @@ class Release:
 
 def _write_student_files(dest: Path) -> None:
     from labkit import answers
+    from labkit.autograder.classroom import write_workflow
     from labkit.checks.writing import FINGERPRINT, model_fingerprint
 
     (dest / "answers").mkdir(parents=True, exist_ok=True)
@@ -191,6 +195,7 @@ def _write_student_files(dest: Path) -> None:
     (dest / "answers" / answers.PART_E_FILE).write_text(answers.PART_E_STARTER, encoding="utf-8")
     (dest / "answers" / answers.PCI_FILE).write_text(json.dumps(answers.empty_pci(), indent=2) + "\n", encoding="utf-8")
     (dest / EDITION_FILE).write_text(json.dumps({"edition": "student"}) + "\n", encoding="utf-8")
+    write_workflow(dest)  # GitHub Classroom's autograding (labkit.autograder.classroom)
     shingles = sorted(model_fingerprint() or [])
     (dest / "labkit" / "data" / FINGERPRINT).write_text(json.dumps(
         {"note": "hashed 8-word phrases of the instructor's model answer (to spot copying; not the text)",

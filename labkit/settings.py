@@ -271,3 +271,13 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | os.P
         chromium=get("LABKIT_CHROMIUM"),
         submission_date=get("LABKIT_SUBMISSION_DATE"),
     )
+
+
+def offline_settings() -> Settings:
+    """Settings for re-running a student's work to grade it: always the offline fake Stripe, with the kit's
+    made-up keys, whatever keys the environment or a committed ``.env`` holds (GitHub Classroom, graders)."""
+    kept = {k: v for k, v in os.environ.items()
+            if not k.startswith("STRIPE_") and k not in ("LABKIT_BACKEND", "LABKIT_STRIPE_API_BASE")}
+    return load_settings(environ=kept, env_file=None).with_(backend="fake", secret_key=OFFLINE_SECRET_KEY,
+                                              publishable_key=OFFLINE_PUBLISHABLE_KEY, webhook_secret=None,
+                                              api_base=None)

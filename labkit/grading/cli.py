@@ -127,6 +127,39 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--html", type=Path, metavar="FILE", help="default: CLASS_DIR/../grades.html")
     parser.add_argument("--jobs", type=int, default=None, help="students graded at once (default: up to 4)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per student")
+    parser.add_argument("--canvas", nargs=2, type=Path, metavar=("ROSTER.csv", "OUT.csv"),
+                        help="also write a Canvas gradebook import: the roster's identity columns and the lab's points")
+    parser.add_argument("--canvas-column", default=None, metavar="NAME",
+                        help="the lab's column in the Canvas file (default: 'Lab 09 (kit points)')")
+    parser.add_argument("--boilerplate", action="append", type=Path, default=[], metavar="PATH",
+                        help="code every student was given (the handout's code: a file or folder), left out of the "
+                             "similarity report (repeatable; the kit's starter code is always left out)")
+    parser.add_argument("--no-similarity", action="store_true", help="skip the report of similar submissions")
+
+
+def _similar(args: argparse.Namespace) -> list[Any] | None:
+    """The similarity report; a failure there is one line, never the end of the grading."""
+    from labkit.grading.similarity import class_pairs
+
+    try:
+        return class_pairs(args.class_dir, getattr(args, "boilerplate", None) or [])
+    except Exception as exc:  # noqa: BLE001
+        print(f"labkit grade: similarity report skipped ({type(exc).__name__}: {exc})")
+        return None
+
+
+def _write_canvas(frame: Any, roster: list[dict[str, str]], args: argparse.Namespace) -> None:
+    from labkit.autograder.classroom import graded_checks
+    from labkit.grading import canvas, table
+
+    summary = table.summary(frame)
+    broken = set(frame.loc[frame["check"] == "grade:run", "student"])
+    points = {s: (None if s in broken else float(summary.loc[s, "kit points"])) for s in summary.index}
+    export = canvas.canvas_export(points, roster, column=args.canvas_column or canvas.DEFAULT_COLUMN,
+                                  possible=sum(c["points"] for c in graded_checks()))
+    canvas.write_canvas(export, args.canvas[1])
+    print("\n".join([f"\nCanvas: wrote {args.canvas[1]} ({len(points) - len(export.unmatched)} of {len(points)} "
+                     "submissions matched to the roster)", *canvas.report_lines(export)]))
 
 
 def run_grade(args: argparse.Namespace) -> int:
@@ -135,16 +168,35 @@ def run_grade(args: argparse.Namespace) -> int:
     if not args.class_dir.is_dir():
         print(f"labkit grade: {args.class_dir} is not a folder (one folder or .zip per student inside)")
         return 2
+    missing = [str(b) for b in getattr(args, "boilerplate", None) or [] if not Path(b).exists()]
+    if missing:
+        print(f"labkit grade: --boilerplate {missing[0]} does not exist (give the handout's code as a file or folder)")
+        return 2
+    roster = None
+    if getattr(args, "canvas", None):
+        from labkit.grading.canvas import RosterError, read_roster
+
+        try:
+            roster = read_roster(args.canvas[0])
+        except RosterError as exc:
+            print(f"labkit grade: {exc}")
+            return 2
     start = time.monotonic()
     results = grade_class(args.class_dir, jobs=args.jobs, timeout=args.timeout)
     frame = table.long_table(results)
     parent = args.class_dir.resolve().parent
     csv_path, html_path = args.csv or parent / "grades.csv", args.html or parent / "grades.html"
     table.write_csv(frame, csv_path)
-    table.write_html(frame, html_path)
+    pairs = None if getattr(args, "no_similarity", False) else _similar(args)
+    table.write_html(frame, html_path, pairs=pairs)
     if args.json:
-        table.write_json(results, args.json)
+        table.write_json(results, args.json, pairs=pairs)
     print(table.summary(frame).to_string())
+    if roster is not None:
+        _write_canvas(frame, roster, args)
+    if pairs:
+        print(f"\nSimilar work: {len({(p.a, p.b) for p in pairs})} pair(s) of submissions with unusually much of "
+              f"their own work in common; read them in {html_path}#similar (no points were changed)")
     print(f"\n{len(results)} students in {time.monotonic() - start:.0f} s; wrote {csv_path} and {html_path}"
           + (f" and {args.json}" if args.json else ""))
     return 0
