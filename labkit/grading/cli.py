@@ -50,7 +50,7 @@ def grade_one(sub: Submission, work: Path, timeout: float, *, slot: int = 0, pri
     if sub.problem or sub.folder is None:
         return _broken(sub.student, sub.problem or "nothing to grade")
     private = Path(private_root or work) / f"s{slot}"
-    uid = jail.student_uid(slot)
+    uid = jail.student_uid(slot, isolating=hide is not None)
     try:
         folder = jail.private_copy(sub.folder, private / "submission", uid)
         home = private / "home"

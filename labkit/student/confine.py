@@ -81,9 +81,25 @@ def is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def student_uid(slot: int) -> int | None:
-    """The user student number ``slot`` runs as: only when grading as root on POSIX."""
-    return FIRST_UID + slot % UIDS if is_root() and os.name == "posix" else None
+def student_uid(slot: int, isolating: bool = False) -> int | None:
+    """The user student number ``slot`` runs as: only when grading as root on POSIX, and only where
+    that user can run the Python and the kit (or :func:`isolate` will make them reachable)."""
+    if not (is_root() and os.name == "posix"):
+        return None
+    if not isolating and runtime_closed():
+        return None
+    return FIRST_UID + slot % UIDS
+
+
+def runtime_paths() -> list[Path]:
+    """What a student's server needs to read: the Python (base and virtualenv) and the kit."""
+    kit = Path(__file__).resolve().parents[2]
+    return sorted({Path(p).resolve() for p in (sys.base_prefix, sys.prefix, kit)})
+
+
+def runtime_closed() -> bool:
+    """Whether a folder on the way to the Python or the kit is closed to other users (pyenv under /root)."""
+    return any(first_closed_ancestor(p) is not None for p in runtime_paths())
 
 
 def _chown_tree(top: Path, uid: int) -> None:
@@ -254,7 +270,7 @@ def isolate(hide: list[Path], kit_root: Path) -> None:
             _mount("tmpfs", str(path), "tmpfs", MS_RDONLY, "size=4k,mode=0555")
         elif path.is_file():
             _mount("/dev/null", str(path), None, MS_BIND)
-    needed = sorted({Path(p).resolve() for p in (sys.base_prefix, sys.prefix, kit_root)})
+    needed = runtime_paths()
     by_closed: dict[Path, list[Path]] = {}
     for path in needed:
         closed = first_closed_ancestor(path)
