@@ -51,7 +51,7 @@ def clip(text: str, limit: int = 600) -> str:
         return text
     cut = text[:limit - 1]
     space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
+    return (cut[:space] if space > 0 else cut).rstrip(" ,;:") + "…"  # one long token: cut it
 
 
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(: .*)?$")

@@ -188,7 +188,8 @@ def acknowledges(f: Findings) -> Item:
                     RAW_BYTES_HINT)
     genuine = f.unhandled + f.negatives + f.later + ([f.paid] if f.paid else [])
     bad = [s for s in genuine if not s.answer.ok]
-    restarted = f" (the kit restarted the handler after: {'; '.join(f.restarts)})" if f.restarts else ""
+    restarted = " (the kit restarted the handler after each time-out, so the probes after it were not starved)" \
+        if f.restarts else ""
     if bad:
         timeouts = any(s.answer.timed_out for s in bad)
         hint = TIMEOUT_HINT if timeouts and not any(s.answer.server_error for s in bad) else \
