@@ -81,12 +81,11 @@ def test_exception_line_is_the_last_line_of_the_last_traceback():
 def test_clip_never_cuts_a_word(text):
     out = clip(text, 120)
     assert len(out) <= 120
-    if out != " ".join(text.split()):
+    words = text.split()
+    if out != " ".join(words):
         assert out.endswith("…")
-        kept = out[:-1].split()
-        words = text.split()
-        assert kept[:-1] == words[:len(kept) - 1]
-        assert kept[-1] == words[len(kept) - 1] or len(words) == 1
+        whole = [" ".join(words[:n]).rstrip(" ,;:") for n in range(1, len(words) + 1)]
+        assert out[:-1] in whole or (len(words) == 1 and words[0].startswith(out[:-1]))
 
 
 def test_orders_shapes_are_read_by_the_one_probe():

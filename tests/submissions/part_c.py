@@ -3,14 +3,15 @@
 Most are one targeted edit of the solution's ``webhook_handler.py`` (so they stay in step with it);
 ``json_file_orders`` is a handler written from scratch the way a student would. ``EXPECTED`` says
 how each must be graded; ``OLD`` records what the checks before this module gave each (measured
-on commit 850bf58): the mistakes all passed them.
+on commit 850bf58, signature/succeeded/duplicate): every mistake but one passed all three, the
+re-serialised body kept its 8 signature points, and correct work that acknowledges first lost 17.
 """
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-from .builder import ROOT, _edit
+from .builder import ROOT, _edit, starter
 
 HANDLER = "webhook_handler.py"
 VERIFY = 'stripe.WebhookSignature.verify_header(payload.decode("utf-8"), header, WEBHOOK_SECRET, TOLERANCE)'
@@ -177,6 +178,8 @@ OK = {"webhook:signature": "evidenced", "webhook:succeeded": "evidenced", "webho
 # kind -> (builder, the statuses it must get)
 EXPECTED = {
     "solution": (solution, OK),
+    "starter": (starter, {"webhook:signature": "missing", "webhook:succeeded": "missing",
+                          "webhook:duplicate": "missing"}),
     "reserialised_body": (reserialised_body, {"webhook:signature": "missing", "webhook:succeeded": "missing",
                                               "webhook:duplicate": "missing"}),
     "paid_on_created": (paid_on_created, {**OK, "webhook:succeeded": "missing"}),
@@ -190,4 +193,22 @@ EXPECTED = {
     "accepts_empty_secret": (accepts_empty_secret, {**OK, "webhook:signature": "missing"}),
     "accepts_replay": (accepts_replay, {**OK, "webhook:signature": "partial"}),
     "json_file_orders": (json_file_orders, OK),
+}
+
+# What the checks of commit 850bf58 said (signature, succeeded, duplicate); they had no other Part C item.
+OLD = {
+    "solution": ("evidenced", "evidenced", "evidenced"),
+    "starter": ("missing", "missing", "missing"),
+    "reserialised_body": ("evidenced", "missing", "missing"),
+    "paid_on_created": ("evidenced", "evidenced", "evidenced"),
+    "paid_on_processing": ("evidenced", "evidenced", "evidenced"),
+    "paid_on_failed": ("evidenced", "evidenced", "evidenced"),
+    "seen_in_memory": ("evidenced", "evidenced", "evidenced"),
+    "orders_in_memory": ("evidenced", "evidenced", "evidenced"),
+    "acks_then_applies": ("evidenced", "missing", "missing"),
+    "hangs_on_unhandled": ("evidenced", "evidenced", "evidenced"),
+    "unknown_type_500": ("evidenced", "evidenced", "evidenced"),
+    "accepts_empty_secret": ("evidenced", "evidenced", "evidenced"),
+    "accepts_replay": ("evidenced", "evidenced", "evidenced"),
+    "json_file_orders": ("evidenced", "evidenced", "evidenced"),
 }
