@@ -110,3 +110,12 @@ def test_one_forged_event_probe():
     versions = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.py")
                       if re.search(r'"api_version": "\d{4}-', p.read_text(encoding="utf-8")))
     assert versions == [], versions
+
+
+def test_labkit_check_exits_1_when_an_item_is_missing():
+    from labkit.checks.cli import exit_code
+    from labkit.checks.items import EVIDENCED, GRADER, MISSING, PARTIAL, item
+
+    assert exit_code([item("webhook:signature", EVIDENCED, "x"), item("webhook:duplicate", PARTIAL, "y"),
+                      item("pci:gaps", GRADER, "z")]) == 0
+    assert exit_code([item("webhook:signature", EVIDENCED, "x"), item("webhook:restart", MISSING, "y")]) == 1

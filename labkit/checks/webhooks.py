@@ -200,21 +200,28 @@ def restart_group(f: Findings, copy: HandlerCopy, client: Any, firsts: list[Sent
 
 
 # ---------------------------------------------------------------------- everything
-def without_secret(start: Any) -> tuple[str, str] | None:
-    """(``"closed"``/``"open"``/``"refused"``, what was seen) for a copy started with no secret."""
-    if start is None:
+def _start(start: Any) -> Any:
+    """``start()``'s server, or the exception it raised (refusing to start can be the right answer)."""
+    try:
+        return start()
+    except Exception as exc:
+        return exc
+
+
+def without_secret(server: Any) -> tuple[str, str] | None:
+    """(``"closed"``/``"open"``/``"refused"``, what was seen) for a copy started with no secret
+    (``server``: the running copy, or the exception that kept it from starting)."""
+    if server is None:
         return None
+    if isinstance(server, Exception):  # refusing to start without a secret is the right answer
+        return "closed", f"does not start ({clip(str(server).split(': ', 1)[-1], 160)})"
     try:
-        server = start()
-    except Exception as exc:  # refusing to start without a secret is the right answer
-        return "closed", f"does not start ({clip(str(exc).split(': ', 1)[-1], 160)})"
-    try:
-        body = probe.stripe_body(probe.forged_payment())
-        answer = probe.post_event(server.url + "/webhook", body, None)
+        event = probe.forged_payment()
+        answer = probe.post_event(server.url + "/webhook", probe.stripe_body(event), None)
         orders, _ = orders_by_pi(server.url)
     finally:
         server.stop()
-    made = bool(orders and orders.get(pi_of(__import__("json").loads(body))))
+    made = bool(orders and orders.get(pi_of(event)))
     seen = answer.text + (", and an order was created" if made else "")
     return ("open" if answer.ok or made or not answer.client_error else "refused"), seen
 
@@ -240,7 +247,12 @@ def probe_handler(lab: Any, start_without_secret: Any = None) -> Findings:
     """Run every Part C probe against fresh copies of the student's handler; what was seen."""
     f = Findings()
     sig = HandlerCopy(lab, "signature probes", lab.work / "orders_signature.db")
-    if sig.start():
+    orders = HandlerCopy(lab, "order probes", lab.work / "orders_orders.db")
+    with ThreadPoolExecutor(3) as pool:  # the copies start side by side: a start takes a second or two
+        starting = [pool.submit(sig.start), pool.submit(orders.start)]
+        no_secret = pool.submit(_start, start_without_secret) if start_without_secret else None
+        sig_ok, orders_ok = (s.result() for s in starting)
+    if sig_ok:
         try:
             signature_group(f, sig, lab.client)
         finally:
@@ -248,8 +260,7 @@ def probe_handler(lab: Any, start_without_secret: Any = None) -> Findings:
             f.restarts += sig.restarts
     else:
         f.signature_start = sig.start_error
-    orders = HandlerCopy(lab, "order probes", lab.work / "orders_orders.db")
-    if orders.start():
+    if orders_ok:
         try:
             orders_group(f, orders, lab.client)
         finally:
@@ -257,7 +268,7 @@ def probe_handler(lab: Any, start_without_secret: Any = None) -> Findings:
             f.restarts += [r for r in orders.restarts if r != "the kit restarted it"]
     else:
         f.orders_start = orders.start_error
-    f.no_secret = without_secret(start_without_secret)
+    f.no_secret = without_secret(no_secret.result() if no_secret else None)
     if f.genuine is not None and f.genuine.answer.client_error:  # corroborate: did Stripe's own fare better?
         f.stripe_said = stripe_deliveries(lab.backend.fake, lab.endpoint_id)
     return f
