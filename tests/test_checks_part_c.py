@@ -58,7 +58,7 @@ def test_each_mistake_names_what_it_did(graded):
     assert "payment_intent.created made a paid order" in graded["paid_on_created"]["webhook:succeeded"].evidence
     assert "payment_intent.processing made a paid order" in graded["paid_on_processing"]["webhook:succeeded"].evidence
     assert "payment_intent.payment_failed made a paid order" in graded["paid_on_failed"]["webhook:succeeded"].evidence
-    assert "signed with '': HTTP 200" in graded["accepts_empty_secret"]["webhook:signature"].evidence
+    assert "HTTP 200, and an order was created: signed with ''" in graded["accepts_empty_secret"]["webhook:signature"].evidence
     assert "replay" in graded["accepts_replay"]["webhook:signature"].evidence
     assert "restart" in graded["seen_in_memory"]["webhook:duplicate"].evidence
     assert "did not survive" in graded["orders_in_memory"]["webhook:duplicate"].evidence

@@ -7,7 +7,7 @@ then what ``GET /orders`` showed.
 from __future__ import annotations
 
 from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, clip, item
-from labkit.checks.webhooks import REPLAY_AGE, WAIT, Findings, Sent
+from labkit.checks.webhooks import FACTS, REPLAY_AGE, TOLERANCE, WAIT, Findings, Sent
 from labkit.webhooks.probe import PROBE_TIMEOUT, is_paid
 
 RAW_BYTES_HINT = ("Stripe's genuine events are refused: verify the exact bytes received (request.get_data()), "
@@ -72,7 +72,8 @@ def signature(f: Findings, log_tail: str = "") -> Item:
     problems, hints = [], []
     if any(k == "replay" for k, _ in accepted):
         problems.append(f"a genuine event signed {REPLAY_AGE // 60} minutes ago was accepted (a replay)")
-        hints.append("Keep the timestamp check: construct_event's default tolerance is 300 s.")
+        hints.append(f"Check the timestamp: construct_event refuses one older than {TOLERANCE} s by default "
+                     "(verify_header checks none unless given a tolerance).")
     odd = [s for k, s in f.refusals if not s.answer.ok and not s.answer.client_error]
     if odd:
         problems.append("refused without a 4xx: " + _list(odd))
@@ -166,8 +167,12 @@ def duplicate(f: Findings) -> Item:
     after = "; after a restart the same events again changed nothing" if f.survived else \
         ("; after a restart: not judged, the orders did not survive it (see webhook:restart)" if f.survived is False
          else f"; the restart could not be judged ({f.restart_error})" if f.restart_error else "")
-    return item("webhook:duplicate", EVIDENCED, clip(f"a duplicate of each event ({kinds}), each answered 2xx, "
-                                                     f"changed nothing{after}"))
+    acted = [k for k in dict.fromkeys(f.acted_on)]
+    rest = [k for k in kinds.split(", ") if k and k not in acted]
+    which = f"the events it acted on ({', '.join(acted) or 'none'})" + (f" and the others ({', '.join(rest)})"
+                                                                          if rest else "")
+    return item("webhook:duplicate", EVIDENCED, clip(f"a second delivery of {which}, each answered 2xx, changed "
+                                                     f"nothing{after}"))
 
 
 def restart(f: Findings) -> Item:
@@ -200,8 +205,8 @@ def acknowledges(f: Findings) -> Item:
     if bad:
         timeouts = any(s.answer.timed_out for s in bad)
         hint = TIMEOUT_HINT if timeouts and not any(s.answer.server_error for s in bad) else \
-            ("Answer 2xx to every genuine event, also types you do not handle (ignore them): Stripe retries a 5xx "
-             "or a timeout for up to three days, and disables an endpoint that keeps failing.")
+            ("Answer 2xx to every genuine event, also types you do not handle (ignore them): "
+             f"{FACTS['retries']['text']}, and {FACTS['disable']['text']}.")
         if "NotImplementedError" in _list(bad):
             hint = "The handler's log says NotImplementedError: this exercise is not done yet."
         return item("webhook:acknowledges", MISSING, clip(f"genuine events not acknowledged: {_grouped(bad)}"

@@ -20,10 +20,12 @@ then judges everything sent before it. The verdicts are in :mod:`labkit.checks.w
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 from labkit.checks import webhook_runs as runs
@@ -34,9 +36,10 @@ from labkit.webhooks import probe
 from labkit.webhooks.probe import Answer, is_paid, orders_by_pi, parse_orders  # noqa: F401 (the kit's readers)
 
 WAIT = 10.0  # seconds the checks wait for an event's effect to show in GET /orders
-REPLAY_AGE = 600  # seconds: a genuine event signed this long ago is a replay (Stripe's libraries allow 300)
-# Secrets a careless handler may fall back to: empty, placeholders from docs and tutorials.
-WEAK_SECRETS = ("", "whsec_test", "whsec_...", "whsec_", "secret", "whsec_xxx")
+FACTS = json.loads(resources.files("labkit.data").joinpath("webhook_facts.json").read_text(encoding="utf-8"))
+TOLERANCE = FACTS["tolerance_seconds"]["value"]  # construct_event's default
+REPLAY_AGE = 2 * TOLERANCE  # seconds: a genuine event signed this long ago is a replay
+WEAK_SECRETS = tuple(FACTS["weak_secrets"]["value"])  # an empty secret, placeholders from tutorials
 TIMESTAMPISH = re.compile(r"(_at$|^at$|time|date|updated|received|seen|last_)", re.I)
 
 
@@ -133,8 +136,6 @@ def _refusal_probes(copy: HandlerCopy, replay: dict[str, Any] | None) -> list[tu
 
 
 def signature_group(f: Findings, copy: HandlerCopy, client: Any) -> None:
-    import json
-
     genuine, replay = runs.paid_event(client), runs.paid_event(client)
     probes = _refusal_probes(copy, replay)
     url = copy.url + "/webhook"
