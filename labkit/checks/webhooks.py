@@ -33,7 +33,7 @@ from labkit.checks.items import clip
 from labkit.checks.webhook_runs import HandlerCopy, pi_of
 from labkit.webhook_signing import signature_header
 from labkit.webhooks import probe
-from labkit.webhooks.probe import Answer, is_paid, orders_by_pi, parse_orders  # noqa: F401 (the kit's readers)
+from labkit.webhooks.probe import Answer, is_paid, orders_by_pi
 
 WAIT = 10.0  # seconds the checks wait for an event's effect to show in GET /orders
 FACTS = json.loads(resources.files("labkit.data").joinpath("webhook_facts.json").read_text(encoding="utf-8"))
