@@ -159,3 +159,28 @@ def test_every_acknowledged_event_survives_sigkill(handler):
     assert set(acked) <= have
     with sqlite3.connect(handler.db) as db:
         assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] >= len(acked)
+
+
+def test_needs_no_secret_key_only_the_webhook_secret(tmp_path):
+    """Least privilege: the handler never calls Stripe, so it runs without STRIPE_SECRET_KEY."""
+    srv = StudentServer(project_root() / "webhook_handler.py", env={"STRIPE_WEBHOOK_SECRET": SECRET,
+                                                                  "ORDERS_DB": str(tmp_path / "o.db")}).start()
+    try:
+        assert post(srv, event()).status_code == 200
+        assert orders(srv)["pi_" + "A" * 24]["status"] == "paid"
+    finally:
+        srv.stop()
+
+
+def test_run_without_its_secret_it_says_what_to_set_in_one_line(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copy(project_root() / "webhook_handler.py", tmp_path / "webhook_handler.py")
+    env = {k: v for k, v in __import__("os").environ.items() if k in ("PATH", "HOME", "SYSTEMROOT")}
+    proc = subprocess.run([sys.executable, "webhook_handler.py"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, encoding="utf-8", timeout=60)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "STRIPE_WEBHOOK_SECRET" in lines[0] and "labkit webhooks" in lines[0]

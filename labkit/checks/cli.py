@@ -1,9 +1,13 @@
-"""``labkit check [--json FILE] [--part B] [--folder DIR]``: the checks of the student's own work."""
+"""``labkit check [--json FILE] [--part B] [--folder DIR]``: the checks of the student's own work.
+
+Exit status: 0 when no item is missing, 1 when one is, 2 for a usage error.
+"""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from labkit.checks.items import MISSING
 from labkit.checks.report import format_items, write_json
 from labkit.checks.run import run_checks
 from labkit.settings import load_settings
@@ -24,4 +28,10 @@ def run_check(args: argparse.Namespace) -> int:
     if args.json:
         write_json(items, args.json)
         print(f"\nwrote {args.json}")
-    return 0
+    return exit_code(items)
+
+
+def exit_code(items: list) -> int:
+    """0 when no item is missing (evidenced, partial or for the grader), 1 when one is: for CI and
+    course autograders (argparse's 2 stays for a usage error)."""
+    return 1 if any(i.status == MISSING for i in items) else 0

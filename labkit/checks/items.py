@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any
@@ -42,13 +43,47 @@ class Feedback:
         return " ".join(parts)
 
 
+def clip(text: str, limit: int = 600) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, with "…" when cut: evidence
+    is never cut mid-word."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > 0 else cut).rstrip(" ,;:") + "…"  # one long token: cut it
+
+
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(: .*)?$")
+
+
+def exception_line(log: str) -> str:
+    """The last line of the last Python traceback in ``log`` (``KeyError: 'metadata'``), or ""."""
+    lines = log.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")]
+    if not starts:
+        return ""
+    found = ""
+    for line in lines[starts[-1] + 1:]:
+        if line and not line[0].isspace():
+            if not _EXCEPTION_LINE.match(line.strip()):
+                break
+            found = line.strip()
+            break
+    return found
+
+
 def log_hint(log: str, who: str) -> list[str]:
     """What the student's server printed that explains a failure: "not done yet" for a starter's
-    NotImplementedError, else its last error line (``who``: "server", "handler")."""
+    NotImplementedError, else the exception of its last traceback, else its last error line
+    (``who``: "server", "handler")."""
     if "NotImplementedError" in log:
         return [f"The {who}'s log says NotImplementedError: this exercise is not done yet."]
+    last = exception_line(log)
+    if last:
+        return [f"The {who}'s log says: {clip(last, 200)}"]
     errs = [line.strip() for line in log.splitlines() if "Error" in line or "error" in line][-1:]
-    return [f"The {who}'s log says: {errs[0][:200]}"] if errs else []
+    return [f"The {who}'s log says: {clip(errs[0], 200)}"] if errs else []
 
 
 def rubric() -> dict[str, Any]:

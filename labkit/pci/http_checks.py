@@ -7,10 +7,8 @@ never raised.
 """
 from __future__ import annotations
 
-import json
 import re
 import secrets
-import time
 from typing import Mapping, Sequence
 from urllib.parse import urljoin, urlsplit
 
@@ -21,6 +19,7 @@ from labkit.pci.page import (BrowserEvidence, PageParser, guess_stripe_origin, o
                              script_inventory, webhook_endpoint)
 from labkit.pci.results import CheckResult, result
 from labkit.webhook_signing import signature_header
+from labkit.webhooks import probe
 from labkit.serving import is_loopback_url
 
 
@@ -99,54 +98,36 @@ def check_debug_mode(urls: Mapping[str, str]) -> CheckResult:
     return result("debug_mode_off", "pass", "no debugger, console or traceback exposed", details)
 
 
-def _forged_event() -> bytes:
-    tag = secrets.token_hex(6)
-    event = {"id": f"evt_labkitpciforged{tag}", "object": "event", "type": "payment_intent.succeeded",
-             "api_version": "2024-06-20", "created": int(time.time()), "livemode": False,
-             "data": {"object": {"id": f"pi_labkitpciforged{tag}", "object": "payment_intent", "amount": 100,
-                                 "amount_received": 100, "currency": "usd", "status": "succeeded",
-                                 "metadata": {"labkit_pci_probe": "forged"}}}}
-    return json.dumps(event).encode()
-
-
-def _wrong_signature(body: bytes) -> str:
-    """A well-formed Stripe-Signature made with a random secret that no endpoint has."""
-    return signature_header(body, "whsec_" + secrets.token_hex(24))
-
-
 def check_webhook_forgery(webhook_url: str | None) -> CheckResult:
-    """POST a forged ``payment_intent.succeeded``: once unsigned, once signed with a wrong secret.
-    A 2xx to either is a gap (the handler would fulfil an order nobody paid for)."""
+    """POST a forged ``payment_intent.succeeded`` (through :mod:`labkit.webhooks.probe`, the kit's one
+    forged-event probe): once unsigned, once signed with a wrong secret. A 2xx to either is a gap
+    (the handler would fulfil an order nobody paid for)."""
     if not webhook_url:
         return result("webhook_rejects_forgeries", "n/a", "no webhook URL given", [])
     url = webhook_endpoint(webhook_url)
-    attempts = (("unsigned", None), ("signed with a wrong secret", _wrong_signature))
+    attempts = (("unsigned", None), ("signed with a wrong secret", "whsec_" + secrets.token_hex(24)))
     details: list[str] = [f"endpoint: {url}"]
     accepted, not_found, errors = [], 0, 0
-    with http_session() as http:
-        for name, signer in attempts:
-            body = _forged_event()
-            headers = {"Content-Type": "application/json"}
-            if signer:
-                headers["Stripe-Signature"] = signer(body)
-            try:
-                resp = http.post(url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False)
-            except requests.RequestException as exc:
-                errors += 1
-                details.append(f"{name}: no answer ({type(exc).__name__})")
-                continue
-            code = resp.status_code
-            if 200 <= code < 300:
-                accepted.append(name)
-                verdict = "ACCEPTED"
-            elif code in (404, 405):
-                not_found += 1
-                verdict = "no such route (not found)" if code == 404 else "no POST route here (method not allowed)"
-            elif code >= 500:
-                verdict = "refused with a server error (Stripe would retry a real one; a 400 says 'rejected')"
-            else:
-                verdict = "rejected"
-            details.append(f"{name}: HTTP {code}, {verdict}")
+    for name, secret in attempts:
+        body = probe.stripe_body(probe.forged_payment(tag="labkitpciforged", amount=100))
+        answer = probe.post_event(url, body, None if secret is None else signature_header(body, secret),
+                                  timeout=TIMEOUT)
+        code = answer.status
+        if code is None:
+            errors += 1
+            details.append(f"{name}: {answer.text}")
+            continue
+        if answer.ok:
+            accepted.append(name)
+            verdict = "ACCEPTED"
+        elif code in (404, 405):
+            not_found += 1
+            verdict = "no such route (not found)" if code == 404 else "no POST route here (method not allowed)"
+        elif code >= 500:
+            verdict = "refused with a server error (Stripe would retry a real one; a 400 says 'rejected')"
+        else:
+            verdict = "rejected"
+        details.append(f"{name}: HTTP {code}, {verdict}")
     if accepted:
         return result("webhook_rejects_forgeries", "gap", f"accepted a forged event ({', '.join(accepted)})", details,
                       "Verify Stripe-Signature on the raw body with the endpoint's signing secret "

@@ -14,8 +14,6 @@ import contextlib
 import json
 import shutil
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,10 +24,10 @@ import stripe
 
 from labkit.files import delete
 from labkit.webhook_signing import signature_header
+from labkit.webhooks import probe
 
 
 ATTACKER_SECRET = "whsec_fake0attacker0guessed0this0secret"  # a made-up secret
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def sign(body: bytes, secret: str, timestamp: int | None = None) -> str:
@@ -38,25 +36,17 @@ def sign(body: bytes, secret: str, timestamp: int | None = None) -> str:
 
 
 def post(url: str, body: bytes, signature: str | None, timeout: float = 10.0) -> tuple[int, dict[str, Any]]:
-    """POST ``body`` to ``url``; ``(status, JSON answer)`` whatever the status."""
-    headers = {"Content-Type": "application/json; charset=utf-8"}
-    if signature is not None:
-        headers["Stripe-Signature"] = signature
-    req = urllib.request.Request(url, data=body, method="POST", headers=headers)
-    try:
-        with _NO_PROXY.open(req, timeout=timeout) as resp:
-            return resp.status, json.loads(resp.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        try:
-            return exc.code, json.loads(exc.read() or b"{}")
-        except ValueError:
-            return exc.code, {}
+    """POST ``body`` to ``url``; ``(status, JSON answer)`` whatever the status (0 and the reason
+    when there was no answer), through the kit's one probe (:mod:`labkit.webhooks.probe`)."""
+    answer = probe.post_event(url, body, signature, timeout=timeout)
+    if answer.status is None:
+        return 0, {"error": answer.text}
+    return answer.status, answer.body if isinstance(answer.body, dict) else {}
 
 
 def body_of(event: Any) -> bytes:
     """The JSON body of an event (a ``stripe.Event`` or a dict), as Stripe would send it."""
-    data = event.to_dict() if hasattr(event, "to_dict") else event
-    return json.dumps(data, indent=2).encode()
+    return probe.stripe_body(event)
 
 
 @dataclass
@@ -85,9 +75,7 @@ class Target:
 
     def orders(self) -> dict[str, list[dict[str, Any]]]:
         """``{payment_intent: [orders naming it]}`` from the handler's ``GET /orders``."""
-        from labkit.checks.webhooks import orders_by_pi  # (it signs with this module's sign())
-
-        found, why = orders_by_pi(self.url)
+        found, why = probe.orders_by_pi(self.url)
         if found is None:
             raise RuntimeError(why)
         return found
@@ -186,8 +174,9 @@ def kill_restart_drill(lab, payments: int = 6, timeout: float = 45.0) -> dict[st
     """Kill the handler's process (no clean-up at all), pay ``payments`` times while it is down,
     restart it (same port, secret and database), and let the fake Stripe's retries land.
     Every payment must end as exactly one paid order. What happened, as a dict (no ids, no secrets)."""
-    from labkit.checks.webhooks import _is_paid
     from labkit.webhooks.trigger import trigger
+
+    _is_paid = probe.is_paid
 
     fake = getattr(lab.backend, "fake", None)
     if fake is None:

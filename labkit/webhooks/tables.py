@@ -1,6 +1,6 @@
 """The student's orders and Stripe's deliveries as pandas tables, sorted so reruns print the same.
 
-Orders are whatever the student's ``GET /orders`` holds (:func:`labkit.checks.webhooks.orders_by_pi`):
+Orders are whatever the student's ``GET /orders`` holds (:func:`labkit.webhooks.probe.orders_by_pi`):
 the columns shown are the ones the handout's orders have, plus any others the student added.
 """
 from __future__ import annotations
