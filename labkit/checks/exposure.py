@@ -1,8 +1,8 @@
 """Does a secret reach the browser? A secret key found in a page, a script or an answer, in any form.
 
 Plain (``sk_test_…``, ``rk_test_…``, ``whsec_…``, found by :func:`labkit.leaks.scan_text`), escaped
-(``\\u0073k_…``, ``&#115;k_…``, ``%73k_…``), cut into pieces (``"sk_" + "test_" + …``,
-``["sk", "test", …].join("_")``), reversed, in base64 or hex, or as character codes
+(``\\u0073k_…``, ``&#115;k_…``, ``%73k_…``), cut into pieces (``"sk_" + "test_" + …``; the lab's own
+keys also as ``["sk", "test", …].join("_")``), reversed, in base64 or hex, or as character codes
 (``String.fromCharCode(115, 107, …)``). The known secrets (the keys the lab gave the student's
 server) are also looked for by their letters and digits alone, so any way of splitting them is seen.
 """
@@ -20,6 +20,7 @@ _ESCAPE = re.compile(r"\\u\{?([0-9a-fA-F]{2,6})\}?|\\x([0-9a-fA-F]{2})")
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 _HEX = re.compile(r"\b(?:[0-9a-fA-F]{2}){12,}\b")
 _CODES = re.compile(r"(?:\b\d{2,3}\s*,\s*){7,}\d{2,3}\b")
+_JOIN = re.compile(r"""["'`]\s*\+\s*["'`]""")
 _PLACEHOLDER = re.compile(r"YOUR|HERE|X{4,}|x{4,}|\.\.\.|…", re.I)
 
 
@@ -69,14 +70,15 @@ def exposed(text: str, secrets: list[str]) -> str | None:
     or None. ``secrets``: the real secrets to look for by their letters and digits (may be empty)."""
     if not text:
         return None
-    plain = _unescaped(text)
+    unescaped = _unescaped(text)
+    plain = _JOIN.sub("", unescaped)  # "sk_" + "test_" + "…" read as one string
     cores = [_alnum(s) for s in secrets if len(_alnum(s)) >= 12]
     flat = _alnum(plain)
     if _shaped(text):
         return "as written"
-    if _shaped(plain):
+    if _shaped(unescaped):
         return "escaped"
-    if any(core in flat for core in cores):
+    if _shaped(plain) or any(core in flat for core in cores):
         return "split into pieces"
     if any(core[::-1] in flat for core in cores) or _shaped(plain[::-1]):
         return "reversed"
