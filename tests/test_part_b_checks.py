@@ -168,6 +168,11 @@ def test_a_server_mistake_or_alternative(kind, settings, tmp_path):
         cart = got["checkout:cart_total"]
         assert "prod_001×1 + prod_002×2 + prod_003×1" in cart.evidence and "of 1800 usd" in cart.evidence
         assert "catalog total 4050" in cart.evidence and "first product" in cart.hint
+        assert "does not read the quantities" in got["checkout:quantities"].hint
+    if kind == "bad_quantities":
+        quantity = got["checkout:quantities"]
+        assert "quantity 0: HTTP 200" in quantity.evidence and "quantity 2.5: HTTP 200" in quantity.evidence
+        assert "whole number" in quantity.hint
     if kind == "currency_from_browser":
         price = got["checkout:server_price"]
         assert "currency: 'eur'" in price.evidence and "1800 eur" in price.evidence

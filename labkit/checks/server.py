@@ -16,6 +16,7 @@ recorded (the PaymentIntents created since the request). A server may refuse a f
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -49,7 +50,7 @@ class Sent:
             error = json.loads(self.text).get("error")
         except (ValueError, AttributeError):
             error = None
-        said = f" {str(error)[:80]!r}" if isinstance(error, str) else ""
+        said = f" {textwrap.shorten(error, 100, placeholder=' …')!r}" if isinstance(error, str) else ""
         made = ", ".join(f"{pi['id']} of {pi['amount']} {pi['currency']}" for pi in self.made[:2]) or "nothing made"
         return f"HTTP {self.status}{said}, {made}"
 
@@ -162,10 +163,11 @@ def _quantity_cases(p: Probe) -> list[tuple[str, Any, int | None]]:
 
 def quantities(p: Probe) -> Item:
     """``checkout:quantities``."""
-    bad, seen = [], []
+    bad, seen, amounts = [], [], set()
     for label, body, ignored in _quantity_cases(p):
         sent = p.send(body)
         ok = sent.refused or (ignored is not None and _charged(sent, ignored, p.currency))
+        amounts |= {pi["amount"] for pi in sent.made} if not ok else set()
         if ok:
             seen.append(f"{label} (HTTP {sent.status}{', ignored' if sent.made else ''})")
         else:
@@ -177,7 +179,10 @@ def quantities(p: Probe) -> Item:
         crash = any("HTTP 5" in b for b in bad)
         hint = ("Check each quantity before pricing: a whole number (an int, not a bool or 2.5) from 1 to the maximum, "
                 "and the product in the catalog; answer a 4xx with a message, and create no PaymentIntent.")
-        if crash:
+        if len(bad) > 2 and len(amounts) == 1:
+            hint = ("The server charged the same amount whatever quantity was sent: it does not read the quantities "
+                    "(or the cart) the page sends. Check each line's quantity and price every line.")
+        elif crash:
             hint += " A 500 means the server crashed on it: refuse it with a 400 instead."
         return item("checkout:quantities", MISSING, "refused with a 4xx and nothing made, expected for each; saw "
                     + "; ".join(bad) + (f". As expected: {', '.join(seen)}" if seen else ""), hint)
@@ -287,11 +292,13 @@ def server_price(p: Probe, amount: int) -> Item:
 
 
 def _fetch(url: str) -> str:
+    """The answer's headers and body (a secret in a header reaches the browser too)."""
     try:
         resp = requests.get(url, timeout=10)
     except requests.RequestException:
         return ""
-    return resp.text[:2_000_000]
+    headers = "\n".join(f"{k}: {v}" for k, v in resp.headers.items())
+    return headers + "\n\n" + resp.text[:2_000_000]
 
 
 def no_secret(url: str, recorder: Recorder | None, secrets: list[str], answers: list[str], works: bool) -> Item:
@@ -305,7 +312,8 @@ def no_secret(url: str, recorder: Recorder | None, secrets: list[str], answers: 
     for address in dict.fromkeys(addresses[:40]):
         texts.setdefault(address, _fetch(address))
     found = [f"{a.removeprefix(url) or '/'} ({how})" for a, t in texts.items() if (how := exposed(t, secrets))]
-    found += [f"an answer to the page's request ({how})" for t in answers[:5] if (how := exposed(t, secrets))]
+    found += [f"an answer to the page's request ({how})" for t in dict.fromkeys(answers)
+              if (how := exposed(t, secrets))][:1]
     if found:
         return item("checkout:no_secret", MISSING, "a secret key reaches the browser: " + "; ".join(found[:4]),
                     "Only the publishable key (pk_test_…) may reach the browser. Keep STRIPE_SECRET_KEY on the "
