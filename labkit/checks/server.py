@@ -26,6 +26,7 @@ from labkit.checks.cart import Order, Recorder, fresh_value, get_at, leaves, lea
 from labkit.checks.exposure import exposed
 from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Item, item, log_hint
 
+TIMEOUT = 10  # seconds for one request to the student's server
 TAMPER = 51  # cents: above Stripe's minimum, and no catalog price
 MONEY_FIELDS = ("amount", "total", "total_cents", "amount_cents", "price", "unit_amount", "unit_price", "subtotal",
                 "cost")
@@ -67,6 +68,7 @@ class Probe:
     catalog: dict[str, Any]
     new_payment_method: Callable[[], str]
     answers: list[str] = field(default_factory=list)
+    hung: bool = False
 
     def fresh(self, value: Any) -> Any:
         return fresh_value(value, self.new_payment_method)
@@ -78,16 +80,19 @@ class Probe:
         return self.order.cart(lines or self.order.lines(), self.catalog, self.fresh)
 
     def send(self, body: Any) -> Sent:
+        if self.hung:  # one timeout is enough: the probes after it would each wait as long
+            return Sent(0, f"not sent: the server did not answer an earlier request within {TIMEOUT} s", [])
         newest = self.client.v1.payment_intents.list(params={"limit": 1}).data
         req = self.order.request
         headers = {"Content-Type": req.content_type or "application/json"}
         if req.cookie:
             headers["Cookie"] = req.cookie
         try:
-            resp = requests.post(self.url + req.path, data=self.order.encode(body), headers=headers, timeout=15)
+            resp = requests.post(self.url + req.path, data=self.order.encode(body), headers=headers, timeout=TIMEOUT)
             status, text = resp.status_code, resp.text[:20000]
         except requests.Timeout:
-            status, text = 0, "no answer within 15 s (timed out)"
+            status, text = 0, f"no answer within {TIMEOUT} s (timed out)"
+            self.hung = True
         except requests.RequestException as exc:
             status, text = 0, f"no answer ({type(exc).__name__})"
         params: dict[str, Any] = {"limit": 100}
@@ -341,7 +346,15 @@ def server_items(url: str, client: Any, recorder: Recorder | None, catalog: dict
         items = [item(c, MISSING, f"{why}. {extra}".strip(), hint) for c in CHECKS[:4]]
         return items + [no_secret(p.url, recorder, secrets, p.answers, works=False)]
     amount = want if want is not None else base.made[0]["amount"]
-    items = [cart_total(p), quantities(p), idempotency(p), server_price(p, amount)]
+    items: list[Item] = []
+    for check, probe in zip(CHECKS, (cart_total, quantities, idempotency, lambda q: server_price(q, amount))):
+        if p.hung:  # a hung route: say so once, do not wait again for each probe
+            first = next(i.check for i in items if "no answer within" in i.evidence)
+            items.append(item(check, MISSING, f"not tried: the server did not answer a request within {TIMEOUT} s "
+                              f"(see {first})", "Find what makes the route hang (its log shows where "
+                              "it waits) and answer every request, a bad one with a 4xx."))
+        else:
+            items.append(probe(p))
     if start:
         for it in items:
             it.evidence = start + it.evidence

@@ -79,6 +79,17 @@ def currency_from_browser(dest: Path) -> None:
           "    order[\"currency\"] = currency or order[\"currency\"]\n")
 
 
+def hangs_on_zero(dest: Path) -> None:
+    """The order route waits forever on a quantity of 0 (a loop that never ends, in the student's code)."""
+    solution(dest)
+    _edit(dest, "checkout_server.py", CREATE,
+          "    data = read_json(request)\n"
+          "    if any(isinstance(i, dict) and i.get(\"quantity\") == 0 for i in data.get(\"items\", [])):\n"
+          "        import time\n"
+          "        time.sleep(120)\n"
+          "    order = parse_order(data)\n")
+
+
 # ---------------------------------------------------------------------- correct alternatives
 MANUAL_SERVER = '''    data = read_json(request)
     payment_method = data.pop("payment_method_id", None)
@@ -201,6 +212,8 @@ EXPECTED_B = {
     "charges_total_cents": (charges_total_cents, {**SERVER_OK, "checkout:server_price": "missing"}),
     "secret_in_config": (secret_in_config, {**SERVER_OK, "checkout:no_secret": "missing"}),
     "secret_in_script": (secret_in_script, {**SERVER_OK, "checkout:no_secret": "missing"}),
+    "hangs_on_zero": (hangs_on_zero, {"checkout:cart_total": "evidenced", "checkout:quantities": "missing",
+                                      "checkout:idempotency": "missing", "checkout:server_price": "missing"}),
     "currency_from_browser": (currency_from_browser, {**SERVER_OK, "checkout:server_price": "missing"}),
     "manual_confirmation": (manual_confirmation, {**SERVER_OK, **SCENARIOS_OK}),
     "stripe_client": (stripe_client, SERVER_OK),
