@@ -349,7 +349,7 @@ def server_items(url: str, client: Any, recorder: Recorder | None, catalog: dict
     items: list[Item] = []
     for check, probe in zip(CHECKS, (cart_total, quantities, idempotency, lambda q: server_price(q, amount))):
         if p.hung:  # a hung route: say so once, do not wait again for each probe
-            first = next(i.check for i in items if "no answer within" in i.evidence)
+            first = next((i.check for i in items if "no answer within" in i.evidence), "the items above")
             items.append(item(check, MISSING, f"not tried: the server did not answer a request within {TIMEOUT} s "
                               f"(see {first})", "Find what makes the route hang (its log shows where "
                               "it waits) and answer every request, a bad one with a 4xx."))
