@@ -99,6 +99,32 @@ def test_the_pages_request_is_understood(bodies, shape, qty, attempt):
         assert body[path[0]] != bodies[0][path[0]]
 
 
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    | st.sampled_from(["prod_001", "prod_002", "usd", "x", "pm_abcdefgh", "3f1c2a9e-0d4b-4c3e-9a51-7e2b1c0d9f01"]),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(
+        st.sampled_from(["items", "product_id", "qty", "id", "prod_001", "price", "total", "currency", "checkout_id"]),
+        c, max_size=4), max_leaves=12)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(first=JSON, second=JSON)
+def test_any_request_a_page_sends_is_read_and_rewritten_without_error(first, second):
+    """Student pages send anything: learning its shape and writing carts and tampered copies never raises."""
+    from labkit.checks.server import Probe, _quantity_cases, _tampered
+
+    order = learn(_requests(first, second), CATALOG)
+    probe = Probe("http://127.0.0.1:1", None, order, CATALOG, lambda: "pm_new12345")
+    if order.shape != "none":
+        n = 2 if order.has_quantity else 1  # a page that writes no quantity buys one of each
+        lines = [("prod_001", 1), ("prod_002", n), ("prod_003", 1)] if order.multi else [("prod_002", n)]
+        assert order.lines(order.cart(lines, CATALOG, probe.fresh)) == lines
+    for _label, body in _tampered(probe):
+        order.encode(body)
+    for _label, body, _ignored in _quantity_cases(probe):
+        order.encode(body)
+
+
 def test_nothing_recorded_means_the_handouts_request():
     order = learn([], CATALOG)
     assert not order.recorded and order.shape == "single" and order.lines() == [("prod_001", 1)]

@@ -84,6 +84,14 @@ def set_at(value: Any, path: tuple, new: Any) -> None:
     get_at(value, path[:-1])[path[-1]] = new
 
 
+def _put(body: Any, path: tuple, new: Any) -> Any:
+    """``body`` with ``new`` at ``path`` (the whole body when the path is empty)."""
+    if not path:
+        return new
+    set_at(body, path, new)
+    return body
+
+
 def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -114,12 +122,12 @@ class Order:
         body = self.body if body is None else body
         if self.shape == "lines":
             return [(it.get(self.product_key), it.get(self.qty_key, 1) if self.qty_key else 1)
-                    for it in get_at(body, self.where)]
+                    for it in get_at(body, self.where) if isinstance(it, dict)]
         if self.shape == "single":
             holder = get_at(body, self.where)
             return [(holder.get(self.product_key), holder.get(self.qty_key, 1) if self.qty_key else 1)]
         if self.shape == "ids":
-            ids = get_at(body, self.where)
+            ids = [v for v in get_at(body, self.where) if isinstance(v, str)]
             return [(pid, ids.count(pid)) for pid in dict.fromkeys(ids)]
         if self.shape == "keyed":
             return list(get_at(body, self.where).items())
@@ -141,7 +149,7 @@ class Order:
             set_at(body, path, fresh(get_at(body, path)))
         old_total = _total(self.lines(), catalog)
         if self.shape == "lines":
-            template = get_at(body, self.where)[0]
+            template = next(it for it in get_at(body, self.where) if isinstance(it, dict))
             items = []
             for pid, qty in lines:
                 item = copy.deepcopy(template)
@@ -150,16 +158,16 @@ class Order:
                 if self.qty_key:
                     item[self.qty_key] = qty
                 items.append(item)
-            set_at(body, self.where, items)
+            body = _put(body, self.where, items)
         elif self.shape == "single":
             holder = get_at(body, self.where)
             holder[self.product_key] = lines[0][0]
             if self.qty_key:
                 holder[self.qty_key] = lines[0][1]
         elif self.shape == "ids":
-            set_at(body, self.where, [pid for pid, qty in lines for _ in range(int(qty))])
+            body = _put(body, self.where, [pid for pid, qty in lines for _ in range(int(qty))])
         elif self.shape == "keyed":
-            set_at(body, self.where, dict(lines))
+            body = _put(body, self.where, dict(lines))
         new_total = _total(lines, catalog)
         for path, value in leaves(body):
             key = path[-1] if path and isinstance(path[-1], str) else ""
@@ -186,7 +194,7 @@ def _unit(pid: Any, catalog: dict[str, Any]) -> int | None:
 def _total(lines: list[tuple[str, Any]], catalog: dict[str, Any]) -> int | None:
     try:
         return sum(_unit(pid, catalog) * int(qty) for pid, qty in lines)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -239,12 +247,12 @@ def _shape(order: Order, ids: set[str]) -> None:
     body = order.body
     keyed = [p for p in _products_in(body, ids) if _dict_at(body, p[:-1]) is not None
              and p[-1] in ids and _number(get_at(body, p))]
-    values = [p for p, v in leaves(body) if isinstance(v, str) and v in ids]
+    values = [p for p, v in leaves(body) if p and isinstance(v, str) and v in ids]  # a bare "prod_001": no cart
     if keyed:
         order.shape, order.where = "keyed", keyed[0][:-1]
     elif values and isinstance(values[0][-1], int) and _dict_at(body, values[0][:-1]) is None:
         order.shape, order.where = "ids", values[0][:-1]
-    elif values and len(values[0]) >= 3 and isinstance(values[0][-2], int):
+    elif values and len(values[0]) >= 2 and isinstance(values[0][-2], int):
         order.shape, order.where, order.product_key = "lines", values[0][:-2], values[0][-1]
         order.qty_key = _qty_key(get_at(body, values[0][:-1]), values[0][-1])
     elif values:
