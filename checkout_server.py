@@ -168,8 +168,8 @@ def parse_order(data):
         raise OrderError(400, f"Missing product_id or items. Send for example {example}.")
     items = data["items"] if "items" in data else [{k: data[k] for k in ("product_id", "quantity") if k in data}]
     if not isinstance(items, list) or not 1 <= len(items) <= len(PRODUCTS):
-        raise OrderError(400, f"items must be a non-empty list of up to {len(PRODUCTS)} lines (list each product once), "
-                              f"such as {example}.")
+        raise OrderError(400, f"items must be a non-empty list of up to {len(PRODUCTS)} lines (list each product "
+                              f"once), such as {example}.")
     lines = {}
     for i, item in enumerate(items):
         where = f"items[{i}]." if "items" in data else ""

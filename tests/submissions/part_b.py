@@ -183,7 +183,8 @@ def ignores_unknown_fields(dest: Path) -> None:
     solution(dest)
     _edit(dest, "checkout_server.py",
           '    extra = sorted(str(k) for k in data if k not in ("items", "product_id", "quantity", "checkout_id"))\n',
-          "    extra = []\n    data = {k: v for k, v in data.items() if k in (\"items\", \"product_id\", \"quantity\", \"checkout_id\")}\n")
+          "    extra = []\n"
+          "    data = {k: v for k, v in data.items() if k in (\"items\", \"product_id\", \"quantity\", \"checkout_id\")}\n")
     _edit(dest, "checkout_server.py", '        if not isinstance(item, dict) or set(item) - {"product_id", "quantity"}:\n',
           "        if not isinstance(item, dict):\n")
 
