@@ -168,7 +168,8 @@
       } else if (paymentIntent && paymentIntent.status === "succeeded") {
         showResult("success", "✓ Payment succeeded!", "ID: " + paymentIntent.id, {
           paymentIntent: paymentIntent.id, status: paymentIntent.status,
-          rows: { "Amount": money(paymentIntent.amount) + " " + paymentIntent.currency.toUpperCase(), "Status": paymentIntent.status },
+          rows: { "Amount": body.display || (paymentIntent.amount + " " + paymentIntent.currency.toUpperCase()),
+                  "Status": paymentIntent.status },  // body.display: the server's amount in the charge's currency
           receipt: "payment-success?payment_intent=" + encodeURIComponent(paymentIntent.id),
         });
         checkoutId = newCheckoutId();  // the next order is a new checkout attempt

@@ -12,7 +12,7 @@ import pytest
 import requests
 import stripe
 
-from labkit.checkout import MAX_BODY, load_catalog
+from labkit.checkout import load_catalog
 from labkit.settings import project_root
 from labkit.student.runner import StudentServer
 from tests.conftest import PUBLISHABLE_KEY, SECRET_KEY, import_student_app
@@ -191,7 +191,7 @@ BAD_BODIES = [
     ({"items": []}, "application/json", 400, "non-empty list"),
     ({"items": "prod_001"}, "application/json", 400, "non-empty list"),
     ({"items": ["prod_001"]}, "application/json", 400, "items[0] must be an object"),
-    ({"items": [{"product_id": "prod_001", "price": 1}]}, "application/json", 400, "unknown field(s): price"),
+    ({"items": [{"product_id": "prod_001", "price": 1}]}, "application/json", 400, "unknown field(s)"),
     ({"items": [{"product_id": "prod_001"}, {"product_id": "prod_001"}]}, "application/json", 400, "listed twice"),
     ({"items": [{"product_id": "prod_001"}] * 4}, "application/json", 400, "list each product once"),
     ({"items": [{"product_id": "prod_001", "quantity": 0}]}, "application/json", 400, "items[0].quantity"),
@@ -212,8 +212,8 @@ def test_no_content_type_at_all(http):
     assert resp.status_code == 415 and "got none" in resp.json["error"]
 
 
-def test_oversized_body_is_refused_with_413(http):
-    body = json.dumps({"product_id": "prod_001", "pad": "x" * (MAX_BODY + 10)})
+def test_oversized_body_is_refused_with_413(http, app):
+    body = json.dumps({"product_id": "prod_001", "pad": "x" * (app.config["MAX_CONTENT_LENGTH"] + 10)})
     resp = post(http, body)
     assert resp.status_code == 413 and resp.is_json and "too large" in resp.json["error"]
 
@@ -269,8 +269,15 @@ def test_payment_success_reads_status_amount_currency_from_stripe(http, client):
                                                      "return_url": "http://127.0.0.1:5000/payment-success"})
     resp = http.get(f"/payment-success?payment_intent={pi_id}")
     assert resp.status_code == 200
-    assert resp.json == {"id": pi_id, "status": "succeeded", "amount": 36.0, "currency": "USD",
+    assert resp.json == {"id": pi_id, "status": "succeeded", "amount": 36.0, "currency": "USD", "display": "$36.00",
                          "product": "Safety Hard Hat x2", "last_payment_error": None}
+
+
+def test_payment_success_knows_zero_decimal_currencies(http, client):
+    """500 JPY is 500 yen, not 5.00 (labkit.money's table of Stripe's zero-decimal currencies)."""
+    pi = client.v1.payment_intents.create(params={"amount": 500, "currency": "jpy", "payment_method_types": ["card"]})
+    body = http.get(f"/payment-success?payment_intent={pi.id}").json
+    assert body["amount"] == 500 and body["currency"] == "JPY" and body["display"] == "500 JPY"
 
 
 def test_payment_success_after_a_decline_shows_the_error(http, client):
@@ -307,6 +314,25 @@ def test_catalog_has_the_three_handout_products_with_a_source():
 
 
 # ---------------------------------------------------------------------- running it
+@pytest.mark.parametrize("env,words", [
+    ({}, "STRIPE_SECRET_KEY is not set"),
+    ({"STRIPE_SECRET_KEY": SECRET_KEY}, "STRIPE_PUBLISHABLE_KEY is not set"),
+    ({"STRIPE_SECRET_KEY": "sk_live_abc", "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY}, "is not a test key"),
+])
+def test_python_checkout_server_without_keys_says_what_to_set(tmp_path, env, words):
+    """`python checkout_server.py` as in the handout, without keys: one line, no KeyError traceback."""
+    import os
+    import subprocess
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "LABKIT_"))}
+    proc = subprocess.run([sys.executable, str(ROOT / "checkout_server.py")], cwd=tmp_path, env={**clean, **env},
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "labkit checkout" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr and "sk_live_abc" not in proc.stderr
+
+
 def test_served_like_a_students_file(served):
     resp = requests.get(served.url + "/", timeout=10)
     assert resp.status_code == 200 and "FSU Safety Supply" in resp.text

@@ -62,6 +62,11 @@ def test_starters_replace_the_exercises(edition):
     co = (dest / "checkout_server.py").read_text()
     assert "raise NotImplementedError('checkout_server.py: create_payment_intent() is not written yet')" in co
     assert "stripe.PaymentIntent.create(" not in co
+    # the lesson is the student's: the catalog lookup, quantity checks and idempotency key (issue 31)
+    for fn in ("parse_order", "idempotency_key", "payment_success"):
+        assert f"raise NotImplementedError('checkout_server.py: {fn}() is not written yet')" in co, fn
+    assert 'PRODUCTS[p]["price"]' not in co and "hashlib.sha256(" not in co
+    assert "from labkit.checkout import load_catalog\n" in co  # only the catalog's data comes from the kit
     wh = (dest / "webhook_handler.py").read_text()
     assert "construct_event(payload" not in wh and wh.count("NotImplementedError") >= 6
     js = (dest / "static" / "checkout.js").read_text()

@@ -1,66 +1,16 @@
-"""Part B checks on the student's running checkout: the price comes from the server, and the four
-test cards (five runs: 3155 completed and failed) in a real browser, each compared with Stripe."""
+"""Part B checks on the student's running checkout: the four test cards (five runs: 3155 completed and
+failed) in a real browser, each compared with Stripe. The runs also record what the page sends to its
+server, for the server's own checks (:mod:`labkit.checks.server`)."""
 from __future__ import annotations
 
 import time
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from labkit.browser import CheckoutBrowser, Scenario, in_worker_thread, load_scenarios
-from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, item, log_hint
+from labkit.checks.cart import Recorder
+from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, item
 from labkit.checks.pages import PageRun, latest_payment_intent, pay_on_page
-
-TAMPERED_AMOUNT = 51  # cents: above Stripe's 50-cent minimum, and no catalog price
-
-
-def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any] | None, str]:
-    try:
-        resp = requests.post(url + "/create-payment-intent", json=body, timeout=10)
-    except requests.RequestException as exc:
-        return 0, None, f"no answer ({type(exc).__name__})"
-    try:
-        data = resp.json()
-    except ValueError:
-        data = None
-    return resp.status_code, data if isinstance(data, dict) else None, resp.text[:120]
-
-
-def _pi_amount(client: Any, answer: dict[str, Any] | None) -> int | None:
-    secret = (answer or {}).get("clientSecret") or (answer or {}).get("client_secret")
-    if not isinstance(secret, str) or "_secret_" not in secret:
-        return None
-    return client.v1.payment_intents.retrieve(secret.split("_secret_")[0]).amount
-
-
-def server_price(url: str, client: Any, log_tail: str = "") -> Item:
-    """``checkout:server_price``: an amount sent by the browser is refused or ignored."""
-    status, answer, raw = _post(url, {"product_id": "prod_001"})
-    base = _pi_amount(client, answer) if status == 200 else None
-    if base is None:
-        seen = f"HTTP {status}" + (f" {answer.get('error')!r}" if answer and answer.get("error") else f" {raw!r}")
-        fb = Feedback("POST /create-payment-intent {\"product_id\": \"prod_001\"}",
-                      "200 with a clientSecret", seen, extra=log_hint(log_tail, "server"))
-        return item("checkout:server_price", MISSING, fb.text(),
-                    "Create the PaymentIntent in create_payment_intent() and answer {\"clientSecret\": …}.")
-    tampered = {"product_id": "prod_001", "amount": TAMPERED_AMOUNT, "price": TAMPERED_AMOUNT}
-    status2, answer2, _ = _post(url, tampered)
-    if 400 <= status2 < 500:
-        return item("checkout:server_price", EVIDENCED,
-                    f"a body with \"amount\": {TAMPERED_AMOUNT} was refused (HTTP {status2}); the plain order made "
-                    f"a PaymentIntent of {base} cents")
-    amount2 = _pi_amount(client, answer2) if status2 == 200 else None
-    if amount2 == base:
-        return item("checkout:server_price", EVIDENCED,
-                    f"a body with \"amount\": {TAMPERED_AMOUNT} was ignored: the PaymentIntent is {amount2} cents, "
-                    "the catalog's price")
-    fb = Feedback(f"POST /create-payment-intent with \"amount\": {TAMPERED_AMOUNT} from the browser",
-                  f"a 4xx, or a PaymentIntent of the catalog's {base} cents",
-                  f"HTTP {status2}, PaymentIntent amount {amount2}")
-    return item("checkout:server_price", MISSING, fb.text(),
-                "Look the price up in your own catalog (PRODUCTS / CATALOG); never read an amount from request JSON.")
-
 
 EXPECT = {
     "success": ("success", "succeeded", None),
@@ -103,10 +53,25 @@ def judge(run: PageRun, pi: dict[str, Any] | None, scenario: Scenario) -> Item:
     return item(check, status_, Feedback(name, expected, seen).text(), HINTS[scenario.key])
 
 
-def _all_scenarios(url: str, client: Any, shots: Path | None, timeout: float) -> list[Item]:
+class RecordingBrowser(CheckoutBrowser):
+    """The kit's browser, each page it opens watched by a :class:`Recorder`."""
+
+    def __init__(self, url: str, recorder: Recorder | None, **kwargs: Any) -> None:
+        super().__init__(url, **kwargs)
+        self.recorder = recorder
+
+    def new_page(self):
+        page = super().new_page()
+        if self.recorder is not None:
+            self.recorder.attach(page)
+        return page
+
+
+def _all_scenarios(url: str, client: Any, shots: Path | None, timeout: float,
+                   recorder: Recorder | None = None) -> list[Item]:
     items: list[Item] = []
     scenarios = load_scenarios()
-    with CheckoutBrowser(url, timeout=timeout) as browser:
+    with RecordingBrowser(url, recorder, timeout=timeout) as browser:
         for sc in scenarios:
             since = time.time()
             run = pay_on_page(browser, url, sc, timeout=timeout,
@@ -128,6 +93,8 @@ def _all_scenarios(url: str, client: Any, shots: Path | None, timeout: float) ->
     return items
 
 
-def scenarios(url: str, client: Any, *, screenshots: Path | None = None, timeout: float = 12.0) -> list[Item]:
-    """The five browser runs on the student's page (a worker thread: notebooks run an event loop)."""
-    return in_worker_thread(_all_scenarios, url, client, screenshots, timeout)
+def scenarios(url: str, client: Any, *, screenshots: Path | None = None, timeout: float = 12.0,
+              recorder: Recorder | None = None) -> list[Item]:
+    """The five browser runs on the student's page (a worker thread: notebooks run an event loop);
+    ``recorder`` keeps what the page sends to its server."""
+    return in_worker_thread(_all_scenarios, url, client, screenshots, timeout, recorder)

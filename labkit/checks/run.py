@@ -6,13 +6,14 @@ from typing import Any, Callable, Iterable
 
 from labkit.checks import checkout as b
 from labkit.checks import webhook_verdicts as c_verdicts
+from labkit.checks import server
 from labkit.checks import webhooks as c
 from labkit.checks.webhook_runs import COPY_START_TIMEOUT
 from labkit.checks import writing
 from labkit.checks.items import EVIDENCED, GRADER, MISSING, Item, item, rubric
 from labkit.settings import Settings, load_settings
 
-B_CHECKS = ("checkout:server_price", "scenario:success", "scenario:insufficient_funds", "scenario:3ds_complete",
+B_CHECKS = (*server.CHECKS, "scenario:success", "scenario:insufficient_funds", "scenario:3ds_complete",
             "scenario:3ds_fail", "scenario:generic_decline")
 C_CHECKS = ("webhook:signature", "webhook:succeeded", "webhook:duplicate", "webhook:acknowledges", "webhook:restart")
 
@@ -38,12 +39,23 @@ def _failed(checks: Iterable[str], why: str, hint: str) -> list[Item]:
 def checkout_items(lab: Any, screenshots: Path | None) -> list[Item]:
     if "checkout" in lab.errors:
         return _failed(B_CHECKS, str(lab.errors["checkout"]), "Fix the error, then run the check again.")
-    server = lab.checkout
-    items = [b.server_price(server.url, lab.client, server.log_text())]
-    items += b.scenarios(server.url, lab.client, screenshots=screenshots)
-    if server.debug_requested:
+    srv = lab.checkout
+    recorder = b.Recorder(srv.url)
+    items = b.scenarios(srv.url, lab.client, screenshots=screenshots, recorder=recorder)
+    items = server_checks(lab, srv, recorder) + items
+    if srv.debug_requested:
         items[0].evidence += " (note: the app asked for debug mode; the kit turned it off)"
     return items
+
+
+def server_checks(lab: Any, srv: Any, recorder: Any) -> list[Item]:
+    """Part B's checks of the server, with the request the page sent during the browser runs."""
+    from labkit.checkout import load_catalog
+
+    settings = lab.settings
+    secrets = [s for s in (settings.secret_key, getattr(lab, "webhook_secret", None)) if s]
+    maker = server.payment_method_maker(lab.backend.api_base, settings.publishable_key, lab.client)
+    return server.server_items(srv.url, lab.client, recorder, load_catalog(), secrets, maker, srv.log_text())
 
 
 def _without_secret(lab: Any) -> Callable[[], Any]:

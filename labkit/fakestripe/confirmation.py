@@ -6,14 +6,19 @@ from urllib.parse import urlencode
 
 from labkit.fakestripe.common import Ctx, as_bool, as_int, card_of, check_params, metadata, now
 from labkit.fakestripe.errors import StripeError, invalid
-from labkit.fakestripe.payment_intents import AUTH_FAILURE_MESSAGE, CANCEL_REASONS, PI_CONFIRM
+from labkit.fakestripe.payment_intents import AUTH_FAILURE_MESSAGE, CANCEL_REASONS, MANUAL_CONFIRM_WITH_PK, PI_CONFIRM
 from labkit.fakestripe.state import Store, new_id
 
 RETURN_TYPE = "labkit.return_url"  # where a full-page 3D Secure challenge goes back to (never shown by the API)
+AUTHENTICATED_TYPE = "labkit.authenticated"  # a completed challenge awaiting the server's confirmation (manual)
 
 
 def _return_id(pi_id: str) -> str:
     return f"labkitret_{pi_id}"
+
+
+def _authenticated_id(pi_id: str) -> str:
+    return f"labkit3ds_{pi_id}"
 
 
 class ConfirmationMixin:
@@ -23,6 +28,8 @@ class ConfirmationMixin:
         check_params(params, PI_CONFIRM)
         pi = self._get("payment_intent", pi_id)
         self._check_client_secret(pi, params, ctx)
+        if ctx.publishable and pi["confirmation_method"] == "manual":
+            raise invalid(MANUAL_CONFIRM_WITH_PK.format(id=pi["id"]), None, "payment_intent_invalid_parameter")
         self._check_confirm(pi["automatic_payment_methods"], params, ctx)
         return self._confirm(pi, params, ctx)
 
@@ -49,6 +56,11 @@ class ConfirmationMixin:
         pi.update(payment_method=pm["id"], last_payment_error=None, next_action=None)
         card = card_of(pm)
         off_session = params.get("off_session") is not None and as_bool(params["off_session"], "off_session")
+        done = self.store.get(_authenticated_id(pi["id"]), AUTHENTICATED_TYPE)
+        if done is not None:  # manual confirmation after a completed challenge: 3D Secure is not asked again
+            self.store.delete(done)
+            if done["payment_method"] == pm["id"]:
+                return self.charge(pi, pm, card, ctx, three_d_secure=True)
         if card is not None and card.requires_3ds:
             if off_session:
                 raise self.fail_charge(pi, pm, ctx, code="authentication_required",
@@ -106,6 +118,11 @@ class ConfirmationMixin:
             self.store.save(pi)
             self.emit("payment_intent.payment_failed", pi, ctx)
             return pi
+        if pi["confirmation_method"] == "manual":  # as on Stripe: the server confirms again (stripe_today.md)
+            pi["status"] = "requires_confirmation"
+            self.store.add({"id": _authenticated_id(pi["id"]), "object": AUTHENTICATED_TYPE,
+                            "payment_method": pm["id"]})
+            return self.store.save(pi)
         try:
             return self.charge(pi, pm, card_of(pm), ctx, three_d_secure=True)
         except StripeError:

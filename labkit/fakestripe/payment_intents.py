@@ -57,9 +57,29 @@ def _currency(value: Any) -> str:
     return cur
 
 
+# Stripe's answer to both parameters at once (its usual wording for parameters that exclude each other, as
+# quoted in public bug reports against API 2023-08-16 and later; read 2026-12-04).
+APM_WITH_CONFIRMATION_METHOD = ("You may only specify one of these parameters: automatic_payment_methods, "
+                                "confirmation_method.")
+# A manual-confirmation PaymentIntent confirmed with the publishable key (Stripe's wording as quoted in
+# github.com/stripe/stripe-php/issues/1109, 2021-04-06).
+MANUAL_CONFIRM_WITH_PK = ("This PaymentIntent {id} cannot be confirmed using your publishable key because its "
+                          "`confirmation_method` is set to `manual`. Please use your secret key instead, or create a "
+                          "PaymentIntent with `confirmation_method` set to `automatic`.")
+
+
 def _automatic_payment_methods(params: dict[str, Any]) -> dict[str, Any] | None:
     """Enabled unless turned off or ``payment_method_types`` is given (the default since API
-    2023-08-16, docs.stripe.com/changelog/2023-08-16/automatic-payment-methods)."""
+    2023-08-16, docs.stripe.com/changelog/2023-08-16/automatic-payment-methods). Not the default
+    either with ``confirmation_method``, which Stripe refuses beside ``automatic_payment_methods``
+    (the manual-confirmation samples send neither; not verified on Stripe, 2026-12-04)."""
+    if "confirmation_method" in params:
+        if params["confirmation_method"] not in ("automatic", "manual"):
+            raise invalid("Invalid confirmation_method: must be one of automatic or manual", "confirmation_method",
+                          "parameter_invalid_string")
+        if "automatic_payment_methods" in params:
+            raise invalid(APM_WITH_CONFIRMATION_METHOD, "automatic_payment_methods")
+        return None
     if "automatic_payment_methods" not in params:
         return None if "payment_method_types" in params else {"allow_redirects": "always", "enabled": True}
     apm = as_dict(params["automatic_payment_methods"], "automatic_payment_methods")

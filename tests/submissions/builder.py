@@ -205,7 +205,8 @@ def hangs(dest: Path) -> None:
     _edit(dest, "checkout_server.py", "import os\n", "import os\nimport time\ntime.sleep(3600)  # waits forever\n")
 
 
-B = ("checkout:server_price", "scenario:success", "scenario:insufficient_funds", "scenario:3ds_complete",
+B = ("checkout:cart_total", "checkout:quantities", "checkout:idempotency", "checkout:server_price",
+     "checkout:no_secret", "scenario:success", "scenario:insufficient_funds", "scenario:3ds_complete",
      "scenario:3ds_fail", "scenario:generic_decline")
 C = ("webhook:signature", "webhook:succeeded", "webhook:duplicate")
 WRITING_OK = {"pci:answered": "evidenced", "pci:gaps": "evidenced", "altpay:words": "evidenced",
@@ -213,14 +214,17 @@ WRITING_OK = {"pci:answered": "evidenced", "pci:gaps": "evidenced", "altpay:word
 ALL_OK = {**{c: "evidenced" for c in B + C}, **WRITING_OK}
 # The handout's handler fails open without a secret, and with stripe >= 15 its handlers call .get() on a
 # StripeObject, which raises: every payment_intent.succeeded gets a 500, as it would from real Stripe.
-HANDOUT = {**ALL_OK, "webhook:signature": "partial", "webhook:succeeded": "missing", "webhook:duplicate": "missing"}
+# Its page sends no checkout-attempt id and its server sets no idempotency key: a double click pays twice.
+HANDOUT = {**ALL_OK, "checkout:idempotency": "missing", "webhook:signature": "partial", "webhook:succeeded": "missing",
+           "webhook:duplicate": "missing"}
+HANDOUT_FIXED = {**ALL_OK, "checkout:idempotency": "missing", "webhook:signature": "partial"}
 
 # kind -> (builder, the statuses it must get; checks not named may be anything)
 EXPECTED = {
     "solution": (solution, ALL_OK),
     "starter": (starter, {**{c: "missing" for c in B + C}, "pci:answered": "missing", "altpay:words": "missing"}),
     "handout_style": (handout_style, HANDOUT),
-    "handout_style_fixed": (handout_style_fixed, {**ALL_OK, "webhook:signature": "partial"}),
+    "handout_style_fixed": (handout_style_fixed, HANDOUT_FIXED),
     "amount_from_browser": (amount_from_browser, {"checkout:server_price": "missing", "scenario:success": "evidenced"}),
     "no_signature_check": (no_signature_check, {"webhook:signature": "missing", "webhook:succeeded": "evidenced"}),
     "fail_open": (fail_open, {"webhook:signature": "partial", "webhook:succeeded": "evidenced"}),
@@ -237,7 +241,7 @@ EXPECTED = {
 
 if handout_code("checkout_server.py"):  # the printed handout beside the project: its own code, as handed in
     EXPECTED["handout"] = (handout, HANDOUT)
-    EXPECTED["handout_fixed"] = (handout_fixed, {**ALL_OK, "webhook:signature": "partial"})
+    EXPECTED["handout_fixed"] = (handout_fixed, HANDOUT_FIXED)
 
 
 def build(kind: str, dest: Path) -> Path:

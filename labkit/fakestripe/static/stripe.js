@@ -470,10 +470,16 @@
     });
   };
 
+  // Manual confirmation: after a completed challenge the PaymentIntent is requires_confirmation until the
+  // server confirms it again, and handleCardAction resolves with it (not as an error).
   Stripe.prototype.handleCardAction = function (clientSecret) {
     var self = this;
     return self.retrievePaymentIntent(clientSecret).then(function (res) {
-      return res.error ? res : self._finish(clientSecret, res.paymentIntent);
+      if (res.error) return res;
+      return self._finish(clientSecret, res.paymentIntent).then(function (out) {
+        var pi = out.error && out.error.payment_intent;
+        return pi && pi.status === "requires_confirmation" && !pi.last_payment_error ? { paymentIntent: pi } : out;
+      });
     });
   };
 
