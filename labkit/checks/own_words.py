@@ -1,0 +1,128 @@
+"""Is a Part E text the student's own, or the model answer reworded? Sentence by sentence.
+
+Each sentence becomes the set of its content words (lower case, crudely stemmed, numbers as "#",
+common words left out), so reordering a sentence, changing its figures or swapping a few words
+keeps most of the set. Two sentences are alike when the sets overlap by :data:`ALIKE` (Jaccard).
+
+The student edition does not ship the model answer. It ships, per model sentence, a b-bit MinHash
+signature of that set (:data:`PERMUTATIONS` hash functions, the low :data:`BITS` bits of each
+minimum): enough to estimate the overlap with a student's sentence, not enough to read the words
+back (each value is 8 bits of a minimum over the sentence's words, shared by thousands of words).
+Both editions compare through the signatures, so ``labkit check`` in the student edition and
+``labkit grade`` in the instructor's give the same verdict; the instructor's edition also shows the
+model's sentence beside the student's.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+PERMUTATIONS, BITS = 128, 8
+ALIKE = 0.5           # estimated Jaccard of two sentences' content words
+MIN_WORDS = 5         # shorter sentences ("Crypto is risky.") are not compared
+_STOP = frozenset("""a an the and or but if then than so of to in on at by for with from as is are was were be been
+being it its this that these those there here i we you they he she our your their my me us them which who whom what
+when where why how all any both each few more most other some such no nor not only own same too very can will just
+should would could may might must do does did done has have had having about into over under again further once up
+down out off also per via e g eg ie etc""".split())
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ations", "ation", "ings", "ing", "edly", "ies", "ied", "ers", "er", "es", "ed", "ly", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(sentence: str) -> frozenset[str]:
+    words = re.findall(r"[a-z]+|\d[\d,.]*", sentence.lower().replace("’", "'"))
+    return frozenset("#" if w[0].isdigit() else _stem(w) for w in words if w not in _STOP and len(w) > 1)
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences and list items of a Markdown text, without headings, comments and emphasis marks."""
+    text = re.sub(r"<!--.*?-->", " ", text or "", flags=re.S)
+    lines = [re.sub(r"[*_`>#]+", " ", line) for line in text.splitlines() if not line.lstrip().startswith("#")]
+    out = []
+    for para in re.split(r"\n\s*\n", "\n".join(lines)):
+        for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(\"“$0-9])", " ".join(para.split())):
+            if s.strip():
+                out.append(s.strip())
+    return out
+
+
+def _hash(i: int, word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{i}:{word}".encode(), digest_size=8).digest(), "big")
+
+
+def signature(words: frozenset[str]) -> bytes:
+    """The b-bit MinHash of a word set: one byte per hash function."""
+    if not words:
+        return bytes(PERMUTATIONS)
+    return bytes(min(_hash(i, w) for w in words) & ((1 << BITS) - 1) for i in range(PERMUTATIONS))
+
+
+def estimate(a: bytes, b: bytes) -> float:
+    """The Jaccard overlap two signatures suggest (b-bit correction for chance equal bits)."""
+    same = sum(x == y for x, y in zip(a, b)) / PERMUTATIONS
+    chance = 1 / (1 << BITS)
+    return max(0.0, (same - chance) / (1 - chance))
+
+
+@dataclass(frozen=True)
+class ModelSentence:
+    signature: bytes
+    size: int
+    text: str | None = None  # only where the model answer itself is at hand (the instructor's edition)
+
+
+def fingerprint(model_text: str) -> list[ModelSentence]:
+    """The model answer's sentences as signatures (and texts, for the instructor's edition)."""
+    out = []
+    for s in sentences(model_text):
+        words = content_words(s)
+        if len(words) >= MIN_WORDS:
+            out.append(ModelSentence(signature(words), len(words), s))
+    return out
+
+
+def to_json(model: list[ModelSentence]) -> list[dict]:
+    """What the student edition ships: no text, only each sentence's signature and size."""
+    return [{"minhash": m.signature.hex(), "size": m.size} for m in model]
+
+
+def from_json(rows: list[dict]) -> list[ModelSentence]:
+    return [ModelSentence(bytes.fromhex(r["minhash"]), int(r["size"])) for r in rows
+            if isinstance(r, dict) and isinstance(r.get("minhash"), str) and len(r["minhash"]) == 2 * PERMUTATIONS]
+
+
+@dataclass(frozen=True)
+class Match:
+    student: str
+    model: ModelSentence
+    index: int       # the model sentence's number, from 1
+    overlap: float
+
+
+def matches(text: str, model: list[ModelSentence]) -> tuple[list[Match], int]:
+    """The student's sentences that are alike a model sentence, and how many were compared."""
+    found, compared = [], 0
+    for s in sentences(text):
+        words = content_words(s)
+        if len(words) < MIN_WORDS:
+            continue
+        compared += 1
+        sig = signature(words)
+        best = max(((estimate(sig, m.signature), i) for i, m in enumerate(model)), default=(0.0, -1))
+        if best[0] >= ALIKE:
+            found.append(Match(s, model[best[1]], best[1] + 1, best[0]))
+    return found, compared
+
+
+def cut(text: str, limit: int = 110) -> str:
+    """``text`` cut at a word boundary, never mid-word."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"
