@@ -184,7 +184,8 @@ class Release:
 
 def _write_student_files(dest: Path) -> None:
     from labkit import answers
-    from labkit.checks.writing import FINGERPRINT, model_fingerprint
+    from labkit.checks.own_words import to_json
+    from labkit.checks.writing import FINGERPRINT, model_fingerprint, model_sentences
 
     (dest / "answers").mkdir(parents=True, exist_ok=True)
     (dest / "answers" / ".gitkeep").write_text("", encoding="utf-8")
@@ -193,8 +194,9 @@ def _write_student_files(dest: Path) -> None:
     (dest / EDITION_FILE).write_text(json.dumps({"edition": "student"}) + "\n", encoding="utf-8")
     shingles = sorted(model_fingerprint() or [])
     (dest / "labkit" / "data" / FINGERPRINT).write_text(json.dumps(
-        {"note": "hashed 8-word phrases of the instructor's model answer (to spot copying; not the text)",
-         "shingles": shingles}) + "\n", encoding="utf-8")
+        {"note": "hashed 8-word phrases of the instructor's model answer, and a b-bit MinHash signature of each of "
+                 "its sentences' content words (to spot a copy, also a reworded one; not the text)",
+         "shingles": shingles, "sentences": to_json(model_sentences() or [])}) + "\n", encoding="utf-8")
 
 
 def build(dest: str | Path, root: Path | None = None, *, force: bool = False) -> Release:

@@ -4,13 +4,14 @@
    gross margin ("a 38% gross margin") and mobile's share of revenue ("mobile is 65% of revenue");
    anything not stated is the kit's default (the handout's retailer, the sourced data).
 2. Each dollar figure is compared with what the model gives, for those assumptions, for the method
-   family its sentence names (else the one the sentence before names, else any): each method's low,
-   base and high extra gross profit a year, the wallets' base across the mobile-share range, the
-   handout's shortcut, the extra revenue (only where the sentence speaks of revenue or sales), and
-   the retailer's revenue and mobile revenue.
-3. A figure agrees when it is within :data:`RELATIVE` (1%) of one of those, or $500; or when it is
-   that figure rounded as the student wrote it ("$140k" for $142,000; "$300k" for $307,174), at
-   most :data:`ROUNDED` (10%) away. Everything else disagrees, and the check says which.
+   family its sentence names (else the one the sentence before names, else the model's two picks): each
+   method's low,
+   base and high extra gross profit a year, and the retailer's revenue and mobile revenue; where the
+   sentence speaks of them, also the extra revenue, the wallets' base across the mobile-share range
+   and the handout's shortcut.
+3. A figure agrees when it is within :data:`RELATIVE` (1%) of one of those, or $250; or when it is
+   that figure rounded as the student wrote it: to the nearest $1k ("$2k" for $1,605), or more
+   coarsely ("$140k" for $142,000; "$300k" for $307,174) at most :data:`ROUNDED` (10%) away. Everything else disagrees, and the check says which.
 Context figures that are not results are left out: amounts per order, caps, fees and dispute fees,
 and revenue brackets ("$10M–$100M retailers").
 """
@@ -23,8 +24,9 @@ from functools import lru_cache
 from labkit.checks.money_text import Figure, dollar_figures
 from labkit.checks.recommend import families
 
-RELATIVE, ABSOLUTE, ROUNDED = 0.01, 500.0, 0.10
-TOLERANCE = "within 1% (or $500) of a figure the model gives, or that figure rounded as written (at most 10% off)"
+RELATIVE, ABSOLUTE, ROUNDED = 0.01, 250.0, 0.10
+TOLERANCE = ("within 1% (or $250) of a figure the model gives, or that figure rounded as written (to $1k, or "
+             "coarser and at most 10% off)")
 _CONTEXT = re.compile(r"per\s+(?:order|payment|transaction|purchase)|average\s+order|order\s+value|\baov\b|basket|"
                       r"\bcap(?:ped|s)?\b|\blimit|pay[-\s]in[-\s](?:4|four)|orders?\s+(?:of|up|over|under|above|below)|dispute|\bfee\b|\bfees\b|fixed|a\s+payment|each\s+payment|"
                       r"price|costs?\s+\$|tent|boots?|jacket|item|within|differ|\bgap\b", re.I)
@@ -58,6 +60,8 @@ _MOBILE = re.compile(r"mobile[^.%\d]{0,40}?(\d{1,2}(?:\.\d+)?)\s*%\s+of\s+(?:the
                      r"(?:revenue|sales)|(\d{1,2}(?:\.\d+)?)\s*%\s+of\s+(?:the\s+|its\s+|total\s+|online\s+)*"
                      r"(?:revenue|sales)[^.\d%]{0,30}mobile|(\d{1,2}(?:\.\d+)?)\s*%\s+mobile\s+(?:revenue|sales)", re.I)
 _REVENUE = re.compile(r"revenue|sales|turnover", re.I)
+_SHARE = re.compile(r"mobile[-\s]share|share\s+of\s+(?:revenue|sales)|range|across|between", re.I)
+_SHORTCUT = re.compile(r"shortcut|handout|formula|naive|back[-\s]of[-\s](?:the[-\s])?envelope", re.I)
 
 
 _REVENUE_CUE = re.compile(r"revenue|sales|turnover|a\s+year|per\s+year|annual|yearly|makes|earns|brings\s+in", re.I)
@@ -85,16 +89,19 @@ def model_figures(assumed: Assumptions) -> dict[str, list[tuple[str, float]]]:
     retailer = altpay.Retailer(**kwargs)
     fig = altpay.figures_for(retailer)
     table = altpay.compare(retailer)
-    out: dict[str, list[tuple[str, float]]] = {key: [] for key in ("wallet", "bnpl", "crypto", "retailer",
-                                                                    "revenue:wallet", "revenue:bnpl", "revenue:crypto")}
+    out: dict[str, list[tuple[str, float]]] = {f"{kind}{g}": [] for kind in ("", "revenue:", "share:", "shortcut:")
+                                                for g in ("wallet", "bnpl", "crypto")}
+    out["retailer"] = []
     for mid, m in fig["methods"].items():
         for which in ("low", "base", "high"):
             out[m["group"]].append((f"{m['method']} {which}", float(m[which])))
         out[f"revenue:{m['group']}"].append((f"{m['method']} extra revenue", float(table.loc[mid, "delta_revenue"])))
     for which in ("low", "high"):
-        out["wallet"].append((f"wallets' base at the {which} mobile share", float(fig["mobile_share"]["wallet_base"][which])))
+        out["share:wallet"].append((f"wallets' base at the {which} mobile share",
+                                    float(fig["mobile_share"]["wallet_base"][which])))
     for group, value in fig["naive"].items():
-        out[group].append(("the handout's shortcut", float(value)))
+        out[f"shortcut:{group}"].append(("the handout's shortcut", float(value)))
+    out["picks"] = sorted({fig["methods"][p]["group"] for p in fig["recommended"]})  # type: ignore[assignment]
     out["retailer"] += [("revenue", float(retailer.revenue)),
                         ("mobile revenue", float(retailer.revenue * retailer.mobile_revenue_share))]
     return out
@@ -104,7 +111,7 @@ def agrees(figure: Figure, value: float) -> bool:
     gap = abs(figure.value - value)
     if gap <= max(RELATIVE * abs(value), ABSOLUTE):
         return True
-    return gap <= figure.step / 2 and gap <= ROUNDED * abs(value)
+    return gap <= figure.step / 2 and (figure.step <= 1000 or gap <= ROUNDED * abs(value))
 
 
 def _sentence_bounds(text: str, at: int) -> tuple[int, int]:
@@ -141,10 +148,11 @@ def judge(text: str, assumed: Assumptions | None = None) -> list[Judged]:
         sentence = text[start:end]
         named = [_GROUP_OF[n] for n in families(sentence)] or previous
         previous = named or previous
-        groups = named or ["wallet", "bnpl", "crypto"]
+        groups = named or table["picks"]  # a figure about no method in particular: the model's two picks
         candidates = [c for g in groups for c in table[g]] + table["retailer"]
-        if _REVENUE.search(sentence):
-            candidates += [c for g in groups for c in table[f"revenue:{g}"]]
+        for kind, cue in (("revenue:", _REVENUE), ("share:", _SHARE), ("shortcut:", _SHORTCUT)):
+            if cue.search(sentence):  # figures the model gives for this only where the sentence speaks of it
+                candidates += [c for g in groups for c in table[f"{kind}{g}"]]
         out.append(Judged(f, any(agrees(f, v) for _, v in candidates),
-                          " and ".join(sorted(set(named))) or "any method", candidates))
+                          " and ".join(sorted(set(named))) or "the model's picks", candidates))
     return out

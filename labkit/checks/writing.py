@@ -148,9 +148,12 @@ def _model_range(judged: Any) -> str:
         name, _, which = what.rpartition(" ")
         if which in ("low", "base", "high"):
             by_method.setdefault(name, []).append(value)
-    best = sorted(by_method.items(), key=lambda kv: -kv[1][1] if len(kv[1]) > 1 else 0)[:2]
-    return "; ".join(f"{name} ${v[0] / 1e3:,.0f}k / ${v[1] / 1e3:,.0f}k / ${v[2] / 1e3:,.0f}k" for name, v in best
-                     if len(v) == 3)
+    shown: dict[str, str] = {}
+    for name, v in sorted(by_method.items(), key=lambda kv: -kv[1][1] if len(kv[1]) == 3 else 0):
+        triple = " / ".join(f"${x / 1e3:,.0f}k" for x in v)
+        if len(v) == 3 and triple not in shown.values() and len(shown) < 2:  # Affirm and Klarna round alike
+            shown[name] = triple
+    return "; ".join(f"{name} {triple} (low / base / high)" for name, triple in shown.items())
 
 
 def altpay_figures(text: str, retailer: Any = None) -> Item:
@@ -170,10 +173,13 @@ def altpay_figures(text: str, retailer: Any = None) -> Item:
     shown = ", ".join(j.figure.text.lstrip("–—- ") for j in agree[:5])
     evidence = f"{len(agree)} of {len(judged)} figures agree with the model for {basis} ({TOLERANCE})"
     evidence += f": {shown}" if shown else ""
-    if wrong:
-        evidence += "; disagree: " + "; ".join(
-            f"{j.figure.text.lstrip('–—- ')} ({j.about}: the model gives {_model_range(j) or 'other figures'})"
-            for j in wrong[:4]) + (" …" if len(wrong) > 4 else "")
+    groups: dict[str, list[Any]] = {}
+    for j in wrong:
+        groups.setdefault(j.about, []).append(j)
+    for about, js in groups.items():
+        names = ", ".join(j.figure.text.lstrip("–—- ") for j in js[:5]) + (" …" if len(js) > 5 else "")
+        evidence += (f"; disagree: {names} (about {about.replace('bnpl', 'BNPL').replace('wallet', 'wallets')}: "
+                     f"the model gives {_model_range(js[0]) or 'other figures'})")
     if agree and 3 * len(wrong) <= len(judged):
         return item("altpay:figures", EVIDENCED, evidence)
     return item("altpay:figures", PARTIAL, evidence,

@@ -1,0 +1,190 @@
+"""Parts D and E read as a careful grader reads them: recommendations, dollar figures for the stated
+assumptions, statuses in the SAQ's words, pci_assessment.md when answers/ is empty, nothing-to-fix
+gaps, and a reworded copy of the model answer. Through the checks' own entry points (writing.*,
+run_checks), so each test also runs against older checks."""
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from hypothesis import assume, given, settings as hsettings, strategies as st
+
+from labkit import answers
+from labkit.checks import writing
+from labkit.checks.items import EVIDENCED, MISSING, PARTIAL
+
+from .submissions import writing as made_up
+from .submissions.builder import full_pci, own_essay
+
+pytestmark = pytest.mark.solution  # the model answer and its figures are the solution edition's
+
+CHECKS = {"altpay:two_methods": writing.altpay_two_methods, "altpay:figures": writing.altpay_figures,
+          "altpay:own_words": writing.altpay_own_words}
+
+
+@pytest.fixture()
+def kit(tmp_path):
+    from labkit.settings import load_settings
+
+    return load_settings({}, env_file=None).with_(answers_dir=tmp_path / "answers")
+
+
+# ---------------------------------------------------------------- made-up essays
+@pytest.mark.parametrize("name", sorted(made_up.ESSAYS))
+def test_each_made_up_essay_is_judged_as_a_grader_would(name):
+    build, expected = made_up.ESSAYS[name]
+    essay = build()
+    for check, status in expected.items():
+        got = CHECKS[check](essay)
+        assert got.status == status, (name, check, got.evidence)
+
+
+def test_the_grader_is_told_which_figures_disagree_and_what_the_model_gives():
+    got = writing.altpay_figures(made_up.random_figures())
+    assert "$151,900" in got.evidence and "$285,700" in got.evidence and "the model gives" in got.evidence
+    assert "Klarna $32k / $142k / $307k" in got.evidence
+    mine = writing.altpay_figures(made_up.stated_other_share())
+    assert "mobile 65% of revenue" in mine.evidence  # the assumption it was judged for
+
+
+def test_a_reworded_copy_is_caught_with_the_passages_shown():
+    got = writing.altpay_own_words(made_up.REWORDED)
+    assert got.status == MISSING
+    assert "I would add (1) Klarna, base $142k, because the provider" in got.evidence  # the student's passage
+    assert "model sentence" in got.evidence and "Add (1) Klarna, base $142k: the provider" in got.evidence  # and the model's
+    assert writing.altpay_own_words(own_essay()).status == EVIDENCED
+
+
+def test_the_student_edition_catches_it_from_signatures_alone(monkeypatch):
+    """The student edition ships no model text: per-sentence signatures give the same verdict."""
+    from labkit.checks import own_words
+
+    shipped = {"shingles": sorted(writing.model_fingerprint()), "sentences": own_words.to_json(writing.model_sentences())}
+    assert not any("Klarna" in json.dumps(row) for row in shipped["sentences"])
+    monkeypatch.setattr(writing, "_model_text", lambda: None)
+    monkeypatch.setattr(writing, "_shipped", lambda: shipped)
+    got = writing.altpay_own_words(made_up.REWORDED)
+    assert got.status == MISSING and "I would add (1) Klarna, base $142k, because the provider" in got.evidence
+    assert "Add (1) Klarna, base $142k: the provider" not in got.evidence  # no model text to show
+    assert writing.altpay_own_words(own_essay()).status == EVIDENCED
+
+
+# ---------------------------------------------------------------- dollar figures
+FORMATS = [lambda v: f"${v:,.0f}", lambda v: f"USD {v:,.0f}", lambda v: f"{v / 1e3:.0f}k", lambda v: f"${v / 1e3:.0f}K",
+           lambda v: f"{v / 1e3:.0f} thousand", lambda v: f"US${v:,.0f}", lambda v: f"{v:,.0f} dollars",
+           lambda v: f"${v / 1e6:.1f}M", lambda v: f"${v / 1e6:.2f} million"]
+
+
+@given(st.integers(1, 999), st.integers(0, len(FORMATS) - 1), st.sampled_from(["", "about ", "roughly "]),
+       st.sampled_from(["", " a year", ".", ","]))
+@hsettings(max_examples=300, deadline=None)
+def test_dollar_figures_in_the_usual_ways(thousands, fmt, before, after):
+    value = thousands * 1000.0
+    written = FORMATS[fmt](value)
+    if "M" in written or "million" in written:
+        value = float(written.replace("$", "").split("M")[0].split(" ")[0]) * 1e6
+    assert writing.dollar_figures(f"Klarna adds {before}{written}{after}") == [value], written
+
+
+@given(st.integers(1, 999), st.sampled_from(["visits", "orders", "shoppers", "customers"]))
+@hsettings(max_examples=50, deadline=None)
+def test_counts_are_not_dollars(n, noun):
+    assert writing.dollar_figures(f"{n}k {noun} a month and {n},000 {noun}") == []
+
+
+def test_a_range_shares_its_unit():
+    assert writing.dollar_figures("$32–307k, and 48 to 238 thousand dollars") == [32e3, 307e3, 48e3, 238e3]
+
+
+@given(st.integers(5_000, 500_000), st.sampled_from(["Klarna", "Apple Pay", "BitPay", "Affirm"]))
+@hsettings(max_examples=300, deadline=None)
+def test_a_figure_agrees_only_within_the_stated_tolerance(amount, method):
+    """Property: a quoted amount agrees only if it lies within 1% (or $250) of a figure the model gives
+    for the method named, or is such a figure rounded as written (here written in full dollars)."""
+    from labkit.checks.essay_figures import Assumptions, model_figures
+
+    assume(amount % 1000)  # written to the dollar: no rounding to credit
+    got = writing.altpay_figures(f"I recommend {method}: it would add about ${amount:,} a year.")
+    group = {"Klarna": "bnpl", "Affirm": "bnpl", "Apple Pay": "wallet", "BitPay": "crypto"}[method]
+    table = model_figures(Assumptions())
+    near = any(abs(amount - v) <= max(0.01 * v, 250) for _, v in table[group] + table["retailer"])
+    assert (got.status == EVIDENCED) == near, got.evidence
+
+
+def test_random_amounts_almost_never_agree():
+    rng = random.Random(2024)
+    for method in ("Klarna", "Apple Pay", "BitPay", "the method"):
+        agreed = sum(writing.altpay_figures(f"{method} would add about ${rng.randint(5_000, 500_000):,} a year.")
+                     .status == EVIDENCED for _ in range(400))
+        assert agreed / 400 < 0.05, method  # the old check agreed with about 60% of them
+
+
+# ---------------------------------------------------------------- recommendations
+FAMILY_NAMES = {"digital wallets": ["Apple Pay", "digital wallets", "Google Pay"],
+                "BNPL": ["Klarna", "Affirm", "buy now, pay later"], "crypto": ["BitPay", "crypto", "Coinbase Commerce"]}
+FILLER = ["Mobile traffic is 65% of visits.", "Fees matter for margins.", "The shop sells tents and boots.", ""]
+
+
+@given(st.permutations(list(FAMILY_NAMES)), st.data())
+@hsettings(max_examples=150, deadline=None)
+def test_recommendations_are_read_as_recommendations(order, data):
+    a, b, c = order
+    name = {f: data.draw(st.sampled_from(FAMILY_NAMES[f])) for f in order}
+    filler = data.draw(st.sampled_from(FILLER))
+    two = writing.altpay_two_methods(f"{filler} I recommend {name[a]} and {name[b]}.")
+    assert two.status == EVIDENCED and a in two.evidence and b in two.evidence
+    turned = data.draw(st.sampled_from([f"I recommend against {name[c]}.", f"I'd recommend revisiting {name[c]} "
+                                        "next year.", f"I would not recommend {name[c]} yet.",
+                                        f"Leave {name[c]} for later."]))
+    one = writing.altpay_two_methods(f"{turned} {filler} I recommend {name[a]}.")
+    assert one.status == PARTIAL and "only" in one.evidence, one.evidence
+    plain = writing.altpay_two_methods(f"{filler} The retailer should add {name[a]} and {name[b]} next.")
+    assert plain.status == EVIDENCED
+    three = writing.altpay_two_methods(f"I recommend {name[a]}, {name[b]} and {name[c]}.")
+    assert three.status == PARTIAL and "3 methods" in three.evidence
+
+
+# ---------------------------------------------------------------- Part D
+STATUS_WORDS = {"yes": ["In Place", "in place", "Yes", "YES", "☑ Yes / ☐ No", "[x] Yes", "Compliant", "✓"],
+                "no": ["Not in Place", "not in place", "No", "☐ Yes / ☑ No", "Non-compliant"],
+                "n/a": ["Not Applicable", "N/A", "n/a", "NA", "☒ N/A"]}
+
+
+@given(st.sampled_from(sorted(STATUS_WORDS)), st.data(), st.sampled_from(["", " ", "**"]))
+@hsettings(max_examples=150, deadline=None)
+def test_statuses_in_the_saqs_own_words(status, data, wrap):
+    from labkit.pci.status_words import read_status
+
+    word = data.draw(st.sampled_from(STATUS_WORDS[status]))
+    assert read_status(f"{wrap}{word}{wrap}")[0] == status, word
+    assert read_status("☐ Yes / No") == ("", False)  # the handout's cell, untouched
+    assert read_status("In Place with CCW") == ("yes", True)
+
+
+def test_answers_in_the_saqs_own_words_count(kit):
+    kit.answers_dir.mkdir(parents=True)
+    (kit.answers_dir / answers.PCI_FILE).write_text(json.dumps(made_up.saq_words_pci()), encoding="utf-8")
+    got = writing.pci_answered(kit)
+    assert got.status == EVIDENCED, got.evidence
+
+
+def test_a_gaps_section_with_nothing_to_fix_is_not_a_gaps_analysis(kit):
+    answers.save_pci(made_up.nothing_to_fix_pci(), kit)
+    got = writing.pci_gaps(kit)
+    assert got.status == PARTIAL and "nothing to fix" in got.evidence, got.evidence
+    answers.save_pci(full_pci(), kit)
+    assert writing.pci_gaps(kit).status == EVIDENCED
+
+
+def test_pci_assessment_md_is_read_when_answers_is_empty(tmp_path):
+    from labkit.checks.run import run_checks
+    from labkit.settings import load_settings
+
+    folder = made_up.assessment_only(tmp_path / "student")
+    items = {i.check: i for i in run_checks(folder, load_settings({}, env_file=None), parts={"D", "E"},
+                                            answers_dir=folder / "answers")}
+    for check in ("pci:answered", "pci:gaps", "altpay:words", "altpay:two_methods"):
+        assert items[check].status == EVIDENCED, (check, items[check].evidence)
+    assert "pci_assessment.md" in items["pci:answered"].evidence and "handout" in items["pci:answered"].evidence
+    assert "pci_assessment.md" in items["altpay:words"].evidence
