@@ -188,3 +188,21 @@ def test_pci_assessment_md_is_read_when_answers_is_empty(tmp_path):
         assert items[check].status == EVIDENCED, (check, items[check].evidence)
     assert "pci_assessment.md" in items["pci:answered"].evidence and "handout" in items["pci:answered"].evidence
     assert "pci_assessment.md" in items["altpay:words"].evidence
+
+
+MARKDOWNISH = st.text(alphabet=st.sampled_from(list("abc XYZ 0123456789.,;:$%|-*#\n/☐☑()kKmM")) , max_size=400)
+
+
+@given(st.one_of(st.text(max_size=300), MARKDOWNISH))
+@hsettings(max_examples=200, deadline=None)
+def test_the_readers_never_crash(text):
+    from labkit.checks.recommend import recommended
+    from labkit.handed_in import part_e_from_markdown, pci_from_markdown
+    from labkit.pci.status_words import read_status
+
+    recommended(text)
+    read_status(text)
+    pci_from_markdown(text)
+    part_e_from_markdown(text)
+    for check in (writing.altpay_two_methods, writing.altpay_figures, writing.altpay_own_words):
+        assert check(text).status in (EVIDENCED, PARTIAL, MISSING, "for the grader")
