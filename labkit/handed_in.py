@@ -35,8 +35,10 @@ class FoundPci:
 
 
 def find_assessment(answers_dir: Path) -> Path | None:
-    """``pci_assessment.md`` in the answers folder or the folder above it (the submission's top)."""
-    for folder in (answers_dir, answers_dir.parent):
+    """``pci_assessment.md`` in the answers folder or, for an ``answers/`` folder, the folder above it
+    (the submission's top; never further up, where other students' folders may be)."""
+    folders = (answers_dir, answers_dir.parent) if answers_dir.name == "answers" else (answers_dir,)
+    for folder in folders:
         try:
             entries = sorted(folder.iterdir())
         except OSError:

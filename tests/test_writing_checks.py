@@ -206,3 +206,73 @@ def test_the_readers_never_crash(text):
     part_e_from_markdown(text)
     for check in (writing.altpay_two_methods, writing.altpay_figures, writing.altpay_own_words):
         assert check(text).status in (EVIDENCED, PARTIAL, MISSING, "for the grader")
+
+
+def test_the_kits_own_pci_assessment_md_reads_back(tmp_path):
+    """`labkit pci` / export write pci_assessment.md from the answers: read back, the same answers."""
+    from labkit.handed_in import pci_from_markdown
+    from labkit.pci import report
+    from labkit.pci.student_answers import Answer
+
+    data = full_pci()
+    given = {k: Answer({"yes": "Yes", "no": "No", "n/a": "N/A"}[v["status"]], v["note"])
+             for k, v in data["requirements"].items()}
+    given["8.2.1"], given["9.4.1"] = Answer("No", "a shared login"), Answer("N/A", "no paper is kept")
+    del given["3.1.1"]
+    text = report.render_assessment(answers=given, gaps=data["gaps"], remediation=data["remediation"])
+    got = pci_from_markdown(text)
+    assert got["requirements"]["8.2.1"] == {"status": "no", "note": "a shared login"}
+    assert got["requirements"]["9.4.1"]["status"] == "n/a" and got["requirements"]["3.1.1"]["status"] == ""
+    assert got["gaps"] == data["gaps"] and got["remediation"] == data["remediation"]
+
+
+def test_a_pci_assessment_md_outside_the_students_folder_is_not_read(tmp_path):
+    from labkit.handed_in import find_assessment
+
+    (tmp_path / "pci_assessment.md").write_text("| Req | Compliant |\n|---|---|\n| 2.2.2 | Yes |\n")
+    student = tmp_path / "alice"
+    student.mkdir()
+    assert find_assessment(student) is None  # the class folder is not the student's
+    (student / "answers").mkdir()
+    assert find_assessment(student / "answers") is None
+    (student / "pci_assessment.md").write_text("x")
+    assert find_assessment(student / "answers") == student / "pci_assessment.md"
+
+
+PHRASINGS = {  # how students say it -> the families a grader reads as recommended now
+    "I'd recommend revisiting BNPL next year. I recommend wallets now.": ["digital wallets"],
+    "I recommend against crypto and BNPL.": [],
+    "I recommend wallets and BNPL, but not crypto.": ["digital wallets", "BNPL"],
+    "Crypto would add little. Wallets and BNPL are the best options.": ["digital wallets", "BNPL"],
+    "I recommend adding Apple Pay because most traffic is mobile, and Klarna because tents are expensive.":
+        ["digital wallets", "BNPL"],
+    "I recommend Klarna because, unlike crypto, it has demand. I also recommend Google Pay.": ["BNPL", "digital wallets"],
+    "## Recommendation\n\n1. Digital wallets (Apple Pay, Google Pay)\n2. Buy now, pay later (Klarna)\n\n"
+    "Crypto is not worth it yet.": ["digital wallets", "BNPL"],
+    "If I had to pick two: Apple Pay and Klarna.": ["digital wallets", "BNPL"],
+    "I would only add crypto if demand grows. We should go with wallets and Affirm.": ["digital wallets", "BNPL"],
+    "The retailer could add crypto, but demand is thin. I recommend Apple Pay and Klarna.": ["digital wallets", "BNPL"],
+    "We'd recommend BNPL only once the holiday data is in; for now, I recommend Apple Pay and Google Pay.":
+        ["digital wallets"],
+    "Apple Pay is my top pick and Klarna my second.": ["digital wallets", "BNPL"],
+    "I don't think crypto makes sense yet, so I recommend wallets and BNPL.": ["digital wallets", "BNPL"],
+    "Recommendation: Apple Pay/Google Pay and Afterpay. Crypto should be revisited in 2027.": ["digital wallets", "BNPL"],
+    "We should prioritize Apple Pay, followed by Klarna.": ["digital wallets", "BNPL"],
+    "Crypto is not recommended. Wallets and BNPL are recommended.": ["digital wallets", "BNPL"],
+    "I recommend implementing digital wallets. BNPL could be considered in the future.": ["digital wallets"],
+    "I would recommend Klarna over Affirm and Apple Pay over Google Pay.": ["BNPL", "digital wallets"],
+    "In conclusion, adding Apple Pay and Klarna is the best choice for this retailer.": ["digital wallets", "BNPL"],
+    "The retailer should not add crypto. It should add wallets and Klarna.": ["digital wallets", "BNPL"],
+    "Add (1) Klarna, base $142k: the provider carries the risk; (2) Apple Pay, base $119k: no extra fee.":
+        ["BNPL", "digital wallets"],
+}
+
+
+@pytest.mark.parametrize("text", sorted(PHRASINGS))
+def test_recommendations_as_students_phrase_them(text):
+    from labkit.checks.recommend import recommended
+
+    assert recommended(text) == PHRASINGS[text]
+    want = {2: EVIDENCED, 0: MISSING}.get(len(PHRASINGS[text]), PARTIAL)
+    got = writing.altpay_two_methods(text)
+    assert got.status == want or (want == MISSING and got.status == PARTIAL), got.evidence

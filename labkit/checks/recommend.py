@@ -50,7 +50,7 @@ _REASON = re.compile(r"\b(?:because|since|as\s+(?:it|they|its|their|most|many)|g
                      r"who|where|thanks\s+to)\b", re.I)
 _HEADING = re.compile(r"^\s*(?:#+\s*|\*\*)\s*(?:my\s+)?(?:final\s+)?(?:recommendations?|picks?|choices?|verdict|"
                       r"conclusion|decision)s?\b", re.I)
-_FILLER = re.compile(r"\b(?:and|also|too|both|the|a|an|as\s+well|second(?:ly)?|first(?:ly)?|next|then|"
+_FILLER = re.compile(r"\b(?:and|also|too|both|the|a|an|as\s+well|second(?:ly)?|first(?:ly)?|next|then|followed\s+by|"
                      r"plus|method|methods|option|options|payments?|via|through|with|e\.?g\.?|such\s+as|like|"
                      r"now|today|immediately|right\s+away|soon)\b|[()\[\]'\"“”‘’.!?*_-]", re.I)
 
@@ -113,6 +113,13 @@ def _stance(segment: str, carried: str | None, turned: bool) -> str | None:
     return carried if _bare(body) else None
 
 
+def _within_family(segments: list[str], stances: list[str | None], segment: str) -> bool:
+    """Whether ``segment`` (turned down) names only families the sentence has picked before it."""
+    before = {f for seg, st in zip(segments, stances[:-1]) if st == "pick" for f in families(seg)}
+    named = set(families(segment))
+    return bool(named) and named <= before
+
+
 def _picks_in(sentence: str, default: str | None) -> tuple[list[str], list[str]]:
     """(families picked, families turned down) in one sentence."""
     parts = _SPLIT.split(sentence)
@@ -129,6 +136,8 @@ def _picks_in(sentence: str, default: str | None) -> tuple[list[str], list[str]]
         stances.append(stance)
         if _REASON.search(segment):
             before_reason, stance = stance, None  # what follows a "because" is a reason until a part picks again
+        if turned and stance == "no" and _within_family(segments, stances, segment):
+            stance = "pick"  # "Klarna over Affirm and Apple Pay over …": a choice inside a family already picked
         turned = bool(_TURN.fullmatch(joint)) if joint.strip() else False
     for i in range(len(segments) - 2, -1, -1):  # "Wallets and BNPL are the best options": a bare subject
         if stances[i] is None and _bare(_without_names(segments[i])) and joints[i].strip().lower() in ("and", ",", "or"):
