@@ -154,7 +154,7 @@ def expand_handout_numbers(reqs: dict[str, dict[str, Any]]) -> tuple[dict[str, d
         used.append(row["handout"])
         for number in row["now"]:
             if not (out.get(number) or {}).get("status"):
-                out[number] = {**given, "note": given.get("note") or f"(the handout's row {row['handout']})"}
+                out[number] = dict(given)
     return out, used
 
 

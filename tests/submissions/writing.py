@@ -190,3 +190,22 @@ def assessment_only(dest: Path) -> Path:
     (dest / "answers" / answers.PCI_FILE).write_text(json.dumps(answers.empty_pci()), encoding="utf-8")
     (dest / "pci_assessment.md").write_text(handout_assessment(), encoding="utf-8")
     return dest
+
+
+# An essay of the student's own on the same facts and figures as the model answer (tokens and
+# cryptograms, Stripe's BNPL fees, crypto settling in USDC, the model's ranges): it shares
+# vocabulary with the model answer, not its sentences.
+SAME_FACTS_OWN_WORDS = """# Part E
+
+Our outdoor gear shop sells about $15M a year, and I kept the notebook's defaults: a 40% gross margin and mobile at 43% of revenue, since phone visits turn into smaller orders less often than desktop ones.
+
+Wallets first. When a customer pays with Apple Pay, the phone sends Stripe a device token and a fresh cryptogram rather than the card number, which is why a leaked token is worthless and why the bank, not us, carries the fraud loss. Google Pay only gives that protection on Android phones with a device token. Stripe charges nothing extra for wallets, so every sale they win is almost pure margin. The notebook puts Apple Pay / Google Pay at $119k a year in the base case, somewhere between $48k and $238k depending on the lift.
+
+Buy now, pay later costs more: Klarna through Stripe takes 5.99% plus 30 cents, double a card. In exchange Klarna pays us up front and chases the shopper if she stops paying. Tents, stoves and down jackets are pricey, so splitting a $400 order into four payments should persuade some hesitant buyers. The model gives Klarna $142k in the base case, with a range of $32k to $307k, and it only needs a tiny lift to pay for its fee.
+
+Crypto is the weak option. BitPay or Coinbase can convert payments to dollars or USDC straight away, so price swings are not our problem, and there are no chargebacks. But hardly anyone buys hiking boots with bitcoin, and the model finds at most about $29k a year.
+
+My recommendation is Klarna and Apple Pay / Google Pay, in that order, with crypto parked until customers ask for it. I would switch each one on for a test group first and compare its conversion with a control group before rolling it out to everyone, because the vendors' own lift figures are marketing, not measurements.
+"""
+ESSAYS["same_facts_own_words"] = (lambda: SAME_FACTS_OWN_WORDS, {
+    "altpay:own_words": "evidenced", "altpay:two_methods": "evidenced", "altpay:figures": "evidenced"})
