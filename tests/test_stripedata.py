@@ -81,6 +81,12 @@ def test_rows_say_what_happened(own, made):
     assert pd.isna(row("3ds_fail")["decline_code"])
     assert row("3ds_fail")["error_code"] == "payment_intent_authentication_failure"
     assert row("insufficient")["error_code"] == "card_declined" and pd.isna(row("success")["error_code"])
+    import json
+    from importlib import resources
+
+    fact = next(s for s in json.loads(resources.files("labkit.data").joinpath("test_cards.json").read_text())
+                ["lab_scenarios"] if s["key"] == "3ds_fail")
+    assert fact["decline_code"] is None and fact["error_code"] == row("3ds_fail")["error_code"] and fact["source"]
     assert bool(row("3ds_fail")["three_d_secure"]) is True
     assert row("3ds_pending")["status"] == "requires_action" and bool(row("3ds_pending")["three_d_secure"]) is True
     assert row("untouched")["status"] == "requires_payment_method" and pd.isna(row("untouched")["decline_code"])
