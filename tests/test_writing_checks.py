@@ -167,6 +167,10 @@ def test_answers_in_the_saqs_own_words_count(kit):
     (kit.answers_dir / answers.PCI_FILE).write_text(json.dumps(made_up.saq_words_pci()), encoding="utf-8")
     got = writing.pci_answered(kit)
     assert got.status == EVIDENCED, got.evidence
+    from labkit.pci.student_answers import load
+
+    ccw = [a for a in load(kit).answers.values() if a.note.startswith("In Place with CCW")]
+    assert ccw and all(a.value == "Yes" for a in ccw)  # answered, and the report still says it was through a CCW
 
 
 def test_a_gaps_section_with_nothing_to_fix_is_not_a_gaps_analysis(kit):

@@ -58,9 +58,17 @@ def load(settings: Settings | None = None, data: dict[str, Any] | None = None) -
     """The saved answers (an empty set when nothing was saved yet); ``data``: answers already read
     (as :func:`labkit.answers.load_pci` returns them, e.g. from ``pci_assessment.md``)."""
     data = answer_files.load_pci(settings) if data is None else data
-    saved = {key: Answer(VALUE_OF.get(a["status"]), a["note"], "student")
+    saved = {key: Answer(VALUE_OF.get(a["status"]), _ccw_note(a), "student")
              for key, a in data["requirements"].items() if a["status"] or a["note"]}
     return PciAnswers(saved, data["gaps"], data["remediation"])
+
+
+def _ccw_note(answer: dict[str, Any]) -> str:
+    """The note, led by "In Place with CCW." where the answer was given so (the SAQ's compensating control)."""
+    note = answer.get("note") or ""
+    if answer.get("ccw") and "ccw" not in note.lower():
+        return f"In Place with CCW. {note}".strip()
+    return note
 
 
 def save_answer(key: str, value: str | None, note: str | None = None, settings: Settings | None = None) -> Answer:
