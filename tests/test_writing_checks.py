@@ -280,3 +280,22 @@ def test_recommendations_as_students_phrase_them(text):
     want = {2: EVIDENCED, 0: MISSING}.get(len(PHRASINGS[text]), PARTIAL)
     got = writing.altpay_two_methods(text)
     assert got.status == want or (want == MISSING and got.status == PARTIAL), got.evidence
+
+
+@pytest.mark.parametrize("name, text, denies", [
+    ("gaps", made_up.NOTHING_TO_FIX, True),
+    ("gaps", "We are fully PCI compliant because Stripe is a Level 1 provider and hosts the card field in its iframe; "
+             "nothing needs to be fixed before launch and every checklist item is answered yes with evidence.", True),
+    ("gaps", "There are no gaps in card handling: the card never reaches our server, logs or database. But no ASV "
+             "has scanned the shop (11.3.2), and there is no written incident response plan (12.10.1).", False),
+    ("gaps", full_pci()["gaps"], False),
+    ("remediation", "No remediation is needed for card handling. Before launch, contract an Approved Scanning Vendor "
+                    "and scan every quarter; write a one-page incident plan this month and rehearse it each term.", False),
+    ("remediation", "No remediation is required because there are no gaps; Stripe handles all card data for the shop "
+                    "and our server never stores, processes or transmits any card number at all.", True),
+])
+def test_nothing_to_fix_is_told_from_a_gaps_analysis(name, text, denies):
+    from labkit.pci.student_answers import text_problem
+
+    problem = text_problem(name, text)
+    assert (problem is not None and "nothing to fix" in problem) == denies, problem

@@ -118,7 +118,7 @@ def text_problem(name: str, text: str) -> str | None:
         return f"{words} words: write at least {MIN_WORDS}"
     if len({w.lower() for w in re.findall(r"[A-Za-z]{2,}", text)}) < MIN_WORDS // 2:
         return "the same few words repeated, not an answer"
-    denial = nothing_to_fix(text)
+    denial = nothing_to_fix(text, plan=name == "remediation")
     if denial:
         return f"says there is nothing to fix ('{denial}'), which is not a {'gaps analysis' if name == 'gaps' else 'plan'}"
     return None
@@ -145,13 +145,15 @@ _GAP_CUES = re.compile(
     r"buy|get|move|fix|put|create|sign|read|download|turn|implement|schedule|train|serve|encrypt))", re.I)
 
 
-def nothing_to_fix(text: str) -> str | None:
-    """The sentence of ``text`` that says there is nothing to fix, if the text names no gap at all."""
+def nothing_to_fix(text: str, plan: bool = False) -> str | None:
+    """The sentence of ``text`` that says there is nothing to fix, if the text names no gap at all
+    (``plan``: a remediation plan, where any other sentence of some length is a step of the plan)."""
     sentences = [x.strip() for x in re.split(r"(?<=[.!?])\s+|\n+", text or "") if x.strip()]
     denials = [x for x in sentences if _DENIAL.search(x)]
     if not denials:
         return None
-    if any(_GAP_CUES.search(x) for x in sentences if x not in denials):
+    others = [x for x in sentences if x not in denials]
+    if any(_GAP_CUES.search(x) or (plan and len(x.split()) >= 8) for x in others):
         return None
     shown = denials[0]
     return shown if len(shown) <= 80 else shown[:80].rsplit(" ", 1)[0] + " …"
