@@ -12,17 +12,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_UNITS = {"k": 1e3, "K": 1e3, "thousand": 1e3, "m": 1e6, "M": 1e6, "mn": 1e6, "mm": 1e6, "million": 1e6,
+_UNITS = {"k": 1e3, "K": 1e3, "thousand": 1e3, "grand": 1e3, "m": 1e6, "M": 1e6, "mn": 1e6, "mm": 1e6, "million": 1e6,
           "b": 1e9, "bn": 1e9, "billion": 1e9}
-_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
-_UNIT = r"(?:thousand|million|billion|mn|mm|bn|[kKmMbB])(?![A-Za-z])"
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+,\d{1,2}(?![\d,])|\d+(?:\.\d+)?|\.\d+"  # "1,2M": a decimal comma
+_UNIT = r"(?:thousand|million|billion|grand|mn|mm|bn|[kKmMbB])(?![A-Za-z])"
 _CURRENCY = r"(?:US\s?\$|USD\s?\$?|\$|dollars?\b)"
 _COUNT_NOUNS = re.compile(
     r"\s*(?:more\s+|extra\s+|new\s+|monthly\s+|annual\s+|yearly\s+)?(?:visits?|visitors?|orders?|customers?|shoppers?|"
     r"users?|people|transactions?|payments?|sessions?|adults?|downloads?|clicks?|views?|units?|items?|households?|"
     r"americans?|consumers?|buyers?|merchants?|stores?|words?|times?|rows?|events?)\b", re.I)
 FIGURE = re.compile(
-    rf"(?P<sign>[-−–]\s?)?(?P<cur>{_CURRENCY})?\s?(?P<num>{_NUMBER})\s?(?P<unit>{_UNIT})?"
+    rf"(?P<sign>[-−–]\s?)?(?P<cur>{_CURRENCY})?\s?(?P<sign2>[-−])?(?P<num>{_NUMBER})\s?(?P<unit>{_UNIT})?"
     rf"(?P<after>\s?(?:USD|US\s?dollars|dollars?)\b)?")
 _RANGE_GAP = re.compile(r"\s?(?:[-–—]|to)\s?(?:" + _CURRENCY + r")?\s?$")
 
@@ -37,7 +37,7 @@ class Figure:
 
 
 def _value(num: str, unit: str | None) -> float:
-    value = float(num.replace(",", ""))
+    value = float(num.replace(",", ".") if re.fullmatch(r"\d+,\d{1,2}", num) else num.replace(",", ""))
     return value * _UNITS.get(unit or "", _UNITS.get((unit or "").lower(), 1.0))
 
 
@@ -57,14 +57,14 @@ def dollar_figures(text: str) -> list[Figure]:
         if not (marked or (unit is not None and _is_money(text, m))):
             continue
         value = _value(m.group("num"), unit)
-        if m.group("sign") and (m.start() == 0 or not text[m.start() - 1].isalnum()):
+        if (m.group("sign") and (m.start() == 0 or not text[m.start() - 1].isalnum())) or m.group("sign2"):
             value = -value
         out.append(Figure(value, m.start(), m.end(), m.group(0).strip(), _step(m.group("num"), unit)))
     return out
 
 
 def _step(num: str, unit: str | None) -> float:
-    digits = num.replace(",", "")
+    digits = num.replace(",", ".") if re.fullmatch(r"\d+,\d{1,2}", num) else num.replace(",", "")
     if "." in digits:
         step = 10.0 ** -len(digits.split(".", 1)[1])
     else:
