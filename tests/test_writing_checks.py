@@ -299,3 +299,18 @@ def test_nothing_to_fix_is_told_from_a_gaps_analysis(name, text, denies):
 
     problem = text_problem(name, text)
     assert (problem is not None and "nothing to fix" in problem) == denies, problem
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The shop makes $20M in revenue a year, with a 38% gross margin.", (20e6, 0.38, None)),
+    ("I take mobile as 65% of revenue, as the handout's traffic suggests.", (None, None, 0.65)),
+    ("Adobe found mobile was 43% of revenue at such retailers, but I assume 50% of revenue is mobile.",
+     (None, None, 0.50)),
+    ("The mobile share of revenue is 50% in my model; mobile traffic is 65% of visits.", (None, None, 0.50)),
+    ("Mobile traffic is 65% of visits and mobile revenue is about $6.5M of the $15M.", (None, None, None)),  # not $6.5M
+])
+def test_the_assumptions_a_text_states(text, expected):
+    from labkit.checks.essay_figures import stated_assumptions
+
+    got = stated_assumptions(text)
+    assert (got.revenue, got.gross_margin, got.mobile_revenue_share) == expected

@@ -56,7 +56,9 @@ class Assumptions:
 
 _MARGIN = re.compile(r"(\d{1,2}(?:\.\d+)?)\s*%\s*(?:gross\s+)?margin|(?:gross\s+)?margin\s+(?:of|at|is|=|:|near|about|"
                      r"around|~)?\s*(?:about|around|roughly|~)?\s*(\d{1,2}(?:\.\d+)?)\s*%", re.I)
-_MOBILE = re.compile(r"mobile[^.%\d]{0,40}?(\d{1,2}(?:\.\d+)?)\s*%\s+of\s+(?:the\s+|its\s+|total\s+|online\s+)*"
+_MOBILE = re.compile(r"mobile(?:'s)?\s+share\s+of\s+(?:revenue|sales)\s+(?:is|of|at|=|:|to|as)?\s*(?:about|around|roughly|~)?\s*"
+                     r"(\d{1,2}(?:\.\d+)?)\s*%|"
+                     r"mobile[^.%\d]{0,40}?(\d{1,2}(?:\.\d+)?)\s*%\s+of\s+(?:the\s+|its\s+|total\s+|online\s+)*"
                      r"(?:revenue|sales)|(\d{1,2}(?:\.\d+)?)\s*%\s+of\s+(?:the\s+|its\s+|total\s+|online\s+)*"
                      r"(?:revenue|sales)[^.\d%]{0,30}mobile|(\d{1,2}(?:\.\d+)?)\s*%\s+mobile\s+(?:revenue|sales)", re.I)
 _REVENUE = re.compile(r"revenue|sales|turnover", re.I)
@@ -74,10 +76,24 @@ def stated_assumptions(text: str) -> Assumptions:
     revenues = [f.value for f in dollar_figures(text) if f.value >= 1e6 and not _excluded(text, f)
                 and _REVENUE_CUE.search(text[max(0, f.start - 25):f.end + 25])
                 and not _NOT_TOTAL.search(text[max(0, f.start - 25):f.end + 12])]
-    margin = next((float(g1 or g2) / 100 for g1, g2 in _MARGIN.findall(text) if 5 <= float(g1 or g2) <= 95), None)
-    mobile = next((float(next(g for g in m if g)) / 100 for m in _MOBILE.findall(text)
-                   if 0 < float(next(g for g in m if g)) < 100), None)
+    margin = _stated(text, _MARGIN, 5, 95)
+    mobile = _stated(text, _MOBILE, 0.1, 99.9)
     return Assumptions(max(revenues) if revenues else None, margin, mobile)
+
+
+_MINE = re.compile(r"\b(?:i|we)\b|assum|\btake\b|\btaking\b|\btreat|\buse\b|\busing\b|\bsuppose", re.I)
+
+
+def _stated(text: str, pattern: re.Pattern[str], low: float, high: float) -> float | None:
+    """The percentage ``pattern`` finds, as a fraction: the one in a sentence that states it as the
+    student's own ("I take mobile as 50% of revenue") over one quoted from a source; else the first."""
+    found = []
+    for m in pattern.finditer(text):
+        value = float(next(g for g in m.groups() if g))
+        if low <= value <= high:
+            start, _ = _sentence_bounds(text, m.start())
+            found.append((not _MINE.search(text[max(start, m.start() - 30):m.end()]), m.start(), value / 100))
+    return min(found)[2] if found else None
 
 
 @lru_cache(maxsize=32)
