@@ -167,7 +167,7 @@ def load_pci_found(settings: Settings) -> FoundPci:
         if path is not None:
             md_data = pci_from_markdown(read_any_text(path))
             if not _pci_empty(md_data):
-                data, where = md_data, f"{path.name} (its checklist table and gaps sections; {where} is empty)"
+                data, where = md_data, f"{path.name}, read because {where} is empty"
     data["requirements"], used = expand_handout_numbers(data["requirements"])
     return FoundPci(data, where, used)
 
@@ -207,5 +207,5 @@ def load_part_e_found(settings: Settings) -> tuple[str, str]:
     if path is not None:
         found = answers.strip_comments(part_e_from_markdown(read_any_text(path)))
         if prose_words(found):
-            return found, f"{path.name} (its Part E section; {where} is empty)"
+            return found, f"the Part E section of {path.name}, read because {where} is empty"
     return text, where

@@ -70,7 +70,7 @@ def pci_answered(settings: Settings) -> Item:
 
 def pci_gaps(settings: Settings) -> Item:
     summary, where, _ = _pci_found(settings)
-    words = f"gaps {summary['gaps_words']} words, remediation {summary['remediation_words']} words ({where})"
+    words = f"gaps {summary['gaps_words']} words, remediation {summary['remediation_words']} words, in {where}"
     if summary["gaps_written"] and summary["remediation_written"]:
         return item("pci:gaps", EVIDENCED, words)
     if not summary["gaps_words"] and not summary["remediation_words"]:
