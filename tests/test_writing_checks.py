@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+from functools import lru_cache
 
 import pytest
 from hypothesis import assume, given, settings as hsettings, strategies as st
@@ -314,3 +315,28 @@ def test_the_assumptions_a_text_states(text, expected):
 
     got = stated_assumptions(text)
     assert (got.revenue, got.gross_margin, got.mobile_revenue_share) == expected
+
+
+@lru_cache(maxsize=1)
+def _model_answer() -> str:
+    from labkit import altpay
+
+    return altpay.model_answer()
+
+
+@given(st.randoms(use_true_random=False), st.integers(1, 99))
+@hsettings(max_examples=25, deadline=None)
+def test_a_copy_with_each_sentence_reordered_and_other_figures_is_still_a_copy(rnd, figure):
+    """Sentence by sentence, order and figures do not matter: shuffle the words of every model sentence,
+    change every number, and it is still the model answer's content."""
+    import re as _re
+
+    from labkit import altpay
+    from labkit.checks.own_words import sentences
+
+    shuffled = []
+    for sentence in sentences(_model_answer()):
+        words = _re.sub(r"\d+", str(figure), sentence).split()
+        rnd.shuffle(words)
+        shuffled.append(" ".join(words).rstrip(".") + ".")
+    assert writing.altpay_own_words(" ".join(shuffled)).status == MISSING

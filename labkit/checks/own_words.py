@@ -52,15 +52,28 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-def _hash(i: int, word: str) -> int:
-    return int.from_bytes(hashlib.blake2b(f"{i}:{word}".encode(), digest_size=8).digest(), "big")
+_PRIME = (1 << 61) - 1  # hash functions h_i(x) = (a_i·x + b_i) mod p over a word's 64-bit hash x
+
+
+def _coefficient(tag: str) -> int:
+    return int.from_bytes(hashlib.blake2b(tag.encode(), digest_size=8).digest(), "big") % _PRIME or 1
+
+
+_A = tuple(_coefficient(f"labkit minhash a{i}") for i in range(PERMUTATIONS))
+_B = tuple(_coefficient(f"labkit minhash b{i}") for i in range(PERMUTATIONS))
+
+
+def _word_hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big") % _PRIME
 
 
 def signature(words: frozenset[str]) -> bytes:
     """The b-bit MinHash of a word set: one byte per hash function."""
     if not words:
         return bytes(PERMUTATIONS)
-    return bytes(min(_hash(i, w) for w in words) & ((1 << BITS) - 1) for i in range(PERMUTATIONS))
+    xs = [_word_hash(w) for w in words]
+    mask = (1 << BITS) - 1
+    return bytes(min((a * x + b) % _PRIME for x in xs) & mask for a, b in zip(_A, _B))
 
 
 def estimate(a: bytes, b: bytes) -> float:

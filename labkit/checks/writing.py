@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -192,7 +193,9 @@ def shingles(text: str) -> set[str]:
     return {hashlib.sha256(" ".join(ws[i:i + SHINGLE]).encode()).hexdigest()[:16] for i in range(len(ws) - SHINGLE + 1)}
 
 
+@lru_cache(maxsize=1)
 def _model_text() -> str | None:
+    """The model answer for the default assumptions (solution edition only), rendered once."""
     try:
         from labkit import altpay
 
@@ -226,9 +229,16 @@ def model_sentences() -> list[Any] | None:
 
     text = _model_text()
     if text is not None:
-        return own_words.fingerprint(text)
+        return _fingerprint(text)
     data = _shipped()
     return None if data is None else own_words.from_json(data.get("sentences", []))
+
+
+@lru_cache(maxsize=4)
+def _fingerprint(text: str) -> list[Any]:
+    from labkit.checks import own_words
+
+    return own_words.fingerprint(text)
 
 
 REWORDED = 0.4   # share of the compared sentences alike a model sentence: a reworded copy
