@@ -152,14 +152,20 @@ def _picks_in(sentence: str, default: str | None) -> tuple[list[str], list[str]]
     return picked, refused
 
 
-def recommended(text: str) -> list[str]:
-    """The families the essay recommends adding now, in the order it recommends them."""
+def read(text: str) -> tuple[list[str], list[str]]:
+    """(the families the essay recommends adding now, in that order; those it turns down or puts off
+    and never recommends)."""
     picked: list[str] = []
-    refused: set[str] = set()
+    refused: list[str] = []
     for sentence, under_heading in _sentences(text):
         if not (_PICK.search(sentence) or under_heading):
             continue
         got, no = _picks_in(sentence, "pick" if under_heading else None)
-        refused |= {f for f in no if f not in got}
+        refused += [f for f in no if f not in got and f not in refused]
         picked += [f for f in got if f not in picked]
-    return picked
+    return picked, [f for f in refused if f not in picked]
+
+
+def recommended(text: str) -> list[str]:
+    """The families the essay recommends adding now, in the order it recommends them."""
+    return read(text)[0]

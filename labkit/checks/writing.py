@@ -114,19 +114,22 @@ def altpay_words(text: str, where: str = "answers/part_e.md") -> Item:
 
 
 def altpay_two_methods(text: str) -> Item:
-    from labkit.checks.recommend import families, recommended
+    from labkit.checks.recommend import families, read
 
-    picked, named = recommended(text), families(text)
+    (picked, refused), named = read(text), families(text)
+    aside = f" (turns down or puts off: {', '.join(refused)})" if refused else ""
     if len(picked) == 2:
-        return item("altpay:two_methods", EVIDENCED, f"recommends {picked[0]} and {picked[1]}")
+        return item("altpay:two_methods", EVIDENCED, f"recommends {picked[0]} and {picked[1]}{aside}")
     if len(picked) > 2:
         return item("altpay:two_methods", PARTIAL, f"recommends {len(picked)} methods ({', '.join(picked)}): the "
                     "handout asks for two", "Say which two to add next; put the third off (e.g. 'revisit crypto "
                     "next year').")
     if picked:
         others = [f for f in named if f not in picked]
-        return item("altpay:two_methods", PARTIAL, f"recommends only {picked[0]}" + (
-            f" (also names {', '.join(others)}, without recommending it now)" if others else ""),
+        mentioned = [f for f in others if f not in refused]
+        return item("altpay:two_methods", PARTIAL, f"recommends only {picked[0]}"
+                    + (f"; turns down or puts off {', '.join(refused)}" if refused else "")
+                    + (f"; names {', '.join(mentioned)} without recommending it" if mentioned else ""),
             "The handout asks for two methods to add next: name the second and why.")
     if len(named) >= 2:
         return item("altpay:two_methods", PARTIAL, f"names {', '.join(named)} but no sentence says which two to add "
