@@ -95,7 +95,8 @@ def checklist(md: str) -> dict[str, dict[str, Any]]:
         status_col = _column(header, _STATUS_HEADERS, {0})
         note_col = _column(header, _NOTE_HEADERS, {0, status_col} if status_col is not None else {0})
         for row in rows:
-            m = REQ_ID.search(row[0]) if row else None
+            m = (REQ_ID.search(row[0]) if row else None) or (
+                REQ_ID.fullmatch(row[1].strip()) if len(row) > 1 and status_col != 1 else None)
             if not m:
                 continue
             if status_col is not None and status_col < len(row):
@@ -173,7 +174,7 @@ def load_pci_found(settings: Settings) -> FoundPci:
 
 
 # ---------------------------------------------------------------- Part E
-_PART_E_HEADING = re.compile(r"^(#{1,6})\s*(?:part\s*e\b|alternative\s+payments?)[^\n]*$", re.I | re.M)
+_PART_E_HEADING = re.compile(r"^(#{1,6}|\*\*)\s*(?:part\s*e\b|alternative\s+payments?)[^\n]*$", re.I | re.M)
 
 
 def part_e_from_markdown(md: str) -> str:
@@ -185,7 +186,7 @@ def part_e_from_markdown(md: str) -> str:
     m = _PART_E_HEADING.search(md)
     if not m:
         return ""
-    level = len(m.group(1))
+    level = len(m.group(1)) if m.group(1).startswith("#") else 1  # a bold line: up to the next heading
     rest = md[m.end():]
     end = re.search(rf"^#{{1,{level}}}\s", rest, re.M)
     return (m.group(0) + "\n" + (rest[:end.start()] if end else rest)).strip()

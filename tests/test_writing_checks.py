@@ -340,3 +340,17 @@ def test_a_copy_with_each_sentence_reordered_and_other_figures_is_still_a_copy(r
         rnd.shuffle(words)
         shuffled.append(" ".join(words).rstrip(".") + ".")
     assert writing.altpay_own_words(" ".join(shuffled)).status == MISSING
+
+
+def test_checklist_tables_and_part_e_headings_as_students_lay_them_out():
+    from labkit.handed_in import checklist, part_e_from_markdown
+
+    md = ("| Requirement | Req # | Status | Notes |\n|---|---|---|---|\n"
+          "| No default passwords | 2.2.2 | ✅ | changed |\n| Quarterly ASV scans | 11.3.2 | ❌ | none yet |\n"
+          "| Paper | 9.4.1 | Not Applicable | no paper |\n")
+    assert checklist(md) == {"2.2.2": {"status": "yes", "note": "changed"},
+                             "11.3.2": {"status": "no", "note": "none yet"},
+                             "9.4.1": {"status": "n/a", "note": "no paper"}}
+    text = "# Part D\n\nx\n\n**Part E — Alternative payments**\n\nI recommend wallets.\n\n# Appendix\n\ny"
+    assert "I recommend wallets." in part_e_from_markdown(text) and "Appendix" not in part_e_from_markdown(text)
+    assert "z" in part_e_from_markdown("## Part E: Alternative Payments Analysis\n\nz\n")

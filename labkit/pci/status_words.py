@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-TICKED = "☑☒✓✔✅✗✘■◼●▣⊠"
+TICKED = "☑☒✓✔✅■◼●▣⊠"
+CROSSES = "✗✘❌✖❎"  # alone in the "Compliant" cell: No
 UNTICKED = "☐□◻○"
 # Longest first: "not in place" before "in place", "in place with ccw" before "in place".
 _PHRASES: tuple[tuple[str, str, bool], ...] = (
@@ -59,6 +60,8 @@ def read_status(text: object) -> tuple[str, bool]:
         return "", False
     if set(cleaned) <= set(TICKED + " "):  # a bare tick in the "Compliant" column
         return "yes", False
+    if set(cleaned) <= set(CROSSES + " "):
+        return "no", False
     cleaned = re.sub(r"\bn\s*/\s*a\b", "not applicable", cleaned, flags=re.I)
     cleaned = re.sub(r"\bw\s*/\s*", "with ", cleaned, flags=re.I)
     head = re.split(r"\s[-–—]\s|[:(,;]|\.\s", cleaned, maxsplit=1)[0]  # "N/A - no paper": the note follows
