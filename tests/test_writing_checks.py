@@ -354,3 +354,19 @@ def test_checklist_tables_and_part_e_headings_as_students_lay_them_out():
     text = "# Part D\n\nx\n\n**Part E — Alternative payments**\n\nI recommend wallets.\n\n# Appendix\n\ny"
     assert "I recommend wallets." in part_e_from_markdown(text) and "Appendix" not in part_e_from_markdown(text)
     assert "z" in part_e_from_markdown("## Part E: Alternative Payments Analysis\n\nz\n")
+
+
+def test_a_v4_checklist_in_the_saqs_words_with_headed_sections(tmp_path):
+    from labkit.handed_in import pci_from_markdown
+    from labkit.pci.requirements import load_saq
+
+    words = ["In Place", "Not in Place", "Not Applicable", "In Place with CCW"]
+    rows = "\n".join(f"| {r.number} | {r.title} | {words[i % 4]} | note {i} |"
+                     for i, r in enumerate(load_saq().requirements))
+    md = (f"# PCI DSS SAQ A\n\n## Checklist\n\n| Req | Requirement | Response | Notes |\n|---|---|---|---|\n{rows}\n\n"
+          f"## Gaps Identified\n\n- {full_pci()['gaps']}\n\n## Remediation Plan\n\n1. {full_pci()['remediation']}\n\n"
+          "## Part E\n\nessay\n")
+    data = pci_from_markdown(md)
+    assert all(a["status"] for a in data["requirements"].values()) and len(data["requirements"]) == 27
+    assert data["gaps"].startswith("- We have no written") and "Part E" not in data["remediation"]
+    assert data["remediation"].startswith("1. Write a one-page")
