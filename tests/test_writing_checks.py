@@ -370,3 +370,11 @@ def test_a_v4_checklist_in_the_saqs_words_with_headed_sections(tmp_path):
     assert all(a["status"] for a in data["requirements"].values()) and len(data["requirements"]) == 27
     assert data["gaps"].startswith("- We have no written") and "Part E" not in data["remediation"]
     assert data["remediation"].startswith("1. Write a one-page")
+
+
+def test_a_figure_for_a_lift_the_sentence_states_agrees():
+    from labkit import altpay
+
+    at_7 = altpay.estimate(altpay.Retailer(), "wallet", lift=0.07).base
+    assert writing.altpay_figures(f"With a 7% lift, Apple Pay would add about ${at_7:,.0f} a year.").status == EVIDENCED
+    assert writing.altpay_figures(f"Apple Pay would add about ${at_7:,.0f} a year.").status == PARTIAL  # lift unstated

@@ -8,7 +8,7 @@
    method's low,
    base and high extra gross profit a year, and the retailer's revenue and mobile revenue; where the
    sentence speaks of them, also the extra revenue, the wallets' base across the mobile-share range
-   and the handout's shortcut.
+   and the handout's shortcut; where it states a lift ("at a 5% lift"), the base at that lift.
 3. A figure agrees when it is within :data:`RELATIVE` (1%) of one of those, or $250; or when it is
    that figure rounded as the student wrote it: to the nearest $1k ("$2k" for $1,605), or more
    coarsely ("$140k" for $142,000; "$300k" for $307,174) at most :data:`ROUNDED` (10%) away. Everything else disagrees, and the check says which.
@@ -144,6 +144,24 @@ def _excluded(text: str, f: Figure) -> bool:
                 or _BRACKET_BEFORE.search(before))
 
 
+_LIFT = re.compile(r"(\d{1,2}(?:\.\d+)?)\s*%\s+(?:(?:conversion|sales|revenue)\s+)?(?:lift|uplift|more\s+sales)|"
+                   r"(?:lift|uplift)\s+(?:of|at|is|=|:)?\s*(?:about|around|~)?\s*(\d{1,2}(?:\.\d+)?)\s*%", re.I)
+
+
+def stated_lifts(sentence: str) -> list[float]:
+    """The lifts a sentence states ("at a 5% lift", "a lift of 4%"), as fractions."""
+    return [float(a or b) / 100 for a, b in _LIFT.findall(sentence) if 0 < float(a or b) < 50]
+
+
+@lru_cache(maxsize=256)
+def at_lift(assumed: Assumptions, group: str, lift: float) -> float:
+    """The base extra gross profit of the group's best method at the stated lift."""
+    from labkit import altpay
+
+    kwargs = {k: v for k, v in vars(assumed).items() if v is not None}
+    return float(altpay.estimate(altpay.Retailer(**kwargs), group, lift=lift).base)
+
+
 @dataclass
 class Judged:
     figure: Figure
@@ -166,6 +184,8 @@ def judge(text: str, assumed: Assumptions | None = None) -> list[Judged]:
         previous = named or previous
         groups = named or table["picks"]  # a figure about no method in particular: the model's two picks
         candidates = [c for g in groups for c in table[g]] + table["retailer"]
+        candidates += [(f"{g} at a {lift:.1%} lift", at_lift(assumed, g, lift))
+                       for g in groups for lift in stated_lifts(sentence)]  # the student's stated lift
         for kind, cue in (("revenue:", _REVENUE), ("share:", _SHARE), ("shortcut:", _SHORTCUT)):
             if cue.search(sentence):  # figures the model gives for this only where the sentence speaks of it
                 candidates += [c for g in groups for c in table[f"{kind}{g}"]]
