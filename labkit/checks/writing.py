@@ -246,6 +246,7 @@ def _fingerprint(text: str) -> list[Any]:
 
 REWORDED = 0.4   # share of the compared sentences alike a model sentence: a reworded copy
 CLOSE = 0.15     # above this, some passages follow the model closely
+ALIKE_SHOWN = "half of their content words shared"  # own_words.ALIKE, in words
 
 
 def altpay_own_words(text: str) -> Item:
@@ -273,5 +274,3 @@ def altpay_own_words(text: str) -> Item:
                     "Rewrite the passages shown in your own words and reasoning.")
     return item("altpay:own_words", EVIDENCED, summary)
 
-
-ALIKE_SHOWN = "50% of content words shared"
