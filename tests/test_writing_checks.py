@@ -378,3 +378,14 @@ def test_a_figure_for_a_lift_the_sentence_states_agrees():
     at_7 = altpay.estimate(altpay.Retailer(), "wallet", lift=0.07).base
     assert writing.altpay_figures(f"With a 7% lift, Apple Pay would add about ${at_7:,.0f} a year.").status == EVIDENCED
     assert writing.altpay_figures(f"Apple Pay would add about ${at_7:,.0f} a year.").status == PARTIAL  # lift unstated
+
+
+@given(st.sampled_from(sorted(STATUS_WORDS)), st.data(), st.sampled_from([" - ", ": ", " (", ", ", ". "]),
+       st.text(alphabet="abcdeilnoprstuy ", max_size=40))
+@hsettings(max_examples=200, deadline=None)
+def test_a_status_followed_by_its_note_is_the_status(status, data, separator, note):
+    """'N/A - no paper kept', 'Yes (one login each)': the note after the answer never changes it."""
+    from labkit.pci.status_words import read_status
+
+    word = data.draw(st.sampled_from([w for w in STATUS_WORDS[status] if "/" not in w or "N/A" in w]))
+    assert read_status(f"{word}{separator}{note}")[0] == status, (word, note)

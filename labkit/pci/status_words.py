@@ -55,7 +55,7 @@ def read_status(text: object) -> tuple[str, bool]:
         return ("yes" if text else "no"), False
     if not isinstance(text, str):
         return "", False
-    cleaned = _clean(text)
+    cleaned = _clean(text).rstrip(" -–—:(,;.")
     if not cleaned or cleaned.lower() in ("to answer", "☐ to answer", "-", "—", "?", "tbd", "todo"):
         return "", False
     if set(cleaned) <= set(TICKED + " "):  # a bare tick in the "Compliant" column
@@ -73,6 +73,8 @@ def read_status(text: object) -> tuple[str, bool]:
     ticked = [seg for seg in segments if _TICK.search(seg)]
     if ticked:  # "☑ Yes / ☐ No": the ticked option
         chosen = [o for seg in ticked for o in _options(_TICK.sub(" ", seg))]
+        if not chosen and not re.search(r"[A-Za-z]", " ".join(ticked)):
+            return "yes", False  # a tick and a note: "✓ (see below)"
         return chosen[0] if len({s for s, _ in chosen}) == 1 else ("", False)
     options = [o for seg in segments for o in _options(_UNTICK.sub(" ", seg))]
     if not options or len({s for s, _ in options}) > 1:  # "☐ Yes / No" untouched, or "yes and no"
