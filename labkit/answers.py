@@ -48,19 +48,48 @@ def load_pci(settings: Settings | None = None) -> dict[str, Any]:
     except (OSError, ValueError):
         return data
     if isinstance(saved, dict):
-        reqs = saved.get("requirements")
-        if isinstance(reqs, dict):
-            for rid, ans in reqs.items():
-                if isinstance(ans, dict):
-                    status = str(ans.get("status") or "").strip().lower()
-                    data["requirements"][str(rid)] = {
-                        "status": status if status in STATUSES else "",
-                        "note": str(ans.get("note") or ""),
-                    }
+        data["requirements"].update(read_requirements(saved.get("requirements")))
         for name in TEXT_FIELDS:
             if isinstance(saved.get(name), str):
                 data[name] = saved[name]
     return data
+
+
+STATUS_KEYS = ("status", "answer", "response", "compliant", "in_place", "value")
+ID_KEYS = ("requirement", "req", "id", "number", "key")
+
+
+def read_answer(ans: Any) -> dict[str, Any]:
+    """One requirement's answer as a student may write it by hand: ``{"status": "In Place", "note": …}``,
+    another key for the status ("answer", "response", "compliant"), or just the status ("Not Applicable").
+    The status is read in the SAQ's words or the kit's short forms (:mod:`labkit.pci.status_words`)."""
+    from labkit.pci.status_words import read_status
+
+    if isinstance(ans, dict):
+        raw = next((ans[k] for k in STATUS_KEYS if k in ans), "")
+        note = ans.get("note", ans.get("notes", ans.get("comment", "")))
+    else:
+        raw, note = ans, ""
+    status, ccw = read_status(raw)
+    out = {"status": status, "note": str(note or "") if not isinstance(note, (dict, list)) else ""}
+    if ccw:
+        out["ccw"] = True
+    return out
+
+
+def read_requirements(reqs: Any) -> dict[str, dict[str, Any]]:
+    """The requirements part of ``pci.json``: a mapping by number, or a list of rows naming their number."""
+    out: dict[str, dict[str, Any]] = {}
+    if isinstance(reqs, dict):
+        items = list(reqs.items())
+    elif isinstance(reqs, list):
+        items = [(next((r[k] for k in ID_KEYS if k in r), None), r) for r in reqs if isinstance(r, dict)]
+    else:
+        return out
+    for rid, ans in items:
+        if rid is not None and str(rid).strip():
+            out[str(rid).strip()] = read_answer(ans)
+    return out
 
 
 def save_pci(data: dict[str, Any], settings: Settings | None = None) -> Path:
@@ -70,6 +99,8 @@ def save_pci(data: dict[str, Any], settings: Settings | None = None) -> Path:
         if status not in STATUSES:
             raise ValueError(f"requirement {rid}: status must be one of yes, no, n/a (not {status!r})")
         clean["requirements"][rid] = {"status": status, "note": str(ans.get("note") or "")}
+        if ans.get("ccw") and status == "yes":
+            clean["requirements"][rid]["ccw"] = True  # "In Place with CCW", kept through the widgets
     for name in TEXT_FIELDS:
         clean[name] = str(data.get(name) or "")
     return write_text(answers_dir(settings) / PCI_FILE, json.dumps(clean, indent=2, ensure_ascii=False) + "\n")

@@ -188,7 +188,8 @@ class Release:
 def _write_student_files(dest: Path) -> None:
     from labkit import answers
     from labkit.autograder.classroom import write_workflow
-    from labkit.checks.writing import FINGERPRINT, model_fingerprint
+    from labkit.checks.own_words import to_json
+    from labkit.checks.writing import FINGERPRINT, model_fingerprint, model_sentences
 
     (dest / "answers").mkdir(parents=True, exist_ok=True)
     (dest / "answers" / ".gitkeep").write_text("", encoding="utf-8")
@@ -198,8 +199,9 @@ def _write_student_files(dest: Path) -> None:
     write_workflow(dest)  # GitHub Classroom's autograding (labkit.autograder.classroom)
     shingles = sorted(model_fingerprint() or [])
     (dest / "labkit" / "data" / FINGERPRINT).write_text(json.dumps(
-        {"note": "hashed 8-word phrases of the instructor's model answer (to spot copying; not the text)",
-         "shingles": shingles}) + "\n", encoding="utf-8")
+        {"note": "hashed 8-word phrases of the instructor's model answer, and a b-bit MinHash signature of each of "
+                 "its sentences' content words (to spot a copy, also a reworded one; not the text)",
+         "shingles": shingles, "sentences": to_json(model_sentences() or [])}) + "\n", encoding="utf-8")
 
 
 def build(dest: str | Path, root: Path | None = None, *, force: bool = False) -> Release:

@@ -13,8 +13,8 @@ import pandas as pd
 
 from labkit.money import to_major
 
-COLUMNS = ["id", "created", "product", "amount", "currency", "status", "decline_code", "three_d_secure",
-           "amount_minor"]
+COLUMNS = ["id", "created", "product", "amount", "currency", "status", "decline_code", "error_code",
+           "three_d_secure", "amount_minor"]
 AUTH_FAILED = "payment_intent_authentication_failure"
 
 OUTCOME_COLORS = {"succeeded": "#2e7d32", "3D Secure failed": "#ef6c00", "awaiting 3D Secure": "#f9a825",
@@ -39,8 +39,10 @@ def _row(pi: dict[str, Any]) -> dict[str, Any]:
         "amount": _units(pi["amount"], pi["currency"]),
         "currency": pi["currency"].upper(),
         "status": pi["status"],
-        # Stripe's decline code (insufficient_funds…), else the error code (e.g. a failed 3D Secure).
-        "decline_code": err.get("decline_code") or err.get("code") or charge.get("failure_code") or None,
+        # The issuer's decline code (insufficient_funds…) only: a failed 3D Secure has none, only the error
+        # code payment_intent_authentication_failure (Stripe, "Decline codes" and "Error codes", read 2026).
+        "decline_code": err.get("decline_code") or None,
+        "error_code": err.get("code") or charge.get("failure_code") or None,
         "three_d_secure": three_ds,
         "amount_minor": int(pi["amount"]),  # Stripe's integer amount (cents), for fee arithmetic
     }
@@ -50,9 +52,11 @@ def payments_frame(client: Any, limit: int = 100) -> pd.DataFrame:
     """The newest ``limit`` PaymentIntents as a DataFrame, newest first.
 
     Columns: id, created (UTC timestamp), product (metadata), amount (in currency units,
-    e.g. dollars), currency, status, decline_code, three_d_secure (bool: a 3D Secure
-    challenge happened or is pending). Text columns use pandas' string dtype, so a
-    missing product or decline code is NaN (``df.decline_code.isna()``).
+    e.g. dollars), currency, status, decline_code (the issuer's reason for a decline, such as
+    ``insufficient_funds``; none for a failed 3D Secure), error_code (Stripe's error code:
+    ``card_declined``, ``payment_intent_authentication_failure``…), three_d_secure (bool: a 3D
+    Secure challenge happened or is pending). A missing product or code is NaN
+    (``df.decline_code.isna()``).
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
@@ -88,7 +92,7 @@ def readable(df: pd.DataFrame) -> pd.DataFrame:
     """A payments table formatted for people: times as text, amounts in dollars, — for none."""
     return df.assign(created=df["created"].dt.strftime("%Y-%m-%d %H:%M:%S UTC"),
                      amount=df["amount"].map("${:.2f}".format),
-                     decline_code=df["decline_code"].fillna("—"))
+                     decline_code=df["decline_code"].fillna("—"), error_code=df["error_code"].fillna("—"))
 
 
 def make_scenario_payments(client: Any, product_id: str = "prod_001") -> list[str]:
@@ -130,11 +134,13 @@ def lab_payments(client: Any, make_if_empty: bool = False, limit: int = 100) -> 
 
 def outcome(row: pd.Series | dict[str, Any]) -> str:
     """A one-line outcome for the chart: succeeded, declined: <code>, 3D Secure failed…"""
-    status, code = row["status"], row["decline_code"]
-    code = code if isinstance(code, str) and code else None  # missing is NaN in pandas' string columns
+    status = row["status"]
+    decline, error = (row.get(k) for k in ("decline_code", "error_code"))
+    decline, error = (c if isinstance(c, str) and c else None for c in (decline, error))  # missing is NaN
+    code = decline or error
     if status in ("succeeded", "requires_capture", "processing"):
         return "succeeded"
-    if code == AUTH_FAILED:
+    if error == AUTH_FAILED:
         return "3D Secure failed"
     if status == "requires_action":
         return "awaiting 3D Secure"

@@ -119,7 +119,20 @@ def test_comparison_and_sources_tables_cover_every_method(methods):
     comp = altpay.comparison_table(methods)
     assert list(comp.index) == list(methods["method"])
     assert comp.loc["Card (baseline)", "fee"] == "2.9% + $0.30"
-    assert comp.loc["Afterpay / Clearpay", "order-value lift"].endswith("(vendor)")
+    assert comp.loc["Afterpay / Clearpay", "order-value lift"].endswith("(vendor, not verified)")
+
+
+def test_the_comparison_table_shows_the_not_verified_mark_of_the_data(methods):
+    """Issue 24: the vendor anecdotes are 'not verified' in the data; the table a student copies says so too."""
+    comp = altpay.comparison_table(methods)
+    assert comp.loc["Apple Pay / Google Pay", "conversion lift"] == "+6% to +20% (vendor, not verified)"
+    assert comp.loc["Klarna", "conversion lift"] == "+11% (vendor, not verified)"
+    assert comp.loc["Klarna", "fee"] == "5.99% + $0.30 (seen 3.29–5.99%, not verified)"
+    for kind, column in (("conv_lift", "conversion lift"), ("aov_lift", "order-value lift")):
+        for mid, row in methods.iterrows():
+            if isinstance(row[f"{kind}_source"], str) and "not verified" in row[f"{kind}_source"] \
+                    and row[f"{kind}_pct_high"] > 0:
+                assert "not verified" in comp.loc[row["method"], column], (mid, column)
     assert comp.loc["Affirm", "order-value lift"] == "none published"
     src = altpay.sources_table(methods)
     assert set(src["method"]) == set(methods["method"])

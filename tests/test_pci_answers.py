@@ -169,6 +169,40 @@ def test_issue_15_corrections_are_in_the_data_and_the_report():
     assert "Appendix C" in saq.responses["N/A"]["meaning"] and saq.responses["N/A"]["source"] in saq.sources
 
 
+def test_issue_24_corrections_are_in_the_data(kit):
+    """3.2.1 is Not Applicable for a shop that stores no account data (paper included), also after
+    "Take the suggested answers"; requirement 8 is about the web server, the Dashboard beyond SAQ A;
+    12.1 was never in SAQ A. Each with a source that says whether it was verified."""
+    saq = load_saq()
+    r321 = saq.requirement("3.2.1")
+    assert r321.default_answer == "N/A" and "Appendix C" in r321.default_note
+    assert "saq_a_321_guidance" in r321.sources and "not verified" in saq.sources["saq_a_321_guidance"]["note"]
+    clean = _evidence(_pass("no_card_data_at_rest"))
+    assert report.prefill(saq, clean)["3.2.1"].value == "N/A"  # the checks found nothing stored
+    stored = checks.CheckResult("no_card_data_at_rest", checks.CHECKS["no_card_data_at_rest"], "gap", "a PAN in a log")
+    checks.attach_requirements([stored])
+    assert report.prefill(saq, checks.Evidence(checks.Target("http://127.0.0.1:5000"), [stored]))["3.2.1"].value == "No"
+    ui = Checklist(clean, settings=kit)
+    assert "3.2.1" in ui.accept_suggestions()
+    assert load_pci(kit)["requirements"]["3.2.1"]["status"] == "n/a"  # what "Take the suggested answers" writes
+    for r in saq.requirements:
+        if r.number.startswith("8."):
+            assert "saq_a_req8_scope" in r.sources, r.number
+            assert "Dashboard" not in r.plain and ("Dashboard" not in (r.question or "")
+                                                   or "beyond SAQ A" in r.question), r.number
+    row = next(h for h in saq.handout_rows if h["handout"] == "12.1")
+    assert row["verdict"] == "not in SAQ A" and "no longer" not in row["note"] and row["sources"]
+
+
+@pytest.mark.solution
+def test_model_answers_say_3_2_1_not_applicable_and_keep_the_dashboard_beyond_saq_a():
+    doc = json.loads(labkit.pci.model_answers_path().read_text(encoding="utf-8"))
+    assert doc["requirements"]["3.2.1"]["status"] == "n/a" and "Appendix C" in doc["requirements"]["3.2.1"]["note"]
+    for rid, a in doc["requirements"].items():
+        if rid.startswith("8.") and "Dashboard" in a["note"]:
+            assert "beyond SAQ A" in a["note"], rid
+
+
 @pytest.mark.solution
 def test_model_answers_answer_everything_honestly():
     path = labkit.pci.model_answers_path()

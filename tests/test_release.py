@@ -97,6 +97,24 @@ def test_model_answer_text_is_not_in_the_student_edition(edition):
     assert not leaked, leaked[:2]
 
 
+def test_the_student_edition_catches_a_reworded_copy_without_the_model_text(edition, tmp_path):
+    """The shipped fingerprint holds per-sentence signatures, not sentences, and the student edition's own
+    check finds a reworded copy of the model answer with them (issue 30: sentence by sentence)."""
+    from tests.submissions.writing import REWORDED
+
+    data = json.loads((edition.dest / "labkit" / "data" / "model_answer_fingerprint.json").read_text())
+    assert len(data["sentences"]) >= 10 and all(set(row) == {"minhash", "size"} for row in data["sentences"])
+    essay = tmp_path / "part_e.md"
+    essay.write_text(REWORDED, encoding="utf-8")
+    code = ("import sys; sys.path.insert(0, '.'); import labkit; assert labkit.__file__.startswith(sys.argv[2]), "
+            "labkit.__file__; from labkit.checks.writing import altpay_own_words; "
+            "from pathlib import Path; i = altpay_own_words(Path(sys.argv[1]).read_text()); print(i.status, i.evidence)")
+    out = subprocess.run([sys.executable, "-c", code, str(essay), str(edition.dest)], cwd=edition.dest,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("missing") and "model sentence" in out.stdout, out.stdout
+
+
 def test_strip_solutions_python_js_html_and_starters():
     py = "def f():\n    \"\"\"Do it.\"\"\"\n    # BEGIN SOLUTION\n    return 42\n    # END SOLUTION\n"
     assert strip_solutions(py, ".py").text == (

@@ -59,7 +59,7 @@ def made(own):
 def test_columns_types_and_order(own, made):
     df = payments_frame(own[1])
     assert list(df.columns) == COLUMNS == ["id", "created", "product", "amount", "currency", "status",
-                                           "decline_code", "three_d_secure", "amount_minor"]
+                                           "decline_code", "error_code", "three_d_secure", "amount_minor"]
     assert len(df) == len(made)
     assert df["amount"].dtype == float and df["three_d_secure"].dtype == bool
     assert isinstance(df["created"].dtype, pd.DatetimeTZDtype) and str(df["created"].dt.tz) == "UTC"
@@ -77,7 +77,16 @@ def test_rows_say_what_happened(own, made):
         [9.0, "requires_payment_method", "insufficient_funds"]
     assert row("generic")["decline_code"] == "generic_decline" and row("generic")["amount"] == 4.5
     assert row("3ds_ok")["status"] == "succeeded" and bool(row("3ds_ok")["three_d_secure"]) is True
-    assert row("3ds_fail")["decline_code"] == "payment_intent_authentication_failure"
+    # Issue 24: a failed 3D Secure has no decline code (Stripe's decline codes page); its error code has its own column
+    assert pd.isna(row("3ds_fail")["decline_code"])
+    assert row("3ds_fail")["error_code"] == "payment_intent_authentication_failure"
+    assert row("insufficient")["error_code"] == "card_declined" and pd.isna(row("success")["error_code"])
+    import json
+    from importlib import resources
+
+    fact = next(s for s in json.loads(resources.files("labkit.data").joinpath("test_cards.json").read_text())
+                ["lab_scenarios"] if s["key"] == "3ds_fail")
+    assert fact["decline_code"] is None and fact["error_code"] == row("3ds_fail")["error_code"] and fact["source"]
     assert bool(row("3ds_fail")["three_d_secure"]) is True
     assert row("3ds_pending")["status"] == "requires_action" and bool(row("3ds_pending")["three_d_secure"]) is True
     assert row("untouched")["status"] == "requires_payment_method" and pd.isna(row("untouched")["decline_code"])
@@ -136,8 +145,8 @@ def test_a_fresh_offline_account_gets_the_five_scenarios_server_side():
         df = lab_payments(client, make_if_empty=True)
         assert len(df) == 5 and (df["amount_minor"] == 1800).all()
         assert sorted(df["status"]) == ["requires_payment_method"] * 3 + ["succeeded"] * 2
-        assert set(df["decline_code"].dropna()) == {"insufficient_funds", "generic_decline",
-                                                    "payment_intent_authentication_failure"}
+        assert set(df["decline_code"].dropna()) == {"insufficient_funds", "generic_decline"}
+        assert set(df["error_code"].dropna()) == {"card_declined", "payment_intent_authentication_failure"}
         assert df["three_d_secure"].sum() == 2
         assert len(lab_payments(client, make_if_empty=True)) == 5  # not made twice
 
@@ -153,3 +162,5 @@ def test_runs_payments_keeps_run_order_and_readable_formats(own, made):
     shown = readable(df)
     assert shown["amount"].str.startswith("$").all() and shown["created"].str.endswith("UTC").all()
     assert (shown["decline_code"] == "—").sum() == df["decline_code"].isna().sum()
+    assert shown.set_index("scenario").loc["3ds_fail", ["decline_code", "error_code"]].tolist() == \
+        ["—", "payment_intent_authentication_failure"]

@@ -108,6 +108,20 @@ def load_data() -> AltPayData:
     return AltPayData(load_methods(), load_assumptions())
 
 
+NOT_VERIFIED = "not verified"  # the mark the data files give a figure the kit could not read at its source
+
+
+def unverified(source: object) -> bool:
+    """Whether a ``*_source`` cell says the figure was not read at its source (issue 24: the
+    table a student copies must carry the mark the data file gives)."""
+    return isinstance(source, str) and NOT_VERIFIED in source
+
+
+def _marks(*marks: str) -> str:
+    shown = [m for m in marks if m]
+    return f" ({', '.join(shown)})" if shown else ""
+
+
 def _lift_text(row: pd.Series, kind: str) -> str:
     lo, hi = row[f"{kind}_pct_low"], row[f"{kind}_pct_high"]
     if pd.isna(hi):
@@ -115,16 +129,25 @@ def _lift_text(row: pd.Series, kind: str) -> str:
     if hi == 0:
         return "about 0"
     span = f"+{lo:g}%" if lo == hi else f"+{lo:g}% to +{hi:g}%"
-    return span + (" (vendor)" if row[f"{kind}_vendor_claim"] else "")
+    return span + _marks("vendor" if row[f"{kind}_vendor_claim"] else "",
+                         NOT_VERIFIED if unverified(row[f"{kind}_source"]) else "")
+
+
+def _fee_text(row: pd.Series) -> str:
+    p, f, lo, hi = row["fee_pct"], row["fee_fixed_usd"], row["fee_pct_low"], row["fee_pct_high"]
+    if lo == hi:
+        return fee_text(p, f)
+    return fee_text(p, f) + f" (seen {lo:g}–{hi:g}%" + (f", {NOT_VERIFIED})" if unverified(row["fee_source"]) else ")")
 
 
 def comparison_table(methods: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The methods side by side in words: fee, settlement, risk, tokenization, published lifts."""
+    """The methods side by side in words: fee, settlement, risk, tokenization, published lifts. A lift
+    or a fee range whose source says "not verified" (vendor anecdotes, Shopify's Klarna rates) shows
+    that mark beside the figure, so a student who copies the table copies the mark too."""
     m = load_methods() if methods is None else methods
     return pd.DataFrame({
         "method": m["method"],
-        "fee": [fee_text(p, f) + ("" if lo == hi else f" (seen {lo:g}–{hi:g}%)")
-                for p, f, lo, hi in zip(m["fee_pct"], m["fee_fixed_usd"], m["fee_pct_low"], m["fee_pct_high"])],
+        "fee": [_fee_text(r) for _, r in m.iterrows()],
         "settlement": m["settlement"],
         "fraud risk": m["fraud_risk"],
         "default risk": m["default_risk"],
@@ -149,5 +172,5 @@ def sources_table(methods: pd.DataFrame | None = None) -> pd.DataFrame:
             claim = r.get(f"{prefix}_vendor_claim")
             rows.append({"method": r["method"], "figure": label, "source": src, "year": int(r[f"{prefix}_year"]),
                          "vendor claim": "yes" if claim is True else ("no" if claim is False else "price/doc"),
-                         "checked": "not verified" if "not verified" in src else "read at the source"})
+                         "checked": NOT_VERIFIED if unverified(src) else "read at the source"})
     return pd.DataFrame(rows)

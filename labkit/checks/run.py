@@ -81,8 +81,8 @@ def writing_items(settings: Settings, parts: set[str]) -> list[Item]:
     if "D" in parts:
         out += [writing.pci_answered(settings), writing.pci_gaps(settings)]
     if "E" in parts:
-        text = writing.part_e_text(settings)
-        out += [writing.altpay_words(text), writing.altpay_two_methods(text), writing.altpay_figures(text),
+        text, where = writing.part_e_found(settings)
+        out += [writing.altpay_words(text, where), writing.altpay_two_methods(text), writing.altpay_figures(text),
                 writing.altpay_own_words(text)]
     return out
 

@@ -54,12 +54,21 @@ class PciAnswers:
     remediation: str = ""
 
 
-def load(settings: Settings | None = None) -> PciAnswers:
-    """The saved answers (an empty set when nothing was saved yet)."""
-    data = answer_files.load_pci(settings)
-    saved = {key: Answer(VALUE_OF.get(a["status"]), a["note"], "student")
+def load(settings: Settings | None = None, data: dict[str, Any] | None = None) -> PciAnswers:
+    """The saved answers (an empty set when nothing was saved yet); ``data``: answers already read
+    (as :func:`labkit.answers.load_pci` returns them, e.g. from ``pci_assessment.md``)."""
+    data = answer_files.load_pci(settings) if data is None else data
+    saved = {key: Answer(VALUE_OF.get(a["status"]), _ccw_note(a), "student")
              for key, a in data["requirements"].items() if a["status"] or a["note"]}
     return PciAnswers(saved, data["gaps"], data["remediation"])
+
+
+def _ccw_note(answer: dict[str, Any]) -> str:
+    """The note, led by "In Place with CCW." where the answer was given so (the SAQ's compensating control)."""
+    note = answer.get("note") or ""
+    if answer.get("ccw") and "ccw" not in note.lower():
+        return f"In Place with CCW. {note}".strip()
+    return note
 
 
 def save_answer(key: str, value: str | None, note: str | None = None, settings: Settings | None = None) -> Answer:
@@ -109,7 +118,45 @@ def text_problem(name: str, text: str) -> str | None:
         return f"{words} words: write at least {MIN_WORDS}"
     if len({w.lower() for w in re.findall(r"[A-Za-z]{2,}", text)}) < MIN_WORDS // 2:
         return "the same few words repeated, not an answer"
+    denial = nothing_to_fix(text, plan=name == "remediation")
+    if denial:
+        return f"says there is nothing to fix ('{denial}'), which is not a {'gaps analysis' if name == 'gaps' else 'plan'}"
     return None
+
+
+# "No gaps were identified", "nothing to fix", "fully compliant", "no remediation is needed": a text that
+# denies any gap. A text that also names one (a requirement number, something missing or not done) is
+# an analysis, whatever else it says.
+_DENIAL = re.compile(
+    r"\b(?:no|zero|not\s+any|without\s+any)\s+(?:\w+\s+){0,2}(?:gaps?|issues?|findings?|deficienc\w+|weakness\w*|"
+    r"problems?|remediation|action|changes?|fix\w*)\b(?!\s+(?:in|for|with)\s+(?:card|the\s+card|our\s+code))|"
+    r"\bnothing\s+(?:\w+\s+){0,2}(?:to\s+(?:fix|remediate|address|do|change|improve)|missing|needed|required)|"
+    r"\b(?:fully|100\s*%|completely|entirely)\s+(?:pci\s+(?:dss\s+)?)?compliant\b|"
+    r"\ball\s+(?:\w+\s+){0,3}(?:are|is)\s+(?:met|in\s+place|satisfied|compliant)\b|"
+    r"\b(?:none|n/?a)\b\s*[.!]?\s*$", re.I)
+_GAP_CUES = re.compile(
+    r"(?<![\d.])\d{1,2}\.\d{1,2}(?:\.\d{1,2}){0,2}(?![\d.]*\d)|\b(?:missing|lacks?|lacking|absent|not\s+yet|"
+    r"never\s+(?:been\s+)?(?:scanned|reviewed|checked|written|tested|done|read)|no\s+(?:written|external|asv|"
+    r"incident|formal|documented|scan|plan|policy|process|schedule|review|reminder|inventory|mfa|two-factor|"
+    r"second\s+factor|https|tls)|(?:is|are|was|were|has|have)(?:\s+not|n't)\s+(?:\w+\s+){0,2}(?:been\s+)?"
+    r"(?:done|written|scanned|reviewed|checked|read|set|in\s+place|enabled|rotated|documented|signed)|"
+    r"without\s+(?:a|an|any)\s+\w+|only\s+(?:a\s+)?password|plain\s+http|shared\s+(?:login|account|key|password)|"
+    r"(?:need|needs|must|should)\s+(?:to\s+)?(?:be\s+)?(?:add|write|scan|set|enable|rotate|contract|document|review|"
+    r"buy|get|move|fix|put|create|sign|read|download|turn|implement|schedule|train|serve|encrypt))", re.I)
+
+
+def nothing_to_fix(text: str, plan: bool = False) -> str | None:
+    """The sentence of ``text`` that says there is nothing to fix, if the text names no gap at all
+    (``plan``: a remediation plan, where any other sentence of some length is a step of the plan)."""
+    sentences = [x.strip() for x in re.split(r"(?<=[.!?])\s+|\n+", text or "") if x.strip()]
+    denials = [x for x in sentences if _DENIAL.search(x)]
+    if not denials:
+        return None
+    others = [x for x in sentences if x not in denials]
+    if any(_GAP_CUES.search(x) or (plan and len(x.split()) >= 8) for x in others):
+        return None
+    shown = denials[0]
+    return shown if len(shown) <= 80 else shown[:80].rsplit(" ", 1)[0] + " …"
 
 
 def model_answers_path() -> Path | None:
@@ -118,10 +165,12 @@ def model_answers_path() -> Path | None:
     return path if path.is_file() else None
 
 
-def answers_summary(settings: Settings | None = None, saq: SAQ | None = None) -> dict[str, Any]:
-    """What the student has answered, for the lead's checks ``pci:answered`` and ``pci:gaps``."""
+def answers_summary(settings: Settings | None = None, saq: SAQ | None = None,
+                    data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the student has answered, for the lead's checks ``pci:answered`` and ``pci:gaps``
+    (``data``: answers already read, see :func:`load`)."""
     saq = saq or load_saq()
-    saved = load(settings)
+    saved = load(settings, data)
     numbers = [r.number for r in saq.requirements]
     criteria = [f"eligibility:{c.id}" for c in saq.eligibility]
 
