@@ -33,12 +33,40 @@ def _failed(checks: Iterable[str], why: str, hint: str) -> list[Item]:
     return [item(check, MISSING, why, hint) for check in checks]
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its kind and the first line of its message."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first[:200]}" if first else type(exc).__name__
+
+
+def guarded(checks: Iterable[str], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> list[Item]:
+    """``fn(*args)`` (an Item or a list of them); an exception fails only ``checks``, each with the reason
+    in one line, so no probe, reader or browser error ever zeroes the rest of the student's grade."""
+    checks = tuple(checks)
+    try:
+        got = fn(*args, **kwargs)
+    except Exception as exc:
+        why = f"the check could not finish: {one_line(exc)}"
+        return _failed(checks, why, "If your code looks right, tell the instructor: this may be the kit's fault.")
+    return list(got) if isinstance(got, (list, tuple)) else [got]
+
+
+def _file_problem(filename: str, settings: Settings) -> str:
+    from labkit import answers
+
+    try:
+        return answers.read_problem(filename, settings)
+    except Exception as exc:  # the reader itself must not stop the other checks
+        return f"answers/{filename} could not be read: {one_line(exc)}"
+
+
 def checkout_items(lab: Any, screenshots: Path | None) -> list[Item]:
     if "checkout" in lab.errors:
         return _failed(B_CHECKS, str(lab.errors["checkout"]), "Fix the error, then run the check again.")
     server = lab.checkout
-    items = [b.server_price(server.url, lab.client, server.log_text())]
-    items += b.scenarios(server.url, lab.client, screenshots=screenshots)
+    items = guarded(B_CHECKS[:1], b.server_price, server.url, lab.client, server.log_text())
+    items += guarded(B_CHECKS[1:], b.scenarios, server.url, lab.client, screenshots=screenshots,
+                     log=server.log_text)
     if server.debug_requested:
         items[0].evidence += " (note: the app asked for debug mode; the kit turned it off)"
     return items
@@ -59,21 +87,47 @@ def webhook_items(lab: Any) -> list[Item]:
         return _failed(C_CHECKS, str(lab.errors["webhooks"]), "Fix the error, then run the check again.")
     url = lab.webhooks.url
     fake = lab.backend.fake
-    pi_id = c.pay_and_wait(lab.client, fake)
-    items = [c.succeeded(url, lab.client, fake, pi_id, lab.webhooks.log_text()),
-             c.duplicate(url, lab.client, lab.webhook_secret, pi_id)]
     start_open = _without_secret(lab) if lab.backend.offline else None
-    return [c.signature(url, start_open)] + items
+    items = guarded(C_CHECKS[:1], c.signature, url, start_open)
+    try:
+        pi_id = c.pay_and_wait(lab.client, fake)
+    except Exception as exc:
+        return items + _failed(C_CHECKS[1:], f"no test payment could be made for the handler: {one_line(exc)}",
+                               "Run the check again; if it persists, tell the instructor.")
+    items += guarded(C_CHECKS[1:2], lambda: c.succeeded(url, lab.client, fake, pi_id, lab.webhooks.log_text()))
+    items += guarded(C_CHECKS[2:], c.duplicate, url, lab.client, lab.webhook_secret, pi_id)
+    return items
+
+
+D_CHECKS = ("pci:answered", "pci:gaps")
+E_CHECKS = ("altpay:words", "altpay:two_methods", "altpay:figures", "altpay:own_words")
 
 
 def writing_items(settings: Settings, parts: set[str]) -> list[Item]:
+    """Parts D and E, each check on its own: a file that cannot be read fails only the checks that read it,
+    saying what could not be read and how to fix it."""
+    from labkit import answers
+
     out: list[Item] = []
     if "D" in parts:
-        out += [writing.pci_answered(settings), writing.pci_gaps(settings)]
+        problem = _file_problem(answers.PCI_FILE, settings)
+        if problem:
+            out += _failed(D_CHECKS, problem, "Fix or re-save the file, then run the check again.")
+        else:
+            out += guarded(D_CHECKS[:1], writing.pci_answered, settings)
+            out += guarded(D_CHECKS[1:], writing.pci_gaps, settings)
     if "E" in parts:
-        text = writing.part_e_text(settings)
-        out += [writing.altpay_words(text), writing.altpay_two_methods(text), writing.altpay_figures(text),
-                writing.altpay_own_words(text)]
+        problem = _file_problem(answers.PART_E_FILE, settings)
+        if problem:
+            return out + _failed(E_CHECKS, problem, "Fix or re-save the file, then run the check again.")
+        try:
+            text = writing.part_e_text(settings)
+        except Exception as exc:
+            return out + _failed(E_CHECKS, f"answers/part_e.md could not be read: {one_line(exc)}",
+                                 "Re-save the file as UTF-8 text, then run the check again.")
+        for check, fn in zip(E_CHECKS, (writing.altpay_words, writing.altpay_two_methods, writing.altpay_figures,
+                                        writing.altpay_own_words)):
+            out += guarded((check,), fn, text)
     return out
 
 
@@ -110,11 +164,11 @@ def run_checks(folder: Path | None = None, settings: Settings | None = None, *, 
         lab = lab or StudentLab.start(folder, settings, checkout="B" in wanted, webhooks="C" in wanted)
         try:
             if "A" in wanted:
-                found += setup_items(settings, lab.client)
+                found += guarded(("setup:keys", "setup:account"), setup_items, settings, lab.client)
             if "B" in wanted:
-                found += checkout_items(lab, screenshots)
+                found += guarded(B_CHECKS, checkout_items, lab, screenshots)
             if "C" in wanted:
-                found += webhook_items(lab)
+                found += guarded(C_CHECKS, webhook_items, lab)
         finally:
             if own:
                 lab.close()
