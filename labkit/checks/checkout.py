@@ -106,6 +106,10 @@ def page_cause(run: PageRun, log: str = "") -> tuple[str, str]:
         said = f"GET / answered HTTP {run.page_status}" + (f"; the server's log says: {clip(exc, 200)}" if exc else "")
         if run.page_status == 404 and not exc:
             return said, "Serve the checkout page at GET / (@app.route(\"/\"))."
+        missing = re.search(r"TemplateNotFound: (\S+)", exc)
+        if missing:
+            return said, (f"Your server renders templates/{missing.group(1)}, which is not in the folder: hand it "
+                          "in (templates/ beside checkout_server.py), or fix the name in render_template().")
         return said, "Fix the error your server raises for the page (its log line above), then check again."
     errors = _own_errors(run)
     if not errors:
@@ -113,9 +117,10 @@ def page_cause(run: PageRun, log: str = "") -> tuple[str, str]:
     first = errors[0]
     said = "the browser's console: " + "; ".join(clip(e, 200) for e in errors[:2])
     if first.startswith("page error"):
-        where = first.split(": ", 2)[1] if first.count(": ") >= 2 else "the page's script"
-        return said, (f"Fix the JavaScript error at {where} first (open the page with the browser's console, F12, "
-                      "to see it): the rest of the script does not run until it is fixed.")
+        where = re.match(r"page error: ([^\s:]+):(\d+)", first)
+        at = f"{where.group(1)} line {where.group(2)}" if where else "the page's script"
+        return said, (f"Fix the JavaScript error at {at} first (the browser's console, F12, shows it): a syntax "
+                      "error stops the whole script, so the card field and Pay never work until it is fixed.")
     if "Failed to load resource" in first:
         return said, ("The page could not load a file it needs (above): check the file's name and that it is in "
                       "static/ (or templates/) beside your server.")
@@ -137,7 +142,8 @@ def judge(run: PageRun, pi: dict[str, Any] | None, scenario: Scenario, log: str 
     name = f"{scenario.title} ({scenario.number[:4]} … {scenario.number[-4:]})"
     cause, cause_hint = page_cause(run, log)
     if run.problem:
-        said = f"{cause}; so {run.problem}" if cause else run.problem
+        said = run.problem if not cause else cause if run.page_status and run.page_status >= 400 \
+            else f"{cause}; so {run.problem}"
         return item(check, MISSING, Feedback(name, expected, said).text(), cause_hint or HINTS[scenario.key])
     ok_stripe = status == want_status and (want_code is None or code == want_code)
     if scenario.challenge == "complete" and status == "requires_action":
@@ -184,7 +190,7 @@ def _all_scenarios(url: str, client: Any, shots: Path | None, timeout: float,
             if sc.key == "success" and (run.problem or run.shown == "nothing"):  # no payment possible: say it once
                 cause, cause_hint = page_cause(run, log_text)
                 why = run.problem or "the page showed nothing new after Pay"
-                why = f"{cause}; so {why}" if cause else why
+                why = why if not cause else cause if run.page_status and run.page_status >= 400 else f"{cause}; so {why}"
                 rest = [s for s in scenarios if s.key != "success"]
                 items += [item(f"scenario:{s.key}", MISSING, f"not tried: {why} (see scenario:success)",
                                cause_hint or HINTS["success"]) for s in rest]
