@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from labkit.files import UnreadableFile, decode_text, read_text
+
 TEXT_TYPES = ("text/html", "text/css", "text/javascript", "application/javascript", "text/plain")
 
 
@@ -28,8 +30,6 @@ class TolerantLoader(importlib.machinery.SourceFileLoader):
     """A source loader that decodes with :func:`labkit.files.decode_text` (any common encoding)."""
 
     def source_to_code(self, data: bytes, path: Any, *, _optimize: int = -1) -> Any:  # type: ignore[override]
-        from labkit.files import decode_text
-
         text = decode_text(bytes(data), Path(str(path)).name)  # UnreadableFile: one line naming the file
         return compile(text, path, "exec", dont_inherit=True, optimize=_optimize)
 
@@ -38,19 +38,21 @@ class TolerantLoader(importlib.machinery.SourceFileLoader):
 
 
 class StudentFinder(importlib.abc.MetaPathFinder):
-    """Finds modules in the student's ``folder`` first, and loads them with :class:`TolerantLoader`."""
+    """Finds the plain ``.py`` modules of the student's ``folder`` (not packages, not the kit itself)
+    and loads them with :class:`TolerantLoader`; everything else is imported as usual."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = str(Path(folder).resolve())
+        self.folder = Path(folder).resolve()
+        self.names = {p.name for p in self.folder.glob("*.py")}  # exact case, as Python's own import
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        if path is not None and not any(str(p).startswith(self.folder) for p in path):
+        if path is not None or "." in fullname or fullname == "labkit" or f"{fullname}.py" not in self.names:
             return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path if path is not None else [self.folder])
-        if spec is None or not str(spec.origin or "").endswith(".py"):
-            return None
-        spec.loader = TolerantLoader(fullname, spec.origin)
-        return spec
+        candidate = self.folder / f"{fullname}.py"
+        import importlib.util
+
+        return importlib.util.spec_from_file_location(fullname, candidate,
+                                                      loader=TolerantLoader(fullname, str(candidate)))
 
 
 def install_finder(folder: Path) -> StudentFinder:
@@ -106,8 +108,6 @@ def read_templates_any_encoding(app: Any) -> None:
             from jinja2 import TemplateNotFound
             from jinja2.loaders import split_template_path
 
-            from labkit.files import read_text
-
             pieces = split_template_path(template)  # refuses "..", as Jinja does
             for folder in self.searchpath:
                 filename = os.path.normpath(os.path.join(folder, *pieces))
@@ -156,8 +156,6 @@ class Utf8Text:
 
     @staticmethod
     def _utf8(body: bytes) -> bytes:
-        from labkit.files import UnreadableFile, decode_text
-
         try:
             body.decode("utf-8")
             if not body.startswith(b"\xef\xbb\xbf") and b"\0" not in body[:200]:
