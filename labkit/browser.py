@@ -238,7 +238,7 @@ class CheckoutBrowser:
         page = self.new_page()
         query = f"/?product={product}&quantity={quantity}" if product else ""
         page.goto(self.checkout_url + query, wait_until="load")
-        page.locator(f"{PAY_BUTTON}:not([disabled])").wait_for()  # the card field is ready
+        page.locator(CARD_FRAME).first.wait_for(state="attached")  # the card field is there (Pay may wait for the card)
         return page
 
     @staticmethod

@@ -189,7 +189,7 @@ def _pay(folder, settings, keys):
 
 
 @needs_handout
-@pytest.mark.parametrize("kind", ["stripe_sample_page", "receipt_page", "success_says_not"])
+@pytest.mark.parametrize("kind", ["stripe_sample_page", "receipt_page", "success_says_not", "alert_outcome"])
 def test_correct_pages_written_the_way_students_write_get_full_marks(chromium, tmp_path, settings, kind):
     getattr(robust, kind)(tmp_path)
     got = _pay(tmp_path, settings, ["success", "insufficient_funds"])

@@ -266,7 +266,7 @@ def _page_runs(url: str, client: Any, out_dir: Path | None, timeout: float) -> l
         for sc in load_scenarios():
             since = time.time()
             shot = out_dir / f"{sc.key}.png" if out_dir else None
-            run = pay_on_page(browser, url, sc, timeout=timeout, screenshot=shot)
+            run = pay_on_page(browser, url, sc, timeout=timeout, screenshot=shot, stripe_messages=stripe_messages_for(sc))
             pi = None
             if run.payment_intent:
                 try:

@@ -161,6 +161,12 @@ def success_says_not(dest: Path) -> None:
           'showResult("Sorry, that did not work: " + error.message, "");')
 
 
+def alert_outcome(dest: Path) -> None:
+    """The handout's page telling the customer in an ``alert()`` box instead of on the page."""
+    handout_fixed(dest)
+    _edit(dest, "checkout_server.py", "            el.textContent = msg;\n", "            alert(msg);\n")
+
+
 def js_syntax_error(dest: Path) -> None:
     """The solution with one ``}`` missing in static/checkout.js (the card field never appears)."""
     solution(dest)
@@ -183,6 +189,7 @@ EXPECTED = {
     "stripe_sample_page": (stripe_sample_page, B_OK),
     "receipt_page": (receipt_page, B_OK),
     "success_says_not": (success_says_not, B_OK),
+    "alert_outcome": (alert_outcome, B_OK),
     "js_syntax_error": (js_syntax_error, {c: "missing" for c in B_OK if c.startswith("scenario")}),
     "missing_template": (missing_template, {c: "missing" for c in B_OK if c.startswith("scenario")}),
 }
