@@ -157,6 +157,36 @@ def test_a_module_level_app_run_does_not_block_the_start(tmp_path, settings):
         assert lab.checkout.debug_requested  # app.run(debug=True) is noted, and debug stays off
 
 
+FACTORY = """from flask import Flask
+
+
+def create_app():
+    web = Flask(__name__)
+
+    @web.get("/")
+    def index():
+        return "the shop"
+
+    return web
+
+
+if __name__ == "__main__":
+    create_app().run(debug=True)
+"""
+
+
+def test_an_app_factory_is_found_as_flask_run_finds_it_and_no_app_is_one_line(tmp_path):
+    from labkit.student.runner import StudentServer, StudentServerError
+
+    (tmp_path / "checkout_server.py").write_text(FACTORY, encoding="utf-8")
+    (tmp_path / "webhook_handler.py").write_text("import flask\n", encoding="utf-8")
+    with StudentServer(tmp_path / "checkout_server.py", env={}, start_timeout=8) as server:
+        assert requests.get(server.url + "/", timeout=10).text == "the shop"
+    with pytest.raises(StudentServerError) as info:
+        StudentServer(tmp_path / "webhook_handler.py", env={}, start_timeout=8).start()
+    assert "\n" not in str(info.value) and "defines no Flask `app`" in str(info.value)
+
+
 def test_a_server_saved_as_utf16_or_cp1252_runs_and_serves_its_page(tmp_path, settings):
     robust.windows_files(tmp_path)
     with _checkout(tmp_path, settings) as lab:

@@ -73,6 +73,24 @@ def load_student_module(path: Path) -> Any:
     return module
 
 
+def find_app(module: Any, path: Path) -> Any:
+    """The module's WSGI app as ``flask run`` finds it: ``app`` (or ``application``), else the one Flask
+    instance in the module, else a ``create_app()``/``make_app()`` factory. AttributeError of one line if none."""
+    app = getattr(module, "app", None)
+    if callable(app):
+        return app
+    try:
+        from flask.cli import NoAppException, find_best_app
+    except ImportError:
+        raise AttributeError(f"{path.name} defines no Flask `app` at module level (app = Flask(__name__))") from None
+    try:
+        return find_best_app(module)
+    except NoAppException as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise AttributeError(f"{path.name} defines no Flask `app` at module level (app = Flask(__name__)): "
+                             f"{first}") from None
+
+
 @contextlib.contextmanager
 def no_blocking_run(calls: list[dict[str, Any]]) -> Iterator[None]:
     """While the student's file is imported, ``Flask.run(...)`` records its arguments in ``calls`` and

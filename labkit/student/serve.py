@@ -186,9 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     run_calls: list[dict[str, Any]] = []
     try:
         module = import_student_file(path, run_calls)
-        app = getattr(module, "app", None)
-        if not callable(app):
-            raise AttributeError(f"{path.name} defines no Flask `app` at module level (app = Flask(__name__))")
+        from labkit.student.imports import find_app
+
+        app = find_app(module, path)  # as `flask run` finds it: app, the one Flask instance, or create_app()
     except BaseException as exc:  # anything the student's file does at import: report, do not crash
         say("ERROR", **describe_error(exc, path))
         return 3

@@ -590,12 +590,14 @@
   // Everything else a page may call on stripe, elements or an Element: one console line, then an error answer.
   var NOT_HERE = { createToken: "the Charges API is not part of this lab", createSource: "Sources are retired",
     redirectToCheckout: "no Checkout Sessions offline", confirmCardSetup: "no SetupIntents offline" };
+  var NOT_METHODS = /^(then|catch|finally|toJSON|toString|valueOf|constructor|nodeType|nodeName|length|inspect|asymmetricMatch)$/;
   function withNotices(target, label) {
     if (typeof Proxy !== "function") return target;
     return new Proxy(target, {
       get: function (obj, prop, receiver) {
-        if (typeof prop !== "string" || prop in obj || prop.charAt(0) === "_" || prop === "then" ||
-            prop === "toJSON" || prop === "constructor") {
+        // only names that look like Stripe.js methods; probes by frameworks and tools (then, toJSON, $$typeof,
+        // nodeType…) get undefined as from any object
+        if (typeof prop !== "string" || prop in obj || !/^[a-z][A-Za-z0-9]+$/.test(prop) || NOT_METHODS.test(prop)) {
           return Reflect.get(obj, prop, receiver);
         }
         return function () {
