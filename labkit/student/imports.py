@@ -153,7 +153,8 @@ class Utf8Text:
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None):
             ctype = next((v for k, v in headers if k.lower() == "content-type"), "")
-            if not ctype.split(";")[0].strip().lower() in TEXT_TYPES:
+            encoded = any(k.lower() == "content-encoding" for k, _ in headers)  # gzip: bytes are not text
+            if encoded or ctype.split(";")[0].strip().lower() not in TEXT_TYPES:
                 return start_response(status, headers, exc_info)
             captured.update(status=status, headers=headers, exc_info=exc_info, ctype=ctype)
             return lambda data: captured.setdefault("early", []).append(data)

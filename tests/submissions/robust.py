@@ -185,6 +185,8 @@ B_OK = {c: "evidenced" for c in ("checkout:server_price", "scenario:success", "s
 EXPECTED = {
     "windows_files": (windows_files, {**B_OK, "pci:answered": "evidenced", "pci:gaps": "evidenced",
                                       "altpay:words": "evidenced", "altpay:figures": "evidenced"}),
+    "broken_answers": (broken_answers, {**B_OK, "pci:answered": "missing", "pci:gaps": "missing",
+                                        "altpay:words": "missing", "altpay:two_methods": "missing"}),
     "module_level_run": (module_level_run, B_OK),
     "stripe_sample_page": (stripe_sample_page, B_OK),
     "receipt_page": (receipt_page, B_OK),
