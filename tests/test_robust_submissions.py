@@ -19,7 +19,8 @@ from labkit.browser import CheckoutBrowser, in_worker_thread, load_scenarios
 from labkit.checks import outcome
 from labkit.checks.checkout import judge
 from labkit.checks.items import EVIDENCED, MISSING
-from labkit.checks.pages import clip, latest_payment_intent, pay_on_page, stripe_messages_for
+from labkit.checks.items import clip
+from labkit.checks.pages import latest_payment_intent, pay_on_page, stripe_messages_for
 from labkit.files import UnreadableFile, decode_text, read_text
 from labkit.settings import Settings, project_root
 

@@ -10,8 +10,8 @@ from typing import Any, Callable
 import requests
 
 from labkit.browser import CheckoutBrowser, Scenario, in_worker_thread, load_scenarios
-from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, item, log_hint
-from labkit.checks.pages import PageRun, clip, latest_payment_intent, pay_on_page, stripe_messages_for
+from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, clip, item, log_hint
+from labkit.checks.pages import PageRun, latest_payment_intent, pay_on_page, stripe_messages_for
 
 TAMPERED_AMOUNT = 51  # cents: above Stripe's 50-cent minimum, and no catalog price
 
@@ -25,7 +25,7 @@ def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any] | None, s
         data = resp.json()
     except ValueError:
         data = None
-    return resp.status_code, data if isinstance(data, dict) else None, resp.text[:120]
+    return resp.status_code, data if isinstance(data, dict) else None, clip(resp.text, 120)
 
 
 def _pi_amount(client: Any, answer: dict[str, Any] | None) -> int | None:

@@ -42,13 +42,23 @@ class Feedback:
         return " ".join(parts)
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, with "…" when cut."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:—-") + "…"
+
+
 def log_hint(log: str, who: str) -> list[str]:
     """What the student's server printed that explains a failure: "not done yet" for a starter's
     NotImplementedError, else its last error line (``who``: "server", "handler")."""
     if "NotImplementedError" in log:
         return [f"The {who}'s log says NotImplementedError: this exercise is not done yet."]
     errs = [line.strip() for line in log.splitlines() if "Error" in line or "error" in line][-1:]
-    return [f"The {who}'s log says: {errs[0][:200]}"] if errs else []
+    return [f"The {who}'s log says: {clip(errs[0], 200)}"] if errs else []
 
 
 def rubric() -> dict[str, Any]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from labkit.browser import COMPLETE_3DS, FAIL_3DS, CheckoutBrowser, Scenario
+from labkit.checks.items import clip
 from labkit.checks.outcome import UNCLEAR, classify
 
 CARD_FRAMES = ("#card-element iframe", 'iframe[name^="__privateStripeFrame"][title*="card" i]')
@@ -56,16 +57,6 @@ def stripe_messages_for(scenario: Scenario) -> tuple[str, ...]:
     data = json.loads(resources.files("labkit").joinpath("data", "test_cards.json").read_text(encoding="utf-8"))
     found = tuple(c["message"] for c in data["cards"] if c["number"] == scenario.number and c.get("message"))
     return found + ((AUTHENTICATION_FAILED,) if scenario.challenge == "fail" else ())
-
-
-def clip(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters at a word boundary, with "…" when cut."""
-    text = " ".join(str(text).split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit - 1]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:—-") + "…"
 
 
 _OBSERVE = r"""(before) => {
