@@ -285,3 +285,14 @@ def test_fake_stripe_js_has_no_wallet_offline_and_names_what_it_lacks_in_one_lin
     assert any("stripe.createToken() is not implemented offline" in e for e in notices)
     assert any("elements.create('cardNumber') is not implemented offline" in e for e in notices)
     assert all("\n" not in e for e in notices)
+
+
+def test_a_cp1252_server_that_cannot_start_says_why_in_one_line(tmp_path):
+    from labkit.student.runner import StudentServer, StudentServerError
+
+    (tmp_path / "checkout_server.py").write_bytes('# Café Élan\r\nimport os\r\nKEY = os.environ["SHOP_KEY"]\r\n'
+                                                  .encode("cp1252"))
+    with pytest.raises(StudentServerError) as info:
+        StudentServer(tmp_path / "checkout_server.py", env={}, start_timeout=8).start()
+    assert str(info.value) == ("checkout_server.py did not start: import error: checkout_server.py line 3: "
+                               "environment variable 'SHOP_KEY' is not set")

@@ -31,7 +31,14 @@ class TolerantLoader(importlib.machinery.SourceFileLoader):
 
     def source_to_code(self, data: bytes, path: Any, *, _optimize: int = -1) -> Any:  # type: ignore[override]
         text = decode_text(bytes(data), Path(str(path)).name)  # UnreadableFile: one line naming the file
+        import linecache  # tracebacks quote the student's lines as decoded here (mtime None: kept as is)
+
+        linecache.cache[str(path)] = (len(text), None, text.splitlines(True), str(path))
         return compile(text, path, "exec", dont_inherit=True, optimize=_optimize)
+
+    def get_source(self, fullname: str) -> str:  # tracebacks show the student's lines in any encoding
+        path = self.get_filename(fullname)
+        return decode_text(self.get_data(path), Path(path).name)
 
     def get_code(self, fullname: str) -> Any:  # no bytecode cache: always the file as it is now
         return self.source_to_code(self.get_data(self.get_filename(fullname)), self.get_filename(fullname))
