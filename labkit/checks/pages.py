@@ -98,7 +98,7 @@ def _observe(page, before: list[str], start_url: str, stripe_messages: Iterable[
         seen = page.evaluate(_OBSERVE, before)
     except Exception:  # the page is navigating: nothing to read yet
         return {"verdict": "nothing", "text": "", "url": url, "navigated": navigated}
-    dialogs = list(getattr(page, "labkit_dialogs", []))
+    dialogs = list(getattr(page, "labkit_dialogs", []))[getattr(page, "labkit_dialogs_before", 0):]  # since Pay
     if seen["text"]:
         text, classes = seen["text"], seen["classes"]
     else:
@@ -204,6 +204,7 @@ def pay_on_page(browser: CheckoutBrowser, url: str, scenario: Scenario, *, timeo
             page.fill("#cardholder-name", "Lab Student")
         browser.type_card(page, scenario.number, frame_selector=frame)
         before, start_url = _visible_lines(page), page.url
+        page.labkit_dialogs_before = len(page.labkit_dialogs)
         problem = _click_pay(page, timeout)
         if problem:
             return stop(problem, status)
