@@ -104,6 +104,10 @@ def test_an_exception_in_one_check_fails_that_item_alone(tmp_path, monkeypatch):
     ("Your payment could not be processed.", "failure"),
     ("Payment was not successful", "failure"),
     ("No payment received", "failure"),
+    ("An error occurred while processing your card. Try again in a little bit.", "failure"),
+    ("Your card does not support this type of purchase.", "failure"),
+    ("Your card's security code is incorrect.", "failure"),
+    ("Your card has expired.", "failure"),
     ("Processing…", "unclear"),
     ("pi_3Nabc123456", "unclear"),
 ])

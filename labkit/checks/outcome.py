@@ -38,7 +38,7 @@ FAIL_PHRASES = re.compile(
     r"hasn't|were\s+not|weren't)\s+(?:be\s+|been\s+)?(?:process|complet|charg|authenticat|confirm|accept|approv|"
     r"verif|succeed|successful|go\s+through|finish|paid|pay\b)\w*"
     r"|\bnot\s+(?:been\s+)?(?:successful|completed|processed|approved|authorized|authorised|confirmed|paid)\b"
-    r"|\b(?:error|problem)\b|\binvalid\b|\bincomplete\b|\bexpired\b|\bincorrect\b|\bauthentication\s+(?:failed|required)\b"
+    r"|\b(?:error|problem)\b|\binvalid\b|\bincomplete\b|\b(?:does\s*not|doesn't)\s+support\b|\bnot\s+supported\b|\bexpired\b|\bincorrect\b|\bauthentication\s+(?:failed|required)\b"
     r"|\bchoose\s+a\s+different\s+payment\s+method\b|\btry\s+(?:again|another|a\s+different)\b|[✗✘❌⚠]", re.I)
 SUCCESS_PHRASES = re.compile(
     r"\bsucce(?:ss|eded|ssful|ssfully)\b|\bthank(?:s|\s+you)\b|\bpaid\b|\ball\s+set\b|\bwent\s+through\b"
