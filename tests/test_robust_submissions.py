@@ -300,3 +300,19 @@ def test_a_cp1252_server_that_cannot_start_says_why_in_one_line(tmp_path):
         StudentServer(tmp_path / "checkout_server.py", env={}, start_timeout=8).start()
     assert str(info.value) == ("checkout_server.py did not start: import error: checkout_server.py line 3: "
                                "environment variable 'SHOP_KEY' is not set")
+
+
+def test_a_lab_that_cannot_start_fails_parts_a_to_c_and_still_reads_the_answers(tmp_path, monkeypatch):
+    from labkit.checks.run import run_checks
+    from labkit.student.lab import StudentLab
+
+    robust.windows_files(tmp_path)
+
+    def broken(*args, **kwargs):
+        raise OSError("no free port")
+
+    monkeypatch.setattr(StudentLab, "start", broken)
+    got = {i.check: i for i in run_checks(tmp_path, Settings(answers_dir=tmp_path / "answers"), parts={"B", "D"})}
+    assert got["scenario:success"].status == MISSING
+    assert got["scenario:success"].evidence == "the lab could not start: OSError: no free port"
+    assert got["pci:answered"].status == EVIDENCED

@@ -146,6 +146,17 @@ def _in_rubric_order(found: list[Item], parts: set[str]) -> list[Item]:
     return ordered
 
 
+def _server_items(lab: Any, settings: Settings, wanted: set[str], screenshots: Path | None) -> list[Item]:
+    found: list[Item] = []
+    if "A" in wanted:
+        found += guarded(("setup:keys", "setup:account"), setup_items, settings, lab.client)
+    if "B" in wanted:
+        found += guarded(B_CHECKS, checkout_items, lab, screenshots)
+    if "C" in wanted:
+        found += guarded(C_CHECKS, webhook_items, lab)
+    return found
+
+
 def run_checks(folder: Path | None = None, settings: Settings | None = None, *, parts: Iterable[str] | None = None,
                screenshots: Path | None = None, answers_dir: Path | None = None, lab: Any = None) -> list[Item]:
     """Start the student's servers from ``folder`` (default: the kit's top) and run every check.
@@ -161,14 +172,17 @@ def run_checks(folder: Path | None = None, settings: Settings | None = None, *, 
     found: list[Item] = []
     if wanted & {"A", "B", "C"}:
         own = lab is None
-        lab = lab or StudentLab.start(folder, settings, checkout="B" in wanted, webhooks="C" in wanted)
         try:
-            if "A" in wanted:
-                found += guarded(("setup:keys", "setup:account"), setup_items, settings, lab.client)
-            if "B" in wanted:
-                found += guarded(B_CHECKS, checkout_items, lab, screenshots)
-            if "C" in wanted:
-                found += guarded(C_CHECKS, webhook_items, lab)
+            lab = lab or StudentLab.start(folder, settings, checkout="B" in wanted, webhooks="C" in wanted)
+        except Exception as exc:  # no backend or servers at all: parts A-C say why, D and E are still read
+            server_checks = [c for part, checks in (("A", ("setup:keys", "setup:account")), ("B", B_CHECKS),
+                                                    ("C", C_CHECKS)) if part in wanted for c in checks]
+            found += _failed(server_checks, f"the lab could not start: {one_line(exc)}",
+                             "Run `labkit status`; if it says the kit is fine, tell the instructor.")
+            own, lab = False, None
+        try:
+            if lab is not None:
+                found += _server_items(lab, settings, wanted, screenshots)
         finally:
             if own:
                 lab.close()
