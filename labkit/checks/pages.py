@@ -228,6 +228,54 @@ def pay_on_page(browser: CheckoutBrowser, url: str, scenario: Scenario, *, timeo
         page.context.close()
 
 
+def last_exception(log: str) -> str:
+    """The last line of the last Python traceback in a server's log ("" if none): the exception itself."""
+    lines = log.splitlines()
+    found = ""
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback (most recent call last)"):
+            for after in lines[i + 1:]:
+                if after.strip() and not after.startswith((" ", "\t")) and not after.startswith("During handling"):
+                    found = after.strip()
+                    break
+    return found
+
+
+def _own_errors(run: PageRun) -> list[str]:
+    """The browser errors a student can act on, page errors first (Stripe's own 402 for a decline is not one)."""
+    errs = [e for e in run.browser_errors if "status of 402" not in e]
+    return [e for e in errs if e.startswith("page error")] + [e for e in errs if not e.startswith("page error")]
+
+
+def page_cause(run: PageRun, log: str = "") -> tuple[str, str]:
+    """(what went wrong first, a hint for it) from the page's HTTP status, the server's log and the browser's
+    console; ("", "") when none of them says anything."""
+    if run.page_status is not None and run.page_status >= 400:
+        exc = last_exception(log)
+        said = f"GET / answered HTTP {run.page_status}" + (f"; the server's log says: {clip(exc, 200)}" if exc else "")
+        if run.page_status == 404 and not exc:
+            return said, "Serve the checkout page at GET / (@app.route(\"/\"))."
+        missing = re.search(r"TemplateNotFound: (\S+)", exc)
+        if missing:
+            return said, (f"Your server renders templates/{missing.group(1)}, which is not in the folder: hand it "
+                          "in (templates/ beside checkout_server.py), or fix the name in render_template().")
+        return said, "Fix the error your server raises for the page (its log line above), then check again."
+    errors = _own_errors(run)
+    if not errors:
+        return "", ""
+    first = errors[0]
+    said = "the browser's console: " + "; ".join(clip(e, 200) for e in errors[:2])
+    if first.startswith("page error"):
+        where = re.match(r"page error: ([^\s:]+):(\d+)", first)
+        at = f"{where.group(1)} line {where.group(2)}" if where else "the page's script"
+        return said, (f"Fix the JavaScript error at {at} first (the browser's console, F12, shows it): a syntax "
+                      "error stops the whole script, so the card field and Pay never work until it is fixed.")
+    if "Failed to load resource" in first:
+        return said, ("The page could not load a file it needs (above): check the file's name and that it is in "
+                      "static/ (or templates/) beside your server.")
+    return said, "Fix the error the browser's console shows (above), then check again."
+
+
 def latest_payment_intent(client: Any, since: float) -> dict[str, Any] | None:
     """The newest PaymentIntent created at or after ``since`` (epoch seconds), as a dict."""
     for pi in client.v1.payment_intents.list(params={"limit": 3}).data:
@@ -245,7 +293,8 @@ def _record(run: PageRun, pi: dict[str, Any] | None, scenario: Scenario, shot: P
     return PaymentRun(
         scenario=scenario.key, title=scenario.title, card=format_card(scenario.number), challenge=scenario.challenge,
         outcome={"success": "succeeded", "failure": "failed"}.get(run.shown, run.shown),
-        message=run.message or run.problem, payment_intent=(pi or {}).get("id") or run.payment_intent,
+        message=run.message or "; ".join(filter(None, (page_cause(run)[0], run.problem))),
+        payment_intent=(pi or {}).get("id") or run.payment_intent,
         status=(pi or {}).get("status"), decline_code=err.get("decline_code"), error_code=err.get("code"),
         three_d_secure=bool(three_ds) or run.challenged, screenshot=shot, browser_errors=list(run.browser_errors))
 
