@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from labkit.files import write_text
+from labkit.files import UnreadableFile, read_text, write_text
 from labkit.settings import Settings, load_settings
 
 PCI_FILE = "pci.json"
@@ -44,8 +44,8 @@ def load_pci(settings: Settings | None = None) -> dict[str, Any]:
     path = answers_dir(settings) / PCI_FILE
     data = empty_pci()
     try:
-        saved = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError):
+        saved = json.loads(read_text(path))
+    except (OSError, ValueError):  # missing, unreadable or not JSON: read_problem() says which
         return data
     if isinstance(saved, dict):
         data["requirements"].update(read_requirements(saved.get("requirements")))
@@ -133,10 +133,35 @@ def load_part_e(settings: Settings | None = None) -> str:
     """The student's Part E text (without the starter's comment), or ``""``."""
     path = answers_dir(settings) / PART_E_FILE
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError:
+        text = read_text(path)
+    except (OSError, UnreadableFile):  # read_problem() says why
         return ""
     return strip_comments(text)
+
+
+def read_problem(filename: str, settings: Settings | None = None) -> str:
+    """Why ``answers/<filename>`` cannot be read, in one line ("" when it reads, or is not there yet).
+
+    Any common encoding reads (:func:`labkit.files.read_text`); ``pci.json`` must also be JSON.
+    """
+    path = answers_dir(settings) / filename
+    shown = f"answers/{filename}"
+    try:
+        text = read_text(path, shown)
+    except FileNotFoundError:
+        return ""
+    except UnreadableFile as exc:
+        return str(exc)
+    if filename.endswith(".json"):
+        try:
+            saved = json.loads(text)
+        except ValueError as exc:
+            where = f"line {exc.lineno}, column {exc.colno}: {exc.msg}" if hasattr(exc, "lineno") else str(exc)
+            return (f"{shown} is not valid JSON ({where}): fix that spot (a missing comma or quote), or delete "
+                    "the file and answer again in notebook 04")
+        if not isinstance(saved, dict):
+            return f"{shown} holds {type(saved).__name__}, not the checklist object: delete it and answer in notebook 04"
+    return ""
 
 
 def save_part_e(text: str, settings: Settings | None = None) -> Path:

@@ -230,25 +230,25 @@ class CheckoutBrowser:
                                             device_scale_factor=1, locale="en-US")
         page = context.new_page()
         page.set_default_timeout(self.timeout_ms)
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-        page.labkit_errors = errors  # type: ignore[attr-defined]
+        from labkit.page_errors import watch_page
+
+        watch_page(context, page)  # page.labkit_errors (console and page errors, file:line), page.labkit_dialogs
         return page
 
     def open_checkout(self, product: str | None = None, quantity: int = 1):
         page = self.new_page()
         query = f"/?product={product}&quantity={quantity}" if product else ""
         page.goto(self.checkout_url + query, wait_until="load")
-        page.locator(f"{PAY_BUTTON}:not([disabled])").wait_for()  # the card field is ready
+        page.locator(CARD_FRAME).first.wait_for(state="attached")  # the card field is there (Pay may wait for the card)
         return page
 
     @staticmethod
-    def type_card(page, number: str, expiry: str | None = None, cvc: str = "123", postal: str = "42424") -> None:
+    def type_card(page, number: str, expiry: str | None = None, cvc: str = "123", postal: str = "42424",
+                  frame_selector: str = CARD_FRAME) -> None:
         """Type a card into the card iframe, key by key, as a person would."""
         if expiry is None:
             expiry = f"12{(time.gmtime().tm_year + 3) % 100:02d}"
-        frame = page.frame_locator(CARD_FRAME).first
+        frame = page.frame_locator(frame_selector).first
         frame.locator('input[name="cardnumber"]').press_sequentially(number)
         frame.locator('input[name="exp-date"]').press_sequentially(expiry)
         frame.locator('input[name="cvc"]').press_sequentially(cvc if len(number) != 15 else cvc.ljust(4, "4"))

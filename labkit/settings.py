@@ -6,7 +6,6 @@ in a human-readable form.
 """
 from __future__ import annotations
 
-import codecs
 import io
 import os
 import re
@@ -137,18 +136,11 @@ def read_env_file(path: str | os.PathLike) -> dict[str, str]:
 
     Anything else is a :class:`SettingsError` of one line saying how to save it.
     """
-    raw = Path(path).read_bytes()
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-    elif len(raw) >= 2 and raw[1:2] == b"\0" and raw[0:1] != b"\0":
-        encoding = "utf-16-le"  # UTF-16 without its BOM: every ASCII character is followed by a zero byte
-    elif len(raw) >= 2 and raw[0:1] == b"\0" and raw[1:2] != b"\0":
-        encoding = "utf-16-be"
-    else:
-        encoding = "utf-8-sig"  # plain UTF-8, with or without Notepad's BOM
+    from labkit.files import UnreadableFile, decode_text
+
     try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError:
+        text = decode_text(Path(path).read_bytes(), legacy=False)  # the one reader of text files (BOMs, UTF-16)
+    except UnreadableFile:
         raise SettingsError(
             f"{shown_path(Path(path))} is not UTF-8 or UTF-16 text: save it again as UTF-8 (Notepad: "
             "File → Save as → Encoding: UTF-8; VS Code: the encoding in the status bar), or delete it."

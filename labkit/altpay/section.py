@@ -22,10 +22,10 @@ def word_count(text: str) -> int:
 def write_part_e(path: str | Path, text: str) -> Path:
     """Write ``text`` into ``path`` as its Part E section (:mod:`labkit.sections`): replace that
     section if the file has it, append it otherwise; create the file (and its folder) if absent."""
-    from labkit.files import write_text
+    from labkit.files import read_text, write_text
 
     path = Path(path)
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    old = read_text(path) if path.exists() else ""  # the student may have edited it in any editor
     try:
         new = sections.replace_section(old, "e", sections.block("e", text))
     except ValueError as exc:

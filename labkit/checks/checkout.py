@@ -3,14 +3,15 @@ failed) in a real browser, each compared with Stripe. The runs also record what 
 server, for the server's own checks (:mod:`labkit.checks.server`)."""
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from labkit.browser import CheckoutBrowser, Scenario, in_worker_thread, load_scenarios
 from labkit.checks.cart import Recorder
-from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, item
-from labkit.checks.pages import PageRun, latest_payment_intent, pay_on_page
+from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, clip, item
+from labkit.checks.pages import PageRun, latest_payment_intent, page_cause, pay_on_page, stripe_messages_for
 
 EXPECT = {
     "success": ("success", "succeeded", None),
@@ -28,29 +29,40 @@ HINTS = {
 }
 
 
-def judge(run: PageRun, pi: dict[str, Any] | None, scenario: Scenario) -> Item:
+def judge(run: PageRun, pi: dict[str, Any] | None, scenario: Scenario, log: str = "") -> Item:
     check = f"scenario:{scenario.key}"
     want_shown, want_status, want_code = EXPECT[scenario.key]
     status = (pi or {}).get("status")
     err = (pi or {}).get("last_payment_error") or {}
     code = err.get("decline_code") or err.get("code")
     expected = f"the page shows {want_shown} and Stripe records {want_status}" + (f" ({want_code})" if want_code else "")
-    seen = (f"the page showed {run.shown}" + (f" ({run.message[:90]!r})" if run.message else "")
+    where = "the page"
+    if run.navigated and run.url:
+        where = f"the page it went to ({clip(re.sub(r'^[a-z]+://[^/]+', '', run.url), 60)})"
+    seen = (f"{where} showed {run.shown}" + (f" ('{clip(run.message, 90)}')" if run.message else "")
             + f"; Stripe: {status or 'no PaymentIntent'}" + (f" ({code})" if code else ""))
     name = f"{scenario.title} ({scenario.number[:4]} … {scenario.number[-4:]})"
+    cause, cause_hint = page_cause(run, log)
     if run.problem:
-        return item(check, MISSING, Feedback(name, expected, run.problem).text(), HINTS[scenario.key])
+        said = run.problem if not cause else cause if run.page_status and run.page_status >= 400 \
+            else f"{cause}; so {run.problem}"
+        return item(check, MISSING, Feedback(name, expected, said).text(), cause_hint or HINTS[scenario.key])
     ok_stripe = status == want_status and (want_code is None or code == want_code)
     if scenario.challenge == "complete" and status == "requires_action":
         return item(check, MISSING, Feedback(name, expected, seen + "; 3D Secure was never run").text(),
-                    HINTS["3ds_complete"])
+                    cause_hint or HINTS["3ds_complete"])
     if run.shown == want_shown and ok_stripe:
         return item(check, EVIDENCED, f"{name}: {seen}")
+    extra = [f"First, {cause}."] if cause else []
     if run.shown == "success" and status != "succeeded":
         return item(check, MISSING, Feedback(name, expected, seen).text() + " The page shows a failed payment as a success.",
                     HINTS[scenario.key])
-    status_ = PARTIAL if ok_stripe and run.shown != "nothing" else MISSING
-    return item(check, status_, Feedback(name, expected, seen).text(), HINTS[scenario.key])
+    if run.shown == "unclear" and ok_stripe:
+        return item(check, PARTIAL, Feedback(name, expected, seen, extra=extra).text() + " Stripe recorded the right "
+                    "outcome, but the page's words do not say whether the payment went through.",
+                    "Tell the customer in plain words whether the payment succeeded or failed, and why.")
+    status_ = PARTIAL if ok_stripe and run.shown not in ("nothing", "unclear") else MISSING
+    return item(check, status_, Feedback(name, expected, seen, extra=extra).text(), cause_hint or HINTS[scenario.key])
 
 
 class RecordingBrowser(CheckoutBrowser):
@@ -68,14 +80,20 @@ class RecordingBrowser(CheckoutBrowser):
 
 
 def _all_scenarios(url: str, client: Any, shots: Path | None, timeout: float,
-                   recorder: Recorder | None = None) -> list[Item]:
+                   recorder: Recorder | None = None, log: Callable[[], str] | None = None) -> list[Item]:
     items: list[Item] = []
     scenarios = load_scenarios()
     with RecordingBrowser(url, recorder, timeout=timeout) as browser:
         for sc in scenarios:
             since = time.time()
-            run = pay_on_page(browser, url, sc, timeout=timeout,
-                              screenshot=(shots / f"{sc.key}.png") if shots else None)
+            try:
+                run = pay_on_page(browser, url, sc, timeout=timeout, stripe_messages=stripe_messages_for(sc),
+                                  screenshot=(shots / f"{sc.key}.png") if shots else None)
+            except Exception as exc:  # one scenario's browser trouble fails that scenario only
+                first = (str(exc).strip().splitlines() or [""])[0]
+                items.append(item(f"scenario:{sc.key}", MISSING, f"{sc.title}: the browser run could not finish "
+                                  f"({type(exc).__name__}: {clip(first, 160)})", HINTS[sc.key]))
+                continue
             pi = None
             if run.payment_intent:
                 try:
@@ -83,18 +101,21 @@ def _all_scenarios(url: str, client: Any, shots: Path | None, timeout: float,
                 except Exception:
                     pi = None
             pi = pi or latest_payment_intent(client, since)
-            items.append(judge(run, pi, sc))
+            log_text = log() if log else ""
+            items.append(judge(run, pi, sc, log_text))
             if sc.key == "success" and (run.problem or run.shown == "nothing"):  # no payment possible: say it once
-                why = run.problem or "the page showed no result in #result after Pay"
+                cause, cause_hint = page_cause(run, log_text)
+                why = run.problem or "the page showed nothing new after Pay"
+                why = why if not cause else cause if run.page_status and run.page_status >= 400 else f"{cause}; so {why}"
                 rest = [s for s in scenarios if s.key != "success"]
                 items += [item(f"scenario:{s.key}", MISSING, f"not tried: {why} (see scenario:success)",
-                               HINTS["success"]) for s in rest]
+                               cause_hint or HINTS["success"]) for s in rest]
                 break
     return items
 
 
 def scenarios(url: str, client: Any, *, screenshots: Path | None = None, timeout: float = 12.0,
-              recorder: Recorder | None = None) -> list[Item]:
+              recorder: Recorder | None = None, log: Callable[[], str] | None = None) -> list[Item]:
     """The five browser runs on the student's page (a worker thread: notebooks run an event loop);
-    ``recorder`` keeps what the page sends to its server."""
-    return in_worker_thread(_all_scenarios, url, client, screenshots, timeout, recorder)
+    ``recorder`` keeps what the page sends to its server; ``log`` gives the server's log so far, for the hints."""
+    return in_worker_thread(_all_scenarios, url, client, screenshots, timeout, recorder, log)

@@ -1,10 +1,16 @@
-"""Pay on the student's own checkout page in headless Chromium, whatever the page looks like.
+"""Pay on the student's own checkout page in headless Chromium, as a person would, whatever the page looks like.
 
-The page only has to keep the handout's element ids: ``#card-element`` (where Stripe's card
-field is mounted), ``#submit-btn`` (the Pay button; any submit button will do) and ``#result``
-(where the outcome is shown). The outcome is read from ``#result``: its ``data-outcome``
-attribute if the page sets one, else its class (``success`` / ``error``) or its words.
-What Stripe recorded is read separately, so a page that shows a decline as a success is caught.
+The driver needs only the handout's ids: ``#card-element`` (where Stripe's card field is mounted;
+any Stripe card iframe will do) and a Pay button (``#submit-btn``, or any submit button). Like a
+person, it types the card as soon as the card field appears (a page may keep Pay disabled until
+the card is complete), clicks Pay when it becomes clickable, answers 3D Secure, answers OK to an
+``alert()``, and follows the page wherever it goes (a receipt or thank-you page, a redirect).
+
+What the page then says is read from the page the customer ends on (``#result`` if the page uses
+it, else the text that appeared after Pay, on the same page or the one it went to) and classified by
+:mod:`labkit.checks.outcome`; what Stripe recorded is read separately, so a page that shows a
+decline as a success is caught. The browser's console and page errors (file:line) and the page's
+own HTTP errors are kept, so a hint can name the real cause.
 """
 from __future__ import annotations
 
@@ -12,68 +18,132 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from labkit.browser import COMPLETE_3DS, FAIL_3DS, CheckoutBrowser, Scenario
+from labkit.checks.items import clip
+from labkit.checks.outcome import UNCLEAR, classify
 
-CARD_FRAME = "#card-element iframe"
-SUBMIT = "#submit-btn, form button[type=submit], button[type=submit]"
-SUCCESS_WORDS = re.compile(r"succe|thank|paid|complete|confirmed|✓", re.I)
-FAILURE_WORDS = re.compile(r"declin|fail|error|insufficient|denied|not |could not|unable|refused", re.I)
+CARD_FRAMES = ("#card-element iframe", 'iframe[name^="__privateStripeFrame"][title*="card" i]')
+SUBMIT = "#submit-btn, form button[type=submit], button[type=submit], form button:not([type])"
 PI_ID = re.compile(r"\bpi_[A-Za-z0-9]{8,}")
 
 
 @dataclass
 class PageRun:
     scenario: str
-    shown: str            # "success" / "failure" / "nothing" / "error"
+    shown: str            # "success" / "failure" / "unclear" / "nothing" / "error"
     message: str
     payment_intent: str | None
     challenged: bool
     problem: str = ""     # why the run could not finish (the page never got ready…)
     screenshot: Path | None = None
     browser_errors: tuple[str, ...] = ()
+    decided_by: str = ""  # which rule of labkit.checks.outcome decided
+    url: str = ""         # the page the customer ended on
+    navigated: bool = False
+    page_status: int | None = None  # the checkout page's own HTTP status
 
 
-def _result_state(page) -> tuple[str, str]:
-    """(shown, message) as ``#result`` shows it now; ``("nothing", "")`` while it is empty."""
-    res = page.locator("#result")
-    if not res.count():
-        return "nothing", ""
-    info = res.first.evaluate("el => ({text: el.innerText || el.textContent || '', cls: el.className || '',"
-                              " outcome: el.dataset.outcome || '', hidden: el.hidden})")
-    text = " ".join(str(info["text"]).split())
-    if info["hidden"] or not text:
-        return "nothing", ""
-    outcome, cls = info["outcome"], str(info["cls"]).lower()
-    if outcome:
-        return ("success" if outcome == "succeeded" else "failure"), text
-    if "success" in cls or "succeeded" in cls:
-        return "success", text
-    if "error" in cls or "fail" in cls or "declin" in cls:
-        return "failure", text
-    if FAILURE_WORDS.search(text):
-        return "failure", text
-    return ("success" if SUCCESS_WORDS.search(text) else "failure"), text
+AUTHENTICATION_FAILED = ("We are unable to authenticate your payment method. Please choose a different payment "
+                         "method and try again.")  # what Stripe.js tells the customer after a failed 3D Secure
 
 
-def _wait_ready(page, timeout: float) -> str:
-    """'' when the card field and the Pay button are there, else what is missing."""
+def stripe_messages_for(scenario: Scenario) -> tuple[str, ...]:
+    """The decline messages Stripe gives for this scenario's card (labkit/data/test_cards.json)."""
+    import json
+    from importlib import resources
+
+    data = json.loads(resources.files("labkit").joinpath("data", "test_cards.json").read_text(encoding="utf-8"))
+    found = tuple(c["message"] for c in data["cards"] if c["number"] == scenario.number and c.get("message"))
+    return found + ((AUTHENTICATION_FAILED,) if scenario.challenge == "fail" else ())
+
+
+_OBSERVE = r"""(before) => {
+  const shown = (el) => !!el && !el.closest('[hidden]') && el.getClientRects().length > 0;
+  const lines = (el) => (el ? (el.innerText || '') : '').split('\n').map((t) => t.trim()).filter(Boolean);
+  const out = {attr: '', classes: '', text: '', fresh: [], where: ''};
+  const seen = new Set(before);
+  const res = document.querySelector('#result') || document.querySelector('[data-outcome]');
+  if (res && shown(res) && lines(res).some((t) => !seen.has(t))) {  // #result, once it says something new
+    out.text = lines(res).join('\n'); out.attr = res.dataset.outcome || ''; out.where = '#result';
+    out.classes = [res.className, res.parentElement && res.parentElement.className].join(' ');
+    out.pi = res.dataset.paymentIntent || '';
+  }
+  out.fresh = lines(document.body).filter((t) => !seen.has(t)).slice(0, 12);
+  const classes = [];
+  for (const el of document.body ? document.body.querySelectorAll('*') : []) {
+    if (classes.length >= 6 || !el.className || typeof el.className !== 'string' || !shown(el)) continue;
+    const own = (el.innerText || '').trim();
+    if (own && out.fresh.includes(own)) classes.push(el.className);
+  }
+  out.freshClasses = classes.join(' ');
+  return out;
+}"""
+
+
+def _visible_lines(page) -> list[str]:
     try:
-        page.locator(CARD_FRAME).first.wait_for(state="attached", timeout=timeout * 1000)
+        return page.evaluate("() => (document.body ? document.body.innerText : '').split('\\n')"
+                             ".map((t) => t.trim()).filter(Boolean)")
     except Exception:
-        return "no Stripe card field appeared in #card-element"
+        return []
+
+
+def _observe(page, before: list[str], start_url: str, stripe_messages: Iterable[str] = ()) -> dict[str, Any]:
+    """What the page says now: its text, the rule-relevant attributes, and the verdict."""
+    url = page.url
+    navigated = url.split("#")[0] != start_url.split("#")[0]
+    try:
+        seen = page.evaluate(_OBSERVE, before)
+    except Exception:  # the page is navigating: nothing to read yet
+        return {"verdict": "nothing", "text": "", "url": url, "navigated": navigated}
+    dialogs = list(getattr(page, "labkit_dialogs", []))[getattr(page, "labkit_dialogs_before", 0):]  # since Pay
+    if seen["text"]:
+        text, classes = seen["text"], seen["classes"]
+    else:
+        text, classes = "\n".join(seen["fresh"]), seen["freshClasses"]
+    text = "\n".join([*dialogs, text]).strip()
+    if not text:
+        return {"verdict": "nothing", "text": "", "url": url, "navigated": navigated, "pi": seen.get("pi")}
+    verdict, rule = classify(text, outcome_attr=seen["attr"], classes=classes, url=url, navigated=navigated,
+                             stripe_messages=stripe_messages)
+    return {"verdict": verdict, "rule": rule, "text": text, "url": url, "navigated": navigated, "pi": seen.get("pi")}
+
+
+def _card_frame(page, timeout: float) -> str:
+    """The selector of the page's Stripe card field once it appears, or "" if none did."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for selector in CARD_FRAMES:
+            try:
+                if page.locator(selector).count():
+                    return selector
+            except Exception:  # navigating
+                pass
+        page.wait_for_timeout(100)
+    return ""
+
+
+def _click_pay(page, timeout: float) -> str:
+    """Click the Pay button as soon as it is enabled; '' when clicked, else why not."""
     button = page.locator(SUBMIT).first
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if button.count() and button.is_enabled():
-            return ""
+        try:
+            if button.count() and button.is_visible() and button.is_enabled():
+                button.click()
+                return ""
+        except Exception:
+            pass
         page.wait_for_timeout(100)
-    return "the Pay button (#submit-btn) never became clickable"
+    if not page.locator(SUBMIT).count():
+        return "no Pay button (#submit-btn or a submit button) on the page"
+    return "the Pay button (#submit-btn) stayed disabled after the card was typed"
 
 
-def _answer_challenge(page, selector: str, deadline: float) -> bool:
-    """Click the 3D Secure test button when it shows; False if the result came first."""
+def _answer_challenge(page, selector: str, deadline: float, before: list[str], start_url: str) -> bool:
+    """Click the 3D Secure test button when it shows; False if the page showed an outcome first."""
     while time.monotonic() < deadline:
         for frame in page.frames:
             try:
@@ -84,53 +154,126 @@ def _answer_challenge(page, selector: str, deadline: float) -> bool:
                     return True
             except Exception:  # a frame navigating or detaching: look again
                 continue
-        if _result_state(page)[0] != "nothing":
+        if _observe(page, before, start_url)["verdict"] not in ("nothing", UNCLEAR):
             return False
         page.wait_for_timeout(100)
     return False
 
 
+def _await_outcome(page, before: list[str], start_url: str, deadline: float,
+                   stripe_messages: Iterable[str]) -> dict[str, Any]:
+    """Wait until the page says something decisive (or the time is up), then let it settle."""
+    seen = _observe(page, before, start_url, stripe_messages)
+    while time.monotonic() < deadline:
+        if seen["verdict"] not in ("nothing", UNCLEAR):
+            page.wait_for_timeout(300)  # let the page finish writing its message
+            return _observe(page, before, start_url, stripe_messages)
+        page.wait_for_timeout(100)
+        seen = _observe(page, before, start_url, stripe_messages)
+    return seen
+
+
+def _open(page, url: str, timeout: float) -> tuple[str, int | None]:
+    try:
+        resp = page.goto(url, wait_until="load", timeout=timeout * 1000)
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return f"the page did not load ({type(exc).__name__}: {clip(first, 120)})", None
+    status = resp.status if resp is not None else None
+    if status is not None and status >= 400:
+        return f"GET {url} answered HTTP {status}", status
+    return "", status
+
+
 def pay_on_page(browser: CheckoutBrowser, url: str, scenario: Scenario, *, timeout: float = 12.0,
-                screenshot: Path | None = None) -> PageRun:
-    """Open the page, type the card, pay, answer 3D Secure if asked, and read ``#result``."""
+                screenshot: Path | None = None, stripe_messages: Iterable[str] = ()) -> PageRun:
+    """Open the page, type the card, pay, answer 3D Secure if asked, and read what the page ends up saying."""
     page = browser.new_page()
     try:
-        try:
-            page.goto(url, wait_until="load", timeout=timeout * 1000)
-        except Exception as exc:
-            return PageRun(scenario.key, "error", "", None, False, f"the page did not load ({type(exc).__name__})")
-        problem = _wait_ready(page, timeout)
+        def stop(problem: str, status: int | None = None) -> PageRun:
+            return PageRun(scenario.key, "error", "", None, False, problem, page_status=status,
+                           browser_errors=tuple(page.labkit_errors[:6]), url=page.url)
+
+        problem, status = _open(page, url, timeout)
         if problem:
-            return PageRun(scenario.key, "error", "", None, False, problem,
-                           browser_errors=tuple(page.labkit_errors[:3]))
+            return stop(problem, status)
+        frame = _card_frame(page, timeout)
+        if not frame:
+            return stop("no Stripe card field appeared in #card-element", status)
         if page.locator("#cardholder-name").count():
             page.fill("#cardholder-name", "Lab Student")
-        browser.type_card(page, scenario.number)
-        page.locator(SUBMIT).first.click()
+        browser.type_card(page, scenario.number, frame_selector=frame)
+        before, start_url = _visible_lines(page), page.url
+        page.labkit_dialogs_before = len(page.labkit_dialogs)
+        problem = _click_pay(page, timeout)
+        if problem:
+            return stop(problem, status)
         deadline = time.monotonic() + timeout
         challenged = False
         if scenario.challenge:
             selector = COMPLETE_3DS if scenario.challenge == "complete" else FAIL_3DS
-            challenged = _answer_challenge(page, selector, deadline)
-        shown, message = "nothing", ""
-        while time.monotonic() < deadline:
-            shown, message = _result_state(page)
-            if shown != "nothing":
-                break
-            page.wait_for_timeout(100)
-        if shown != "nothing":
-            page.wait_for_timeout(150)  # let the page finish writing its message
-            shown, message = _result_state(page)
-        data_pi = page.locator("#result").first.get_attribute("data-payment-intent") \
-            if page.locator("#result").count() else None
-        found = data_pi or (PI_ID.search(message).group(0) if PI_ID.search(message) else None)
+            challenged = _answer_challenge(page, selector, deadline, before, start_url)
+        seen = _await_outcome(page, before, start_url, deadline, stripe_messages)
+        text = seen.get("text", "")
+        found = seen.get("pi") or next((m.group(0) for m in (PI_ID.search(text), PI_ID.search(seen["url"])) if m), None)
         if screenshot is not None:
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot), full_page=True)
-        return PageRun(scenario.key, shown, message[:300], found, challenged, screenshot=screenshot,
-                       browser_errors=tuple(page.labkit_errors[:3]))
+        lines = text.splitlines()
+        message = " — ".join(filter(None, (lines[0] if lines else "", " ".join(lines[1:]))))
+        return PageRun(scenario.key, seen["verdict"], clip(message, 300), found, challenged, screenshot=screenshot,
+                       browser_errors=tuple(page.labkit_errors[:6]), decided_by=seen.get("rule", ""),
+                       url=seen["url"], navigated=seen["navigated"], page_status=status)
     finally:
         page.context.close()
+
+
+def last_exception(log: str) -> str:
+    """The last line of the last Python traceback in a server's log ("" if none): the exception itself."""
+    lines = log.splitlines()
+    found = ""
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback (most recent call last)"):
+            for after in lines[i + 1:]:
+                if after.strip() and not after.startswith((" ", "\t")) and not after.startswith("During handling"):
+                    found = after.strip()
+                    break
+    return found
+
+
+def _own_errors(run: PageRun) -> list[str]:
+    """The browser errors a student can act on, page errors first (Stripe's own 402 for a decline is not one)."""
+    errs = [e for e in run.browser_errors if "status of 402" not in e]
+    return [e for e in errs if e.startswith("page error")] + [e for e in errs if not e.startswith("page error")]
+
+
+def page_cause(run: PageRun, log: str = "") -> tuple[str, str]:
+    """(what went wrong first, a hint for it) from the page's HTTP status, the server's log and the browser's
+    console; ("", "") when none of them says anything."""
+    if run.page_status is not None and run.page_status >= 400:
+        exc = last_exception(log)
+        said = f"GET / answered HTTP {run.page_status}" + (f"; the server's log says: {clip(exc, 200)}" if exc else "")
+        if run.page_status == 404 and not exc:
+            return said, "Serve the checkout page at GET / (@app.route(\"/\"))."
+        missing = re.search(r"TemplateNotFound: (\S+)", exc)
+        if missing:
+            return said, (f"Your server renders templates/{missing.group(1)}, which is not in the folder: hand it "
+                          "in (templates/ beside checkout_server.py), or fix the name in render_template().")
+        return said, "Fix the error your server raises for the page (its log line above), then check again."
+    errors = _own_errors(run)
+    if not errors:
+        return "", ""
+    first = errors[0]
+    said = "the browser's console: " + "; ".join(clip(e, 200) for e in errors[:2])
+    if first.startswith("page error"):
+        where = re.match(r"page error: ([^\s:]+):(\d+)", first)
+        at = f"{where.group(1)} line {where.group(2)}" if where else "the page's script"
+        return said, (f"Fix the JavaScript error at {at} first (the browser's console, F12, shows it): a syntax "
+                      "error stops the whole script, so the card field and Pay never work until it is fixed.")
+    if "Failed to load resource" in first:
+        return said, ("The page could not load a file it needs (above): check the file's name and that it is in "
+                      "static/ (or templates/) beside your server.")
+    return said, "Fix the error the browser's console shows (above), then check again."
 
 
 def latest_payment_intent(client: Any, since: float) -> dict[str, Any] | None:
@@ -150,7 +293,8 @@ def _record(run: PageRun, pi: dict[str, Any] | None, scenario: Scenario, shot: P
     return PaymentRun(
         scenario=scenario.key, title=scenario.title, card=format_card(scenario.number), challenge=scenario.challenge,
         outcome={"success": "succeeded", "failure": "failed"}.get(run.shown, run.shown),
-        message=run.message or run.problem, payment_intent=(pi or {}).get("id") or run.payment_intent,
+        message=run.message or "; ".join(filter(None, (page_cause(run)[0], run.problem))),
+        payment_intent=(pi or {}).get("id") or run.payment_intent,
         status=(pi or {}).get("status"), decline_code=err.get("decline_code"), error_code=err.get("code"),
         three_d_secure=bool(three_ds) or run.challenged, screenshot=shot, browser_errors=list(run.browser_errors))
 
@@ -163,7 +307,7 @@ def _page_runs(url: str, client: Any, out_dir: Path | None, timeout: float) -> l
         for sc in load_scenarios():
             since = time.time()
             shot = out_dir / f"{sc.key}.png" if out_dir else None
-            run = pay_on_page(browser, url, sc, timeout=timeout, screenshot=shot)
+            run = pay_on_page(browser, url, sc, timeout=timeout, screenshot=shot, stripe_messages=stripe_messages_for(sc))
             pi = None
             if run.payment_intent:
                 try:

@@ -36,13 +36,41 @@ def _failed(checks: Iterable[str], why: str, hint: str) -> list[Item]:
     return [item(check, MISSING, why, hint) for check in checks]
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its kind and the first line of its message."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first[:200]}" if first else type(exc).__name__
+
+
+def guarded(checks: Iterable[str], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> list[Item]:
+    """``fn(*args)`` (an Item or a list of them); an exception fails only ``checks``, each with the reason
+    in one line, so no probe, reader or browser error ever zeroes the rest of the student's grade."""
+    checks = tuple(checks)
+    try:
+        got = fn(*args, **kwargs)
+    except Exception as exc:
+        why = f"the check could not finish: {one_line(exc)}"
+        return _failed(checks, why, "If your code looks right, tell the instructor: this may be the kit's fault.")
+    return list(got) if isinstance(got, (list, tuple)) else [got]
+
+
+def _file_problem(filename: str, settings: Settings) -> str:
+    from labkit import answers
+
+    try:
+        return answers.read_problem(filename, settings)
+    except Exception as exc:  # the reader itself must not stop the other checks
+        return f"answers/{filename} could not be read: {one_line(exc)}"
+
+
 def checkout_items(lab: Any, screenshots: Path | None) -> list[Item]:
     if "checkout" in lab.errors:
         return _failed(B_CHECKS, str(lab.errors["checkout"]), "Fix the error, then run the check again.")
     srv = lab.checkout
     recorder = b.Recorder(srv.url)
-    items = b.scenarios(srv.url, lab.client, screenshots=screenshots, recorder=recorder)
-    items = server_checks(lab, srv, recorder) + items
+    items = guarded(B_CHECKS[len(server.CHECKS):], b.scenarios, srv.url, lab.client, screenshots=screenshots,
+                    recorder=recorder, log=srv.log_text)
+    items = guarded(server.CHECKS, server_checks, lab, srv, recorder) + items
     if srv.debug_requested:
         items[0].evidence += " (note: the app asked for debug mode; the kit turned it off)"
     return items
@@ -76,14 +104,36 @@ def webhook_items(lab: Any) -> list[Item]:
     return c_verdicts.items(found, lab.webhooks.log_text() if lab.webhooks else "")
 
 
+D_CHECKS = ("pci:answered", "pci:gaps")
+E_CHECKS = ("altpay:words", "altpay:two_methods", "altpay:figures", "altpay:own_words")
+
+
 def writing_items(settings: Settings, parts: set[str]) -> list[Item]:
+    """Parts D and E, each check on its own: a file that cannot be read fails only the checks that read it,
+    saying what could not be read and how to fix it."""
+    from labkit import answers
+
     out: list[Item] = []
     if "D" in parts:
-        out += [writing.pci_answered(settings), writing.pci_gaps(settings)]
+        problem = _file_problem(answers.PCI_FILE, settings)
+        if problem:
+            out += _failed(D_CHECKS, problem, "Fix or re-save the file, then run the check again.")
+        else:
+            out += guarded(D_CHECKS[:1], writing.pci_answered, settings)
+            out += guarded(D_CHECKS[1:], writing.pci_gaps, settings)
     if "E" in parts:
-        text, where = writing.part_e_found(settings)
-        out += [writing.altpay_words(text, where), writing.altpay_two_methods(text), writing.altpay_figures(text),
-                writing.altpay_own_words(text)]
+        problem = _file_problem(answers.PART_E_FILE, settings)
+        if problem:
+            return out + _failed(E_CHECKS, problem, "Fix or re-save the file, then run the check again.")
+        try:
+            text, where = writing.part_e_found(settings)
+        except Exception as exc:
+            return out + _failed(E_CHECKS, f"answers/part_e.md could not be read: {one_line(exc)}",
+                                 "Re-save the file as UTF-8 text, then run the check again.")
+        out += guarded(E_CHECKS[:1], writing.altpay_words, text, where)
+        for check, fn in zip(E_CHECKS[1:], (writing.altpay_two_methods, writing.altpay_figures,
+                                            writing.altpay_own_words)):
+            out += guarded((check,), fn, text)
     return out
 
 
@@ -102,6 +152,17 @@ def _in_rubric_order(found: list[Item], parts: set[str]) -> list[Item]:
     return ordered
 
 
+def _server_items(lab: Any, settings: Settings, wanted: set[str], screenshots: Path | None) -> list[Item]:
+    found: list[Item] = []
+    if "A" in wanted:
+        found += guarded(("setup:keys", "setup:account"), setup_items, settings, lab.client)
+    if "B" in wanted:
+        found += guarded(B_CHECKS, checkout_items, lab, screenshots)
+    if "C" in wanted:
+        found += guarded(C_CHECKS, webhook_items, lab)
+    return found
+
+
 def run_checks(folder: Path | None = None, settings: Settings | None = None, *, parts: Iterable[str] | None = None,
                screenshots: Path | None = None, answers_dir: Path | None = None, lab: Any = None) -> list[Item]:
     """Start the student's servers from ``folder`` (default: the kit's top) and run every check.
@@ -117,14 +178,17 @@ def run_checks(folder: Path | None = None, settings: Settings | None = None, *, 
     found: list[Item] = []
     if wanted & {"A", "B", "C"}:
         own = lab is None
-        lab = lab or StudentLab.start(folder, settings, checkout="B" in wanted, webhooks="C" in wanted)
         try:
-            if "A" in wanted:
-                found += setup_items(settings, lab.client)
-            if "B" in wanted:
-                found += checkout_items(lab, screenshots)
-            if "C" in wanted:
-                found += webhook_items(lab)
+            lab = lab or StudentLab.start(folder, settings, checkout="B" in wanted, webhooks="C" in wanted)
+        except Exception as exc:  # no backend or servers at all: parts A-C say why, D and E are still read
+            server_checks = [c for part, checks in (("A", ("setup:keys", "setup:account")), ("B", B_CHECKS),
+                                                    ("C", C_CHECKS)) if part in wanted for c in checks]
+            found += _failed(server_checks, f"the lab could not start: {one_line(exc)}",
+                             "Run `labkit status`; if it says the kit is fine, tell the instructor.")
+            own, lab = False, None
+        try:
+            if lab is not None:
+                found += _server_items(lab, settings, wanted, screenshots)
         finally:
             if own:
                 lab.close()

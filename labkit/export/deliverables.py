@@ -50,14 +50,21 @@ def sources(settings: Settings, root: Path, extra_files: Sequence[Path] | None =
     return found, warnings
 
 
-def is_text(path: Path) -> bool:
+def as_text(path: Path, data: bytes) -> str | None:
+    """A handed-in file's text in any common encoding (:func:`labkit.files.decode_text`), None for images
+    and what is not text. Text is scanned for leaks and copied as UTF-8."""
+    from labkit.files import UnreadableFile, decode_text
+
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        return False
+        return None
     try:
-        path.read_bytes()[:4096].decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+        return decode_text(data, path.name)
+    except UnreadableFile:
+        return None
+
+
+def is_text(path: Path) -> bool:
+    return as_text(path, path.read_bytes()) is not None
 
 
 def assessment_with_part_e(text: str, settings: Settings) -> str:
@@ -76,10 +83,11 @@ def read_redacted(found: Sequence[tuple[Path, str]], report: LeakReport,
     images = 0
     for src, name in found:
         data = src.read_bytes()
-        if name == "pci_assessment.md" and settings is not None:
-            data = assessment_with_part_e(data.decode("utf-8"), settings).encode("utf-8")
-        if is_text(src):
-            text, hits = redact_text(data.decode("utf-8"))
+        text = as_text(src, data)
+        if name == "pci_assessment.md" and settings is not None and text is not None:
+            text = assessment_with_part_e(text, settings)
+        if text is not None:
+            text, hits = redact_text(text)
             report.findings += [f.at(name) for f in hits]
             report.scanned.append(name)
             data = text.encode("utf-8")

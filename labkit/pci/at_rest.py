@@ -94,7 +94,7 @@ def check_card_data_at_rest(db_paths: Sequence[str | os.PathLike] = (), log_path
         if not path.is_file():
             details.append(f"log {path.name}: not found")
             continue
-        found = card_findings(path.read_text(encoding="utf-8", errors="replace"), cards)
+        found = card_findings(_log_text(path), cards)
         scanned += 1
         details.append(f"log {path.name}: read")
         if found:
@@ -160,3 +160,14 @@ def capture_logs(names: Sequence[str] = ("labkit", "waitress", "werkzeug", "flas
             logger.setLevel(level)
 
 
+
+
+def _log_text(path: Path) -> str:
+    """A log in any common encoding (Python's logging writes the system's code page on Windows)."""
+    from labkit.files import UnreadableFile, decode_text
+
+    raw = path.read_bytes()
+    try:
+        return decode_text(raw, path.name)
+    except UnreadableFile:
+        return raw.decode("utf-8", errors="replace")

@@ -338,13 +338,13 @@ def write_assessment(path: str | Path | None = None, saq: SAQ | None = None, evi
     The answers, gaps and remediation plan come from the answers file (``settings.answers_dir``)
     unless given, so re-running notebook 04 or ``labkit pci`` never loses what the student wrote.
     """
-    from labkit.files import write_text
+    from labkit.files import read_text, write_text
     from labkit.settings import load_settings
 
     settings = settings or load_settings()
     saved = load_answers(settings)
     path = Path(path) if path is not None else settings.out_dir / FILE_NAME
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    old = read_text(path) if path.exists() else ""  # the student may have edited it in any editor
     block = render_assessment(saq, evidence, saved.answers if answers is None else answers, date=date,
                               gaps=saved.gaps if gaps is None else gaps,
                               remediation=saved.remediation if remediation is None else remediation)

@@ -2,9 +2,10 @@
 
 It imports the file the way Flask would (its folder first on ``sys.path`` and as the working
 directory, so ``templates/`` and ``static/`` beside it work), takes its module-level ``app``, and
-serves it on 127.0.0.1 behind the kit's Host check (:func:`make_server`). Nothing under
-``if __name__ == "__main__"`` runs, so the handout's ``app.run(debug=True)`` is never reached, and
-``app.debug`` is forced off (the debugger's console would run any code a visitor types).
+serves it on 127.0.0.1 behind the kit's Host check (:func:`make_server`). As under ``flask run``,
+nothing under ``if __name__ == "__main__"`` runs and a module-level ``app.run()`` returns at once
+(:mod:`labkit.student.imports`), and ``app.debug`` is forced off (the debugger's console would run
+any code a visitor types). Files saved in any common encoding (UTF-16, Windows-1252, a BOM) run.
 
 Offline (``--api-base``), the ``stripe`` module is pointed at the fake Stripe before the file
 is imported (over :mod:`labkit.stripe_transport`, no proxy or per-call lookups), and pages that
@@ -121,16 +122,20 @@ def say(tag: str, **data: Any) -> None:
     print(f"LABKIT-{tag} {json.dumps(data)}", flush=True)
 
 
-def import_student_file(path: Path) -> Any:
-    """Import ``path`` as a module named after the file; its errors propagate."""
+def import_student_file(path: Path, run_calls: list[dict[str, Any]] | None = None) -> Any:
+    """Import ``path`` as a module named after the file, as ``flask run`` would; its errors propagate.
+
+    Any common encoding reads (:mod:`labkit.student.imports`, also for the student's own helper
+    modules), and a module-level ``app.run()`` returns at once (its arguments go to ``run_calls``).
+    """
+    from labkit.student.imports import install_finder, load_student_module, no_blocking_run
+
     folder = str(path.parent)
     sys.path.insert(0, folder)
     os.chdir(folder)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[path.stem] = module
-    spec.loader.exec_module(module)
-    return module
+    install_finder(path.parent)
+    with no_blocking_run(run_calls if run_calls is not None else []):
+        return load_student_module(path)
 
 
 def point_stripe_at(api_base: str) -> None:
@@ -185,11 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     from labkit.serving import register_static_types
 
     register_static_types()  # the student's static/checkout.js is served as JavaScript on every OS
+    run_calls: list[dict[str, Any]] = []
     try:
-        module = import_student_file(path)
-        app = getattr(module, "app", None)
-        if not callable(app):
-            raise AttributeError(f"{path.name} defines no Flask `app` at module level (app = Flask(__name__))")
+        module = import_student_file(path, run_calls)
+        from labkit.student.imports import find_app
+
+        app = find_app(module, path)  # as `flask run` finds it: app, the one Flask instance, or create_app()
     except BaseException as exc:  # anything the student's file does at import: report, do not crash
         error = describe_error(exc, path)
         if isinstance(exc, MemoryError) and confinement is not None:
@@ -199,13 +205,16 @@ def main(argv: list[str] | None = None) -> int:
                                                  " while being imported"}
         say("ERROR", **error)
         return 3
-    debug = bool(getattr(app, "debug", False))
+    from labkit.student.imports import Utf8Text, read_templates_any_encoding
+
+    read_templates_any_encoding(app)
+    debug = bool(getattr(app, "debug", False)) or any(call.get("debug") for call in run_calls)
     if debug:
         app.debug = False
     from labkit.hostcheck import HostCheck
     from labkit.links import ProxyPrefix
 
-    wsgi = StripeRewrite(app, args.api_base) if args.api_base else app
+    wsgi = StripeRewrite(Utf8Text(app), args.api_base) if args.api_base else Utf8Text(app)
     wsgi = WholeBody(HostCheck(ProxyPrefix(wsgi), args.allowed_host))  # links under a Jupyter proxy path stay under it
     try:
         server = make_server(wsgi, args.port)

@@ -1,7 +1,9 @@
 /* labkit fake Stripe.js (v3 subset) for the offline fake Stripe.
  *
  * Stripe(pk) · stripe.elements() · elements.create('card') · card.mount/on/off/update/focus/blur/clear/unmount/destroy
- * stripe.confirmCardPayment · stripe.retrievePaymentIntent · stripe.createPaymentMethod
+ * stripe.confirmCardPayment (and its old name handleCardPayment) · stripe.retrievePaymentIntent ·
+ * stripe.createPaymentMethod · stripe.paymentRequest (canMakePayment() → null: no wallet offline) and the
+ * 'paymentRequestButton' Element (shows nothing). Anything else says so in one console line.
  *
  * Like the real one, this script runs in the merchant's page but never touches card data:
  * the card inputs live in a cross-origin iframe served by the fake Stripe
@@ -483,5 +485,147 @@
     });
   };
 
-  window.Stripe = Stripe;
+  // ------------------------------------------------------------------ what copied pages also call
+  // Stripe's docs and samples put a wallet button (Payment Request) beside the card field and may call
+  // older or other methods. Offline there is no wallet: canMakePayment() resolves to null, as Stripe.js
+  // does in a browser without Apple Pay, Google Pay or Link, and the button never shows. Anything else
+  // this fake does not implement says so in ONE console line (which the kit's checks quote) and answers
+  // as Stripe would with an error, instead of stopping the page's script with a TypeError.
+  var noticed = {};
+  function notImplemented(what, hint) {
+    if (!noticed[what]) {
+      noticed[what] = true;
+      console.error("labkit fake Stripe.js: " + what + " is not implemented offline" + (hint ? " (" + hint + ")" : "") +
+        "; it answers with an error. The checks need the card Element and confirmCardPayment.");
+    }
+    return { error: { type: "invalid_request_error", code: "labkit_not_implemented",
+                      message: what + " is not available with the offline fake Stripe." } };
+  }
+
+  function Emitter() { this._handlers = {}; }
+  Emitter.prototype.on = function (name, handler) {
+    (this._handlers[name] = this._handlers[name] || []).push(handler);
+    return this;
+  };
+  Emitter.prototype.addEventListener = Emitter.prototype.on;
+  Emitter.prototype.once = Emitter.prototype.on;  // none of these events ever fires offline
+  Emitter.prototype.off = function (name, handler) {
+    if (!handler) delete this._handlers[name];
+    else this._handlers[name] = (this._handlers[name] || []).filter(function (h) { return h !== handler; });
+    return this;
+  };
+  Emitter.prototype.removeEventListener = Emitter.prototype.off;
+
+  function PaymentRequest(options) {
+    Emitter.call(this);
+    if (!options || !options.country || !options.currency || !options.total) {
+      throw integrationError("Missing value for paymentRequest(): country, currency and total are required.");
+    }
+    this._options = options;
+  }
+  PaymentRequest.prototype = Object.create(Emitter.prototype);
+  PaymentRequest.prototype.canMakePayment = function () { return Promise.resolve(null); };  // no wallet offline
+  PaymentRequest.prototype.update = function (options) { Object.assign(this._options, options || {}); };
+  PaymentRequest.prototype.isShowing = function () { return false; };
+  PaymentRequest.prototype.abort = function () {};
+  PaymentRequest.prototype.show = function () {
+    throw integrationError("paymentRequest.show(): no wallet is available (canMakePayment() resolved to null).");
+  };
+
+  Stripe.prototype.paymentRequest = function (options) { return new PaymentRequest(options); };
+
+  // The wallet button: mounted, it shows nothing (no wallet offline), as Stripe's does when none is available.
+  function StubElement(type, options) {
+    Emitter.call(this);
+    this._type = type;
+    this._options = options || {};
+    this._box = null;
+  }
+  StubElement.prototype = Object.create(Emitter.prototype);
+  StubElement.prototype.mount = function (target) {
+    var el = typeof target === "string" ? document.querySelector(target) : target;
+    if (!el || !el.appendChild) {
+      throw integrationError("The selector you specified (" + target + ") applies to no DOM elements that are " +
+        "currently on the page. Make sure the element exists on the page before calling mount().");
+    }
+    this._box = document.createElement("div");
+    this._box.className = "__PrivateStripeElement";
+    this._box.style.display = "none";
+    el.appendChild(this._box);
+  };
+  StubElement.prototype.unmount = function () {
+    if (this._box && this._box.parentNode) this._box.parentNode.removeChild(this._box);
+    this._box = null;
+  };
+  StubElement.prototype.destroy = StubElement.prototype.unmount;
+  StubElement.prototype.update = function (options) { Object.assign(this._options, options || {}); };
+  StubElement.prototype.focus = StubElement.prototype.blur = StubElement.prototype.clear = function () {};
+
+  // Element types of Stripe.js v3 that a page may create; a type Stripe does not have stays an IntegrationError.
+  var STRIPE_ELEMENTS = ["card", "cardNumber", "cardExpiry", "cardCvc", "paymentRequestButton", "payment", "address",
+    "linkAuthentication", "expressCheckout", "iban", "idealBank", "auBankAccount", "fpxBank", "epsBank", "p24Bank",
+    "affirmMessage", "afterpayClearpayMessage", "paymentMethodMessaging", "issuingCardNumberDisplay"];
+  var baseCreate = Elements.prototype.create;
+  Elements.prototype.create = function (type, options) {
+    if (type === "paymentRequestButton") {
+      if (!options || !(options.paymentRequest instanceof PaymentRequest)) {
+        throw integrationError("Missing value for create('paymentRequestButton'): paymentRequest should be a " +
+          "stripe.paymentRequest() object.");
+      }
+      return new StubElement(type, options);
+    }
+    try {
+      return baseCreate.call(this, type, options);
+    } catch (err) {
+      if (STRIPE_ELEMENTS.indexOf(type) < 0 || /only one Element/i.test(err.message)) throw err;
+      notImplemented("elements.create('" + type + "')", "use elements.create('card')");
+      return new StubElement(type, options);
+    }
+  };
+
+  // The older name of confirmCardPayment (Stripe.js before 2019), still in many tutorials.
+  Stripe.prototype.handleCardPayment = function (clientSecret, element, data) {
+    if (element instanceof CardElement) {
+      var pmData = (data && data.payment_method_data) || {};
+      return this.confirmCardPayment(clientSecret, { payment_method: { card: element,
+        billing_details: pmData.billing_details } });
+    }
+    return this.confirmCardPayment(clientSecret, element);
+  };
+
+  // Everything else a page may call on stripe, elements or an Element: one console line, then an error answer.
+  var NOT_HERE = { createToken: "the Charges API is not part of this lab", createSource: "Sources are retired",
+    redirectToCheckout: "no Checkout Sessions offline", confirmCardSetup: "no SetupIntents offline" };
+  var NOT_METHODS = /^(then|catch|finally|toJSON|toString|valueOf|constructor|nodeType|nodeName|length|inspect|asymmetricMatch)$/;
+  function withNotices(target, label) {
+    if (typeof Proxy !== "function") return target;
+    return new Proxy(target, {
+      get: function (obj, prop, receiver) {
+        // only names that look like Stripe.js methods; probes by frameworks and tools (then, toJSON, $$typeof,
+        // nodeType…) get undefined as from any object
+        if (typeof prop !== "string" || prop in obj || !/^[a-z][A-Za-z0-9]+$/.test(prop) || NOT_METHODS.test(prop)) {
+          return Reflect.get(obj, prop, receiver);
+        }
+        return function () {
+          return Promise.resolve(notImplemented(label + "." + prop + "()", NOT_HERE[prop]));
+        };
+      }
+    });
+  }
+  var baseElements = Stripe.prototype.elements;
+  Stripe.prototype.elements = function (options) {
+    return withNotices(baseElements.call(this, options), "elements");
+  };
+  var elementsCreate = Elements.prototype.create;
+  Elements.prototype.create = function (type, options) {
+    return withNotices(elementsCreate.call(this, type, options), "element");
+  };
+  function PublicStripe(key, options) {
+    return withNotices(new Stripe(key, options), "stripe");
+  }
+  PublicStripe.prototype = Stripe.prototype;
+  PublicStripe.__labkit = true;
+  PublicStripe.version = 3;
+
+  window.Stripe = PublicStripe;
 })();
