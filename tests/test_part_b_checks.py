@@ -151,7 +151,7 @@ def grade_b(folder: Path, settings: Settings, page: Recorder | None = None) -> t
         if page is None:
             items = b.scenarios(srv.url, lab.client, recorder=recorder)
         else:
-            recorder.posts = list(page.posts)
+            recorder.posts, recorder.double_click = list(page.posts), page.double_click
         items = run.server_checks(lab, srv, recorder) + items
     finally:
         lab.close()
@@ -224,7 +224,8 @@ def test_a_page_of_its_own_is_graded_by_what_it_sends(kind, settings, chromium, 
     EXPECTED_B[kind][0](tmp_path / kind)
     got, recorder = grade_b(tmp_path / kind, settings)
     assert_graded(kind, got)
-    assert len({r.page for r in recorder.posts}) == 5  # one order request per page load at least
+    assert len({r.page for r in recorder.posts}) == 6  # an order request per page: five scenarios, one double click
+    assert recorder.double_click == 1
     if kind == "manual_confirmation":
         assert "payment_method_id" in got["checkout:idempotency"].evidence
     else:  # the handout's page: one product, no quantity, its own attempt id
@@ -232,13 +233,19 @@ def test_a_page_of_its_own_is_graded_by_what_it_sends(kind, settings, chromium, 
         assert "the page's attempt" in got["checkout:idempotency"].evidence
 
 
-@pytest.mark.skipif(handout_text() is None, reason="needs ../shared/lab09_handout.txt")
-def test_the_handouts_page_sends_no_attempt_id_so_a_double_click_pays_twice(settings, tmp_path):
-    builder.handout_fixed(tmp_path / "h")
+@pytest.mark.parametrize("double_click,status", [(2, "missing"), (None, "missing"), (1, "evidenced")])
+def test_a_page_without_an_attempt_id_is_judged_by_what_a_double_click_does(settings, tmp_path, double_click, status):
+    """The handout-style page sends only the product and its server keys nothing: the same request twice makes
+    two PaymentIntents. Safe only if the page itself lets an attempt be sent once (Pay disabled while paying)."""
+    builder.handout_style_fixed(tmp_path / "h")
     page = Recorder("http://127.0.0.1:1")
     page.posts = _requests({"product_id": "prod_001"}, {"product_id": "prod_001"})
+    page.double_click = double_click
     got, _ = grade_b(tmp_path / "h", settings, page=page)
-    assert got["checkout:idempotency"].status == "missing"
-    assert "crypto.randomUUID()" in got["checkout:idempotency"].hint
+    assert got["checkout:idempotency"].status == status
+    if status == "missing":
+        assert "crypto.randomUUID()" in got["checkout:idempotency"].hint
+    else:
+        assert "a double click on Pay made one PaymentIntent" in got["checkout:idempotency"].evidence
     assert got["checkout:cart_total"].status == got["checkout:server_price"].status == "evidenced"
     assert got["checkout:quantities"].status == "evidenced"  # it sends no quantity; one sent anyway is ignored

@@ -44,6 +44,7 @@ class Recorder:
         self.posts: list[Request] = []
         self.loaded: list[str] = []  # same-origin addresses the browser fetched (GET)
         self.pages = 0
+        self.double_click: int | None = None  # PaymentIntents one double click on Pay made (None: not tried)
 
     def attach(self, page: Any) -> None:
         self.pages += 1

@@ -11,7 +11,8 @@ from typing import Any, Callable
 from labkit.browser import CheckoutBrowser, Scenario, in_worker_thread, load_scenarios
 from labkit.checks.cart import Recorder
 from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, clip, item
-from labkit.checks.pages import PageRun, latest_payment_intent, page_cause, pay_on_page, stripe_messages_for
+from labkit.checks.pages import (PageRun, latest_payment_intent, page_cause, pay_on_page,
+                                 payments_from_a_double_click, stripe_messages_for)
 
 EXPECT = {
     "success": ("success", "succeeded", None),
@@ -111,6 +112,9 @@ def _all_scenarios(url: str, client: Any, shots: Path | None, timeout: float,
                 items += [item(f"scenario:{s.key}", MISSING, f"not tried: {why} (see scenario:success)",
                                cause_hint or HINTS["success"]) for s in rest]
                 break
+        else:
+            if recorder is not None:  # for checkout:idempotency: what a hurried customer's double click does
+                recorder.double_click = payments_from_a_double_click(browser, url, client, timeout=timeout)
     return items
 
 

@@ -228,6 +228,37 @@ def pay_on_page(browser: CheckoutBrowser, url: str, scenario: Scenario, *, timeo
         page.context.close()
 
 
+def payments_from_a_double_click(browser: CheckoutBrowser, url: str, client: Any, *,
+                                 timeout: float = 12.0) -> int | None:
+    """How many PaymentIntents one double click on Pay makes with the 4242 card, as a hurried customer
+    would (None: the page could not be paid on). A page that disables Pay while it pays, or a server
+    that keys each attempt, makes one; neither makes two."""
+    page = browser.new_page()
+    try:
+        if _open(page, url, timeout)[0]:
+            return None
+        frame = _card_frame(page, timeout)
+        if not frame:
+            return None
+        if page.locator("#cardholder-name").count():
+            page.fill("#cardholder-name", "Lab Student")
+        browser.type_card(page, "4242424242424242", frame_selector=frame)
+        known = {pi.id for pi in client.v1.payment_intents.list(params={"limit": 20}).data}
+        before, start_url = _visible_lines(page), page.url
+        button = page.locator(SUBMIT).first
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and not (button.count() and button.is_visible() and button.is_enabled()):
+            page.wait_for_timeout(100)
+        button.dblclick(timeout=timeout * 1000)
+        _await_outcome(page, before, start_url, time.monotonic() + timeout, ())
+        page.wait_for_timeout(500)  # a second request still under way
+        return sum(1 for pi in client.v1.payment_intents.list(params={"limit": 20}).data if pi.id not in known)
+    except Exception:  # a page that cannot be double-clicked says nothing either way
+        return None
+    finally:
+        page.context.close()
+
+
 def last_exception(log: str) -> str:
     """The last line of the last Python traceback in a server's log ("" if none): the exception itself."""
     lines = log.splitlines()

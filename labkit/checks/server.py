@@ -69,6 +69,7 @@ class Probe:
     new_payment_method: Callable[[], str]
     answers: list[str] = field(default_factory=list)
     hung: bool = False
+    double_click: int | None = None  # PaymentIntents a double click on the page's Pay made (None: not tried)
 
     def fresh(self, value: Any) -> Any:
         return fresh_value(value, self.new_payment_method)
@@ -195,6 +196,12 @@ def quantities(p: Probe) -> Item:
                 "was ignored): " + ", ".join(seen))
 
 
+def _double_click_seen(n: int | None) -> str:
+    if n is None:
+        return "A double click on Pay could pay twice. "
+    return f"A double click on Pay made {n} PaymentIntents. " if n != 1 else ""
+
+
 def idempotency(p: Probe) -> Item:
     """``checkout:idempotency``."""
     body = p.body()
@@ -204,11 +211,18 @@ def idempotency(p: Probe) -> Item:
         return item("checkout:idempotency", MISSING, f"the page's request made no PaymentIntent: {first.seen()}",
                     "Create the PaymentIntent in create_payment_intent().")
     if second.made:
+        if not p.order.attempt and p.double_click == 1:
+            return item("checkout:idempotency", EVIDENCED,
+                        "a double click on Pay made one PaymentIntent: the page lets a checkout attempt be sent once "
+                        f"(its request carries no attempt id, so the same request sent twice made two: "
+                        f"{first.made[0]['id']}, {second.made[0]['id']})",
+                        "Good as it is for this page. To be safe against a retried request too, send an id per "
+                        "checkout attempt (crypto.randomUUID()) and pass idempotency_key=… built from it.")
         if not p.order.attempt:
             return item("checkout:idempotency", MISSING,
                         f"the page's request sent twice made two PaymentIntents ({first.made[0]['id']}, "
                         f"{second.made[0]['id']}); nothing in it changes from one checkout attempt to the next",
-                        "A double click pays twice: have the page make one id per checkout attempt "
+                        f"{_double_click_seen(p.double_click)}Have the page make one id per checkout attempt "
                         "(crypto.randomUUID()) and send it, and pass idempotency_key=… built from it (and the cart) "
                         "to PaymentIntent.create.")
         return item("checkout:idempotency", MISSING,
@@ -347,7 +361,8 @@ def server_items(url: str, client: Any, recorder: Recorder | None, catalog: dict
         order = learn(recorder.posts if recorder else [], catalog)
     except Exception:  # a request the kit cannot read: the handout's is sent instead
         order = learn([], catalog)
-    p = Probe(url.rstrip("/"), client, order, catalog, new_payment_method)
+    p = Probe(url.rstrip("/"), client, order, catalog, new_payment_method,
+              double_click=getattr(recorder, "double_click", None))
     start = "" if order.recorded else ("the page sent no request the checks could read (see scenario:success), so "
                                        "the handout's {\"product_id\": \"prod_001\"} was sent; ")
     base = p.send(p.body())

@@ -170,6 +170,12 @@ def not_idempotent(dest: Path) -> None:
     _edit(dest, "webhook_handler.py", '"fulfillment": "queued"}\n', '"fulfillment": "queued"})\n')
 
 
+def double_click_pays_twice(dest: Path) -> None:
+    """The handout-style page without its guard: Pay stays enabled while paying, and nothing keys the attempt."""
+    handout_style_fixed(dest)
+    _edit(dest, "templates/page.html", "      button.disabled = true;\n", "")
+
+
 def declines_shown_as_success(dest: Path) -> None:
     handout_style_fixed(dest)
     _edit(dest, "templates/page.html", 'show(error.message, "error");', 'show("Payment succeeded!", "success");')
@@ -214,10 +220,11 @@ WRITING_OK = {"pci:answered": "evidenced", "pci:gaps": "evidenced", "altpay:word
 ALL_OK = {**{c: "evidenced" for c in B + C}, **WRITING_OK}
 # The handout's handler fails open without a secret, and with stripe >= 15 its handlers call .get() on a
 # StripeObject, which raises: every payment_intent.succeeded gets a 500, as it would from real Stripe.
-# Its page sends no checkout-attempt id and its server sets no idempotency key: a double click pays twice.
-HANDOUT = {**ALL_OK, "checkout:idempotency": "missing", "webhook:signature": "partial", "webhook:succeeded": "missing",
+# Its page sends no checkout-attempt id and its server sets no idempotency key, but the page disables Pay while
+# it pays: a double click makes one PaymentIntent (checkout:idempotency evidenced).
+HANDOUT = {**ALL_OK, "webhook:signature": "partial", "webhook:succeeded": "missing",
            "webhook:duplicate": "missing"}
-HANDOUT_FIXED = {**ALL_OK, "checkout:idempotency": "missing", "webhook:signature": "partial"}
+HANDOUT_FIXED = {**ALL_OK, "webhook:signature": "partial"}
 
 # kind -> (builder, the statuses it must get; checks not named may be anything)
 EXPECTED = {
@@ -229,6 +236,8 @@ EXPECTED = {
     "no_signature_check": (no_signature_check, {"webhook:signature": "missing", "webhook:succeeded": "evidenced"}),
     "fail_open": (fail_open, {"webhook:signature": "partial", "webhook:succeeded": "evidenced"}),
     "not_idempotent": (not_idempotent, {"webhook:duplicate": "missing", "webhook:succeeded": "evidenced"}),
+    "double_click_pays_twice": (double_click_pays_twice, {"checkout:idempotency": "missing",
+                                                          "scenario:success": "evidenced"}),
     "declines_shown_as_success": (declines_shown_as_success, {
         "scenario:success": "evidenced", "scenario:insufficient_funds": "missing", "scenario:generic_decline": "missing"}),
     "no_3ds": (no_3ds, {"scenario:success": "evidenced", "scenario:3ds_complete": "missing"}),
