@@ -152,7 +152,7 @@
       disabled: !!this._options.disabled
     };
     frame.name = this._frameId;
-    frame.title = "Secure card payment input frame";
+    frame.title = this._frameTitle || "Secure card payment input frame";
     frame.setAttribute("frameborder", "0");
     frame.setAttribute("allowtransparency", "true");
     frame.setAttribute("scrolling", "no");
@@ -160,7 +160,7 @@
     frame.setAttribute("allow", "payment *");
     Object.assign(frame.style, { border: "none", margin: "0", padding: "0", width: "100%", minWidth: "100%",
                                  height: "22px", display: "block", overflow: "hidden", colorScheme: "light only" });
-    frame.src = BASE + "/elements/card#" + encodeURIComponent(JSON.stringify(config));
+    frame.src = BASE + "/elements/" + (this._frameKind || "card") + "#" + encodeURIComponent(JSON.stringify(config));
     wrap.appendChild(frame);
     el.appendChild(wrap);
     this._frame = frame;
@@ -476,6 +476,11 @@
       return res.error ? res : self._finish(clientSecret, res.paymentIntent);
     });
   };
+
+  // What stripe_today.js (the Payment Element, confirmPayment, Checkout; served right after this file) builds on.
+  Stripe._labkit = { BASE: BASE, STRIPE_ORIGIN: STRIPE_ORIGIN, request: request, clientView: clientView,
+                     integrationError: integrationError, piIdFromSecret: piIdFromSecret, CardElement: CardElement,
+                     Elements: Elements, nextFrameNumber: function () { return ++frameCounter; } };
 
   window.Stripe = Stripe;
 })();
