@@ -36,13 +36,14 @@ SOLUTION_ONLY = (
     "labkit/altpay/templates/",
     "bench/",
     ".ci/",
+    "variants/",  # the other model solutions (Payment Element, Checkout Session)
 )
 # Tests of the solution itself: meaningless (and failing) against starters.
 SOLUTION_TESTS = (
     "tests/test_checkout.py", "tests/test_browser.py", "tests/test_webhooks.py", "tests/test_webhooks_process.py",
     "tests/test_demo.py", "tests/test_pci_browser.py", "tests/test_release.py",
     "tests/test_grade.py", "tests/test_checks.py", "tests/submissions/", "tests/test_student_edition.py",
-    "tests/test_webhook_handler.py", "tests/test_webhooks_standalone.py",
+    "tests/test_webhook_handler.py", "tests/test_webhooks_standalone.py", "tests/test_variants.py",
 )
 SKIP_ALWAYS = (".git/", ".venv/", "out/", "submission/", "answers/", ".pytest_cache/")
 TEXT_SUFFIXES = {".py", ".js", ".html", ".css", ".md", ".txt", ".toml", ".cfg", ".yml", ".yaml", ".json", ".ipynb",
