@@ -10,7 +10,8 @@ import requests
 
 from labkit.browser import CheckoutBrowser, Scenario, in_worker_thread, load_scenarios
 from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, item, log_hint
-from labkit.checks.pages import PageRun, latest_payment_intent, pay_on_page
+from labkit.checks.pages import PageRun, latest_payment_intent, pay_on_page, read_result
+from labkit.checks.today import review
 
 TAMPERED_AMOUNT = 51  # cents: above Stripe's 50-cent minimum, and no catalog price
 
@@ -37,6 +38,10 @@ def _pi_amount(client: Any, answer: dict[str, Any] | None) -> int | None:
 def server_price(url: str, client: Any, log_tail: str = "") -> Item:
     """``checkout:server_price``: an amount sent by the browser is refused or ignored."""
     status, answer, raw = _post(url, {"product_id": "prod_001"})
+    if status in (404, 405):  # no PaymentIntent route: a Checkout Session integration?
+        from labkit.checks.today import session_server_price
+
+        return session_server_price(url, client)
     base = _pi_amount(client, answer) if status == 200 else None
     if base is None:
         seen = f"HTTP {status}" + (f" {answer.get('error')!r}" if answer and answer.get("error") else f" {raw!r}")
@@ -118,7 +123,7 @@ def _all_scenarios(url: str, client: Any, shots: Path | None, timeout: float) ->
                 except Exception:
                     pi = None
             pi = pi or latest_payment_intent(client, since)
-            items.append(judge(run, pi, sc))
+            items.append(review(judge(run, pi, sc), run, pi, lambda u: read_result(browser, u, timeout=timeout)))
             if sc.key == "success" and (run.problem or run.shown == "nothing"):  # no payment possible: say it once
                 why = run.problem or "the page showed no result in #result after Pay"
                 rest = [s for s in scenarios if s.key != "success"]

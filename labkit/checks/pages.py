@@ -1,6 +1,8 @@
 """Pay on the student's own checkout page in headless Chromium, whatever the page looks like.
 
-The page only has to keep the handout's element ids: ``#card-element`` (where Stripe's card
+The handout's card Element is driven here; the Payment Element and Checkout Sessions (hosted or
+embedded) by :mod:`labkit.checks.integrations`, whichever the page uses. The card page only has to keep
+the handout's element ids: ``#card-element`` (where Stripe's card
 field is mounted), ``#submit-btn`` (the Pay button; any submit button will do) and ``#result``
 (where the outcome is shown). The outcome is read from ``#result``: its ``data-outcome``
 attribute if the page sets one, else its class (``success`` / ``error``) or its words.
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from labkit.browser import COMPLETE_3DS, FAIL_3DS, CheckoutBrowser, Scenario
+from labkit.checks import integrations
 
 CARD_FRAME = "#card-element iframe"
 SUBMIT = "#submit-btn, form button[type=submit], button[type=submit]"
@@ -33,15 +36,22 @@ class PageRun:
     problem: str = ""     # why the run could not finish (the page never got ready…)
     screenshot: Path | None = None
     browser_errors: tuple[str, ...] = ()
+    integration: str = "card"         # see labkit.checks.integrations
+    return_url: str | None = None     # the Payment Element's confirmParams.return_url
+    client_secret: str | None = None
 
 
 def _result_state(page) -> tuple[str, str]:
     """(shown, message) as ``#result`` shows it now; ``("nothing", "")`` while it is empty."""
-    res = page.locator("#result")
-    if not res.count():
+    # One evaluate, no auto-waiting: a page leaving for a return page must not hold the run up.
+    try:
+        info = page.evaluate("() => { const el = document.querySelector('#result'); return el && ({text: "
+                             "el.innerText || el.textContent || '', cls: String(el.className || ''), outcome: "
+                             "el.dataset.outcome || '', hidden: el.hidden}); }")
+    except Exception:  # the page is navigating: nothing to read yet
         return "nothing", ""
-    info = res.first.evaluate("el => ({text: el.innerText || el.textContent || '', cls: el.className || '',"
-                              " outcome: el.dataset.outcome || '', hidden: el.hidden})")
+    if not info:
+        return "nothing", ""
     text = " ".join(str(info["text"]).split())
     if info["hidden"] or not text:
         return "nothing", ""
@@ -55,6 +65,34 @@ def _result_state(page) -> tuple[str, str]:
     if FAILURE_WORDS.search(text):
         return "failure", text
     return ("success" if SUCCESS_WORDS.search(text) else "failure"), text
+
+
+def _shown(page, flow) -> tuple[str, str]:
+    """``#result`` on the shop's page; with Checkout, a decline is shown on Stripe's form instead."""
+    shown, message = _result_state(page)
+    if shown == "nothing" and flow.kind in (integrations.HOSTED, integrations.EMBEDDED):
+        error = integrations.checkout_error(page)
+        if error:
+            return "failure", error
+    return shown, message
+
+
+def read_result(browser: CheckoutBrowser, url: str, timeout: float = 12.0) -> tuple[str, str]:
+    """Open ``url`` (a return page) in a fresh page and read what ``#result`` shows there."""
+    page = browser.new_page()
+    try:
+        try:
+            page.goto(url, wait_until="load", timeout=timeout * 1000)
+        except Exception as exc:
+            return "error", f"the page did not load ({type(exc).__name__})"
+        end = time.monotonic() + timeout
+        shown, message = _result_state(page)
+        while shown == "nothing" and time.monotonic() < end:
+            page.wait_for_timeout(100)
+            shown, message = _result_state(page)
+        return shown, message
+    finally:
+        page.context.close()
 
 
 def _wait_ready(page, timeout: float) -> str:
@@ -99,14 +137,19 @@ def pay_on_page(browser: CheckoutBrowser, url: str, scenario: Scenario, *, timeo
             page.goto(url, wait_until="load", timeout=timeout * 1000)
         except Exception as exc:
             return PageRun(scenario.key, "error", "", None, False, f"the page did not load ({type(exc).__name__})")
-        problem = _wait_ready(page, timeout)
+        flow = integrations.detect(page, timeout)
+        if flow.kind == integrations.CARD:
+            problem = _wait_ready(page, timeout)
+            if not problem:
+                if page.locator("#cardholder-name").count():
+                    page.fill("#cardholder-name", "Lab Student")
+                browser.type_card(page, scenario.number)
+                page.locator(SUBMIT).first.click()
+        else:
+            problem = integrations.pay(page, flow, scenario.number, timeout)
         if problem:
             return PageRun(scenario.key, "error", "", None, False, problem,
-                           browser_errors=tuple(page.labkit_errors[:3]))
-        if page.locator("#cardholder-name").count():
-            page.fill("#cardholder-name", "Lab Student")
-        browser.type_card(page, scenario.number)
-        page.locator(SUBMIT).first.click()
+                           browser_errors=tuple(page.labkit_errors[:3]), integration=flow.kind)
         deadline = time.monotonic() + timeout
         challenged = False
         if scenario.challenge:
@@ -114,13 +157,13 @@ def pay_on_page(browser: CheckoutBrowser, url: str, scenario: Scenario, *, timeo
             challenged = _answer_challenge(page, selector, deadline)
         shown, message = "nothing", ""
         while time.monotonic() < deadline:
-            shown, message = _result_state(page)
+            shown, message = _shown(page, flow)
             if shown != "nothing":
                 break
             page.wait_for_timeout(100)
         if shown != "nothing":
             page.wait_for_timeout(150)  # let the page finish writing its message
-            shown, message = _result_state(page)
+            shown, message = _shown(page, flow)
         data_pi = page.locator("#result").first.get_attribute("data-payment-intent") \
             if page.locator("#result").count() else None
         found = data_pi or (PI_ID.search(message).group(0) if PI_ID.search(message) else None)
@@ -128,7 +171,8 @@ def pay_on_page(browser: CheckoutBrowser, url: str, scenario: Scenario, *, timeo
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot), full_page=True)
         return PageRun(scenario.key, shown, message[:300], found, challenged, screenshot=screenshot,
-                       browser_errors=tuple(page.labkit_errors[:3]))
+                       browser_errors=tuple(page.labkit_errors[:3]), integration=flow.kind,
+                       return_url=flow.return_url, client_secret=flow.client_secret)
     finally:
         page.context.close()
 
