@@ -114,7 +114,9 @@ def review(found: Item, run: Any, pi: dict[str, Any] | None, read: Callable[[str
         return found
     note = f" (integration: {ig.NAMES[kind]})"
     if found.status != EVIDENCED:
-        return item(found.check, found.status, found.evidence + note, _hint(kind, run.scenario))
+        errors = list(getattr(run, "browser_errors", ()))[:1]
+        said = f" The page's console: {errors[0][:200]}" if errors and run.shown == "nothing" else ""
+        return item(found.check, found.status, found.evidence + note + said, _hint(kind, run.scenario))
     if kind != ig.PAYMENT:
         return item(found.check, EVIDENCED, found.evidence + note)
     if run.scenario == "success" and not run.return_url:
