@@ -68,3 +68,19 @@ def test_the_embedded_checkout_form_is_driven_too(settings, tmp_path, chromium):
                                                        "scenario:insufficient_funds": EVIDENCED,
                                                        "scenario:3ds_fail": EVIDENCED}, found
     assert "embedded form" in found["scenario:success"].evidence
+
+
+def test_the_checkout_session_variant_fulfils_from_checkout_session_completed(settings, tmp_path):
+    import requests
+
+    with StudentLab.start(v.checkout_session(tmp_path / "s"), settings, checkout=False, webhooks=True) as lab:
+        session = lab.client.v1.checkout.sessions.create(params={
+            "mode": "payment", "success_url": "http://127.0.0.1:9/ok", "metadata": {"product_name": "Safety Hard Hat"},
+            "line_items": [{"price": "price_labkit_prod_001", "quantity": 1}]})
+        requests.post(f"{settings.api_base}/v1/payment_pages/{session.id}/confirm",
+                      data={"key": "pk_test_x", "payment_method": "pm_card_visa"}, timeout=10).raise_for_status()
+        assert lab.backend.fake.wait_for_webhooks(10)
+        pi = lab.client.v1.checkout.sessions.retrieve(session.id).payment_intent
+        order = requests.get(lab.webhooks.url.replace("/webhook", "") + "/orders", timeout=10).json()[pi]
+    assert order["checkout_session"] == session.id and order["status"] == "paid"
+    assert "checkout.session.completed" in order["events"] and order["product"] == "Safety Hard Hat"

@@ -1,6 +1,6 @@
 """Lab 09, Part B with a Checkout Session on Stripe's hosted page (a model solution beside the handout's).
 
-    labkit checkout --file variants/checkout_session/checkout_server.py
+    labkit checkout --folder variants/checkout_session
 
 Stripe's prebuilt page (docs.stripe.com/checkout/quickstart, 2026-12-04), the integration Stripe
 recommends for most shops:

@@ -1,6 +1,6 @@
 """Lab 09, Part B with the Payment Element (a model solution beside the handout's card Element).
 
-    labkit checkout --file variants/payment_element/checkout_server.py
+    labkit checkout --folder variants/payment_element
 
 What changes from the handout's flow (docs.stripe.com/payments/accept-a-payment?ui=elements, 2026-12-04):
 
