@@ -84,3 +84,25 @@ def test_the_checkout_session_variant_fulfils_from_checkout_session_completed(se
         order = requests.get(lab.webhooks.url.replace("/webhook", "") + "/orders", timeout=10).json()[pi]
     assert order["checkout_session"] == session.id and order["status"] == "paid"
     assert "checkout.session.completed" in order["events"] and order["product"] == "Safety Hard Hat"
+
+
+def test_page_facts_and_saq_a_eligibility_for_the_three_integrations(settings, chromium):
+    from types import SimpleNamespace
+
+    from labkit.backend import connect
+    from labkit.variants import page_facts, saq_a_table
+
+    with connect(settings.with_(chromium=chromium)) as backend:
+        lab = SimpleNamespace(settings=backend.settings, backend=backend, client=backend.client)
+        facts = page_facts(lab)
+    card, pe, hosted = (facts[k] for k in ("card Element (handout)", "Payment Element", "Checkout Session (hosted)"))
+    for f in (card, pe):
+        assert f.card_typed_on == "a Stripe iframe in the shop's page" and f.card_origin == settings.api_base
+        assert settings.api_base in f.scripts and settings.api_base in f.csp_script_src
+    assert hosted.card_typed_on.startswith("Stripe's own page") and hosted.card_origin == settings.api_base
+    assert hosted.scripts == [] and hosted.csp_script_src == ["'self'"]
+    table = saq_a_table(facts)
+    row = table.loc[[c for c in table.index if c.startswith("A script injected")][0]]
+    assert row["Checkout Session (hosted)"].startswith("not in play")
+    assert row["Payment Element"].startswith("to confirm") and "CSP limits scripts" in row["Payment Element"]
+    assert all(v.startswith("yes") for v in table.loc[[c for c in table.index if "served by Stripe" in c][0]])
