@@ -94,8 +94,9 @@ def answer_3ds(page, button: str) -> None:
 def confirm(page, **options):
     """stripe.confirmPayment({elements, ...options}) without awaiting (it may leave the page)."""
     page.evaluate("""opts => { window.outcome = null;
-        stripe.confirmPayment(Object.assign({elements}, opts)).then(r => { window.outcome = JSON.parse(JSON.stringify(r)); },
-                                                                    e => { window.outcome = {thrown: e.name + ': ' + e.message}; }); }""",
+        stripe.confirmPayment(Object.assign({elements}, opts)).then(
+            r => { window.outcome = JSON.parse(JSON.stringify(r)); },
+            e => { window.outcome = {thrown: e.name + ': ' + e.message}; }); }""",
                   options)
 
 

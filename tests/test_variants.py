@@ -106,3 +106,14 @@ def test_page_facts_and_saq_a_eligibility_for_the_three_integrations(settings, c
     assert row["Checkout Session (hosted)"].startswith("not in play")
     assert row["Payment Element"].startswith("to confirm") and "CSP limits scripts" in row["Payment Element"]
     assert all(v.startswith("yes") for v in table.loc[[c for c in table.index if "served by Stripe" in c][0]])
+
+
+def test_part_d_evidence_types_into_the_payment_element_and_finds_its_card_fields(settings, tmp_path, chromium):
+    from labkit.browser import load_scenarios
+    from labkit.pci.browser_evidence import check_card_fields_origin, collect_browser_evidence
+
+    success = [s for s in load_scenarios() if s.key == "success"]
+    with StudentLab.start(v.payment_element(tmp_path / "s"), settings, checkout=True, webhooks=False) as lab:
+        ev = collect_browser_evidence(lab.checkout.url, success, executable_path=chromium, timeout=15)
+    assert "card typed into a Stripe iframe" in ev.notes
+    assert check_card_fields_origin(ev).status == "pass"

@@ -47,7 +47,9 @@ def pe_if_required_without_return_url(dest: Path) -> Path:
     _copy("payment_element", dest)
     _edit(dest / "static" / "checkout.js", MODEL_CONFIRM + '''
       // Only reached on an error: a success has sent the browser to return_url.
-      show("error", "Payment failed", error.message, error.payment_intent);''', '''      const { error, paymentIntent } = await stripe.confirmPayment({ elements, clientSecret, redirect: "if_required" });
+      show("error", "Payment failed", error.message, error.payment_intent);''', '''\
+      const { error, paymentIntent } = await stripe.confirmPayment({
+        elements, clientSecret, redirect: "if_required" });
       if (error) show("error", "Payment failed", error.message, error.payment_intent);
       else show("success", "✓ Payment succeeded!", "ID: " + paymentIntent.id, paymentIntent);''')
     return dest
@@ -92,7 +94,8 @@ def index():
 
 
 def old_index():''')
-    _edit(server, '''    "default-src 'self'", "script-src 'self'",''', '''    "default-src 'self'", "script-src 'self' https://js.stripe.com",
+    _edit(server, '''    "default-src 'self'", "script-src 'self'",''', '''\
+    "default-src 'self'", "script-src 'self' https://js.stripe.com",
     "frame-src https://js.stripe.com https://checkout.stripe.com", "connect-src 'self' https://api.stripe.com",''')
     (dest / "templates" / "embedded.html").write_text('''<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Checkout</title>
