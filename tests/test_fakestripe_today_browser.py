@@ -123,6 +123,13 @@ def test_the_payment_element_is_a_cross_origin_iframe_with_stripes_field_names(p
         page.evaluate("() => document.querySelector('#payment-element iframe').contentDocument.body.innerHTML")
 
 
+def test_a_payment_element_needs_a_client_secret_or_a_mode(page, site):
+    page.goto(site + "/shop")
+    thrown = page.evaluate("""() => { try { stripe.elements().create('payment'); return ''; }
+                                      catch (e) { return e.name + ': ' + e.message; } }""")
+    assert thrown.startswith("IntegrationError: In order to create a payment element")
+
+
 def test_elements_submit_reports_an_incomplete_card(page, site, client):
     mount_payment_element(page, site, new_intent(client).client_secret)
     assert page.evaluate("() => elements.submit()") == {"error": {

@@ -93,7 +93,7 @@
   var stripe = Stripe(KEY);
   var elements = null;
   function mountPayment() {
-    elements = stripe.elements();
+    elements = stripe.elements({ mode: "payment", amount: page.amount_total, currency: page.currency });
     var pe = elements.create("payment");
     pe.on("ready", function () { button.disabled = false; });
     pe.on("change", function () { fail(""); });

@@ -57,6 +57,10 @@
   Elements.prototype.create = function (type, options) {
     if (type !== "payment") return create.apply(this, arguments);
     if (this._payment) throw L.integrationError("Can only create one Element of type payment.");
+    if (!this._options.clientSecret && !this._options.mode) {
+      throw L.integrationError("In order to create a payment element, you must pass a clientSecret or mode when " +
+        "creating the Elements group (stripe.elements({clientSecret}) or {mode: 'payment', amount, currency}).");
+    }
     this._payment = new PaymentElement(this._stripe, options);
     this._payment._elements = this;
     return this._payment;
