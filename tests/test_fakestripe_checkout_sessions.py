@@ -152,6 +152,17 @@ def test_bad_sessions_get_a_400_that_says_why(client, params, message):
     assert err.value.http_status in (400, 404) and message in err.value.user_message
 
 
+@pytest.mark.parametrize("field", ["ui_mode", "mode", "success_url", "customer_email", "payment_intent_data",
+                                   "line_items", "redirect_on_completion", "expires_at"])
+def test_a_hash_or_an_array_where_a_value_belongs_is_a_400_not_a_500(fake, field):
+    body = {"mode": "payment", "line_items[0][price]": "price_labkit_prod_001", "line_items[0][quantity]": "1",
+            "success_url": SUCCESS}
+    body = {k: v for k, v in body.items() if not k.startswith(field)}
+    body.update({f"{field}[0]": "x", f"{field}[1]": "y"})
+    resp = requests.post(f"{fake.url}/v1/checkout/sessions", data=body, auth=("sk_test_x", ""), timeout=10)
+    assert resp.status_code == 400 and resp.json()["error"]["type"] == "invalid_request_error"
+
+
 def test_a_publishable_key_cannot_create_or_read_sessions(browser_client, client):
     session = hosted(client)
     with pytest.raises(stripe.AuthenticationError):

@@ -54,7 +54,7 @@ def with_session_id(url: str, cs_id: str) -> str:
 
 def _ui_mode(params: dict[str, Any]) -> str:
     raw = params.get("ui_mode", "hosted_page")
-    if raw not in UI_MODES:
+    if not isinstance(raw, str) or raw not in UI_MODES:
         raise invalid(f"Invalid ui_mode: {str(raw)[:30]}. The fake Stripe supports hosted_page (hosted) and "
                       "embedded_page (embedded).", "ui_mode", "parameter_invalid_string")
     return UI_MODES[raw]
