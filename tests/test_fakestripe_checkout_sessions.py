@@ -3,6 +3,8 @@ prices and price_data), retrieve, list, line items, expire, the payment page's o
 page makes them), 3D Secure, and the events delivered to a webhook endpoint."""
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 import stripe
@@ -112,6 +114,15 @@ def test_expire(client, fake):
     with pytest.raises(stripe.InvalidRequestError, match="can be expired"):
         client.v1.checkout.sessions.expire(session.id)
     assert page_confirm(fake, session, "pm_card_visa").status_code == 400
+
+
+def test_a_session_past_its_expiry_time_is_expired_when_next_read(client, fake):
+    session = hosted(client, expires_at=int(time.time()) + 31 * 60)
+    fake.app.store.get(session.id)["expires_at"] = int(time.time()) - 1  # as if 31 minutes had passed
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "expired"
+    assert page_confirm(fake, session, "pm_card_visa").status_code == 400
+    events = client.v1.events.list(params={"type": "checkout.session.expired", "limit": 3}).data
+    assert any(e.data.object.id == session.id for e in events)
 
 
 def test_an_embedded_session_has_a_client_secret_and_a_return_url(client, fake):

@@ -208,12 +208,21 @@ class CheckoutSessionsMixin:
             out = dict(out, line_items=self.session_line_items(session["id"], {}, []))
         return out
 
+    def expire_if_due(self, session: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+        """A session past its ``expires_at`` expires when it is next read (Stripe expires it on time)."""
+        if session["status"] == "open" and now() >= session["expires_at"]:
+            self._expire(session, ctx)
+        return session
+
     def expire_checkout_session(self, cs_id: str, params: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         check_params(params, {"expand"})
-        session = self._get("checkout.session", cs_id)
+        session = self.expire_if_due(self._get("checkout.session", cs_id), ctx)
         if session["status"] != "open":
             raise invalid("Only Checkout Sessions with a status in [\"open\"] can be expired. This Checkout Session "
                           f"has a status of {session['status']}.", None, "checkout_session_not_open")
+        return self._expire(session, ctx)
+
+    def _expire(self, session: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         pi = self.store.get(session["payment_intent"], "payment_intent") if session["payment_intent"] else None
         if pi is not None and pi["status"] in ("requires_payment_method", "requires_confirmation", "requires_action"):
             pi.update(status="canceled", canceled_at=now(), cancellation_reason="abandoned", next_action=None)
@@ -225,8 +234,8 @@ class CheckoutSessionsMixin:
         return session
 
     # -- paying: the hosted page's calls ---------------------------------------------------
-    def _page_session(self, cs_id: str, params: dict[str, Any]) -> dict[str, Any]:
-        session = self._get("checkout.session", cs_id)
+    def _page_session(self, cs_id: str, params: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+        session = self.expire_if_due(self._get("checkout.session", cs_id), ctx)
         if session["client_secret"] is not None and params.get("client_secret") != session["client_secret"]:
             raise invalid("The client_secret provided does not match this Checkout Session.", "client_secret",
                           "checkout_session_invalid_parameter")
@@ -235,7 +244,7 @@ class CheckoutSessionsMixin:
     def payment_page(self, cs_id: str, params: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         """What the payment page shows: the lines, the total, where to go next (never card data)."""
         check_params(params, {"client_secret", "key", "expand"})
-        return self._page_view(self._page_session(cs_id, params))
+        return self._page_view(self._page_session(cs_id, params, ctx))
 
     def _page_view(self, session: dict[str, Any]) -> dict[str, Any]:
         items = self.session_line_items(session["id"], {"limit": 100}, [])["data"]
@@ -255,7 +264,7 @@ class CheckoutSessionsMixin:
     def payment_page_confirm(self, cs_id: str, params: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         """Pay the session with a PaymentMethod the page's Payment Element made (``POST …/confirm``)."""
         check_params(params, PAGE_CONFIRM)
-        session = self._page_session(cs_id, params)
+        session = self._page_session(cs_id, params, ctx)
         if session["status"] != "open":
             raise invalid(f"This Checkout Session is no longer active (status {session['status']}).", None,
                           "checkout_session_not_open")

@@ -126,7 +126,7 @@ def _webhook_queue(e: Engine, args: dict[str, str], params: dict[str, Any], ctx:
 def _session(e: Engine, args: dict[str, str], params: dict[str, Any], ctx: Ctx, expand: list[str]) -> Any:
     if "id" in args:
         check_params(params, set())
-        session = e._get("checkout.session", args["id"])
+        session = e.expire_if_due(e._get("checkout.session", args["id"]), ctx)
     else:
         session = e.create_checkout_session(params, ctx)
     return e.expand_session(session, expand)
