@@ -25,7 +25,7 @@ NAMES = {CARD: "the card Element", PAYMENT: "the Payment Element", HOSTED: "a Ch
          EMBEDDED: "a Checkout Session (embedded form)"}
 PAYMENT_FRAME = 'iframe[title="Secure payment input frame"]'
 EMBEDDED_FRAME = 'iframe[src*="/c/embedded/"], iframe[src*="checkout.stripe.com"], iframe[title="Embedded Checkout"]'
-SUBMIT = "#submit-btn, form button[type=submit], button[type=submit]"
+SUBMIT = "#submit-btn, #checkout-button, form button[type=submit], button[type=submit]"  # + Stripe samples' id
 CHECKOUT_PAGE = re.compile(r"/c/(pay|embedded)/cs_|//checkout\.stripe\.com/")
 CHECKOUT_SUBMIT = '#submit, .SubmitButton, [data-testid="hosted-payment-submit-button"]'
 CONFIRM = re.compile(r"/v1/payment_intents/pi_[A-Za-z0-9]+/confirm$")
