@@ -57,7 +57,7 @@ def _order_from_request():
     if request.is_json:
         return parse_order(read_json(request), CATALOG)
     items = [{"product_id": pid, "quantity": int(q)} for pid in CATALOG["products"]
-             if (q := request.form.get(f"qty-{pid}", "0")).isdigit() and int(q) > 0]
+             if (q := request.form.get(f"qty-{pid}", "0")).isascii() and q.isdigit() and int(q) > 0]
     return parse_order({"items": items, "checkout_id": request.form.get("checkout_id")}, CATALOG)
 
 
