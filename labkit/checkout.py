@@ -69,6 +69,9 @@ def try_requests(checkout_url: str, examples: list[tuple[str, Any]] | None = Non
 def add_checkout_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=None,
                         help="port to listen on (default LABKIT_CHECKOUT_PORT or 5000; 0 = a free one)")
+    parser.add_argument("--folder", default=None,
+                        help="serve the checkout_server.py of this folder (default: the kit's top; e.g. "
+                             "variants/payment_element in the instructor's edition)")
 
 
 def run_checkout(args: argparse.Namespace) -> int:
@@ -85,7 +88,11 @@ def run_checkout(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     backend = connect_shared(settings) if settings.offline else connect(settings)
-    lab = StudentLab(folder=settings.root, backend=backend, work=Path(tempfile.mkdtemp(prefix="labkit-")))
+    folder = Path(args.folder).resolve() if getattr(args, "folder", None) else settings.root
+    if not (folder / "checkout_server.py").is_file():
+        print(f"labkit checkout: no checkout_server.py in {folder}", file=sys.stderr)
+        return 2
+    lab = StudentLab(folder=folder, backend=backend, work=Path(tempfile.mkdtemp(prefix="labkit-")))
     try:
         srv = lab.start_checkout(settings.checkout_port if args.port is None else args.port)
         print(f"checkout_server.py on {srv.url}  (test card 4242 4242 4242 4242)  Ctrl-C to stop", flush=True)

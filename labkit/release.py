@@ -36,6 +36,7 @@ SOLUTION_ONLY = (
     "labkit/altpay/templates/",
     "bench/",
     ".ci/",
+    "variants/",  # the other model solutions (Payment Element, Checkout Session)
 )
 # Tests of the solution itself: meaningless (and failing) against starters.
 SOLUTION_TESTS = (
@@ -43,6 +44,7 @@ SOLUTION_TESTS = (
     "tests/test_demo.py", "tests/test_pci_browser.py", "tests/test_release.py",
     "tests/test_grade.py", "tests/test_checks.py", "tests/submissions/", "tests/test_student_edition.py",
     "tests/test_webhook_handler.py", "tests/test_webhooks_standalone.py", "tests/test_robust_submissions.py",
+    "tests/test_variants.py",
     # the instructor's grading tools (course platforms, Canvas, similarity, the class report)
     "tests/test_gradescope.py", "tests/test_classroom.py", "tests/test_canvas.py", "tests/test_similarity.py",
     "tests/test_grade_report.py",

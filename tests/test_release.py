@@ -86,6 +86,13 @@ def test_solution_only_files_and_outputs_are_left_out(edition):
         assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), nb.name
 
 
+def test_the_variant_model_solutions_are_not_shipped(edition):
+    assert (ROOT / "variants" / "payment_element" / "checkout_server.py").is_file()
+    assert (ROOT / "variants" / "checkout_session" / "checkout_server.py").is_file()
+    assert not (edition.dest / "variants").exists()
+    assert not list(edition.dest.rglob("complete.html")) and not (edition.dest / "tests" / "test_variants.py").exists()
+
+
 def test_model_answer_text_is_not_in_the_student_edition(edition):
     from labkit import altpay
 

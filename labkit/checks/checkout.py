@@ -12,7 +12,9 @@ from labkit.browser import CheckoutBrowser, Scenario, in_worker_thread, load_sce
 from labkit.checks.cart import Recorder
 from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, clip, item
 from labkit.checks.pages import (PageRun, latest_payment_intent, page_cause, pay_on_page,
-                                 payments_from_a_double_click, stripe_messages_for)
+                                 payments_from_a_double_click, read_result, stripe_messages_for)
+from labkit.checks.today import review
+
 
 EXPECT = {
     "success": ("success", "succeeded", None),
@@ -81,9 +83,10 @@ class RecordingBrowser(CheckoutBrowser):
 
 
 def _all_scenarios(url: str, client: Any, shots: Path | None, timeout: float,
-                   recorder: Recorder | None = None, log: Callable[[], str] | None = None) -> list[Item]:
+                   recorder: Recorder | None = None, log: Callable[[], str] | None = None,
+                   keys: tuple[str, ...] | None = None) -> list[Item]:
     items: list[Item] = []
-    scenarios = load_scenarios()
+    scenarios = [s for s in load_scenarios() if keys is None or s.key in keys]
     with RecordingBrowser(url, recorder, timeout=timeout) as browser:
         for sc in scenarios:
             since = time.time()
@@ -103,7 +106,8 @@ def _all_scenarios(url: str, client: Any, shots: Path | None, timeout: float,
                     pi = None
             pi = pi or latest_payment_intent(client, since)
             log_text = log() if log else ""
-            items.append(judge(run, pi, sc, log_text))
+            items.append(review(judge(run, pi, sc, log_text), run, pi,
+                                lambda u: read_result(browser, u, timeout=timeout)))
             if sc.key == "success" and (run.problem or run.shown == "nothing"):  # no payment possible: say it once
                 cause, cause_hint = page_cause(run, log_text)
                 why = run.problem or "the page showed nothing new after Pay"
@@ -119,7 +123,9 @@ def _all_scenarios(url: str, client: Any, shots: Path | None, timeout: float,
 
 
 def scenarios(url: str, client: Any, *, screenshots: Path | None = None, timeout: float = 12.0,
-              recorder: Recorder | None = None, log: Callable[[], str] | None = None) -> list[Item]:
+              recorder: Recorder | None = None, log: Callable[[], str] | None = None,
+              keys: tuple[str, ...] | None = None) -> list[Item]:
     """The five browser runs on the student's page (a worker thread: notebooks run an event loop);
-    ``recorder`` keeps what the page sends to its server; ``log`` gives the server's log so far, for the hints."""
-    return in_worker_thread(_all_scenarios, url, client, screenshots, timeout, recorder, log)
+    ``recorder`` keeps what the page sends to its server; ``log`` gives the server's log so far, for the
+    hints; ``keys`` runs only those scenarios (``("success",)``)."""
+    return in_worker_thread(_all_scenarios, url, client, screenshots, timeout, recorder, log, keys)

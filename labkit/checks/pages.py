@@ -11,6 +11,9 @@ it, else the text that appeared after Pay, on the same page or the one it went t
 :mod:`labkit.checks.outcome`; what Stripe recorded is read separately, so a page that shows a
 decline as a success is caught. The browser's console and page errors (file:line) and the page's
 own HTTP errors are kept, so a hint can name the real cause.
+
+The Payment Element and Checkout Sessions (hosted or embedded) are recognised and paid on by
+:mod:`labkit.checks.integrations`; what happens after Pay is read here the same way for all four.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from labkit.browser import COMPLETE_3DS, FAIL_3DS, CheckoutBrowser, Scenario
+from labkit.checks import integrations
 from labkit.checks.items import clip
 from labkit.checks.outcome import UNCLEAR, classify
 
@@ -43,6 +47,9 @@ class PageRun:
     url: str = ""         # the page the customer ended on
     navigated: bool = False
     page_status: int | None = None  # the checkout page's own HTTP status
+    integration: str = "card"         # see labkit.checks.integrations
+    return_url: str | None = None     # the Payment Element's confirmParams.return_url
+    client_secret: str | None = None
 
 
 AUTHENTICATION_FAILED = ("We are unable to authenticate your payment method. Please choose a different payment "
@@ -185,27 +192,39 @@ def _open(page, url: str, timeout: float) -> tuple[str, int | None]:
     return "", status
 
 
+def _start_paying(browser: CheckoutBrowser, page, flow: Any, number: str, timeout: float) -> tuple[str, list[str], str]:
+    """Type the card and press Pay on whichever integration the page uses: (problem, lines before, url)."""
+    if flow.kind != integrations.CARD:
+        before, start_url = _visible_lines(page), page.url
+        page.labkit_dialogs_before = len(page.labkit_dialogs)
+        return integrations.pay(page, flow, number, timeout), before, start_url
+    frame = _card_frame(page, timeout)
+    if not frame:
+        return "no Stripe card field appeared in #card-element", [], page.url
+    if page.locator("#cardholder-name").count():
+        page.fill("#cardholder-name", "Lab Student")
+    browser.type_card(page, number, frame_selector=frame)
+    before, start_url = _visible_lines(page), page.url
+    page.labkit_dialogs_before = len(page.labkit_dialogs)
+    return _click_pay(page, timeout), before, start_url
+
+
 def pay_on_page(browser: CheckoutBrowser, url: str, scenario: Scenario, *, timeout: float = 12.0,
                 screenshot: Path | None = None, stripe_messages: Iterable[str] = ()) -> PageRun:
     """Open the page, type the card, pay, answer 3D Secure if asked, and read what the page ends up saying."""
     page = browser.new_page()
     try:
+        flow = integrations.Flow()
+
         def stop(problem: str, status: int | None = None) -> PageRun:
             return PageRun(scenario.key, "error", "", None, False, problem, page_status=status,
-                           browser_errors=tuple(page.labkit_errors[:6]), url=page.url)
+                           browser_errors=tuple(page.labkit_errors[:6]), url=page.url, integration=flow.kind)
 
         problem, status = _open(page, url, timeout)
         if problem:
             return stop(problem, status)
-        frame = _card_frame(page, timeout)
-        if not frame:
-            return stop("no Stripe card field appeared in #card-element", status)
-        if page.locator("#cardholder-name").count():
-            page.fill("#cardholder-name", "Lab Student")
-        browser.type_card(page, scenario.number, frame_selector=frame)
-        before, start_url = _visible_lines(page), page.url
-        page.labkit_dialogs_before = len(page.labkit_dialogs)
-        problem = _click_pay(page, timeout)
+        flow = integrations.detect(page, timeout)
+        problem, before, start_url = _start_paying(browser, page, flow, scenario.number, timeout)
         if problem:
             return stop(problem, status)
         deadline = time.monotonic() + timeout
@@ -214,6 +233,10 @@ def pay_on_page(browser: CheckoutBrowser, url: str, scenario: Scenario, *, timeo
             selector = COMPLETE_3DS if scenario.challenge == "complete" else FAIL_3DS
             challenged = _answer_challenge(page, selector, deadline, before, start_url)
         seen = _await_outcome(page, before, start_url, deadline, stripe_messages)
+        if seen["verdict"] in ("nothing", UNCLEAR) and flow.kind in (integrations.HOSTED, integrations.EMBEDDED):
+            error = integrations.checkout_error(page)  # Checkout shows a decline on Stripe's own form
+            if error:
+                seen = {**seen, "verdict": "failure", "text": error, "rule": "Stripe's Checkout form"}
         text = seen.get("text", "")
         found = seen.get("pi") or next((m.group(0) for m in (PI_ID.search(text), PI_ID.search(seen["url"])) if m), None)
         if screenshot is not None:
@@ -223,7 +246,22 @@ def pay_on_page(browser: CheckoutBrowser, url: str, scenario: Scenario, *, timeo
         message = " — ".join(filter(None, (lines[0] if lines else "", " ".join(lines[1:]))))
         return PageRun(scenario.key, seen["verdict"], clip(message, 300), found, challenged, screenshot=screenshot,
                        browser_errors=tuple(page.labkit_errors[:6]), decided_by=seen.get("rule", ""),
-                       url=seen["url"], navigated=seen["navigated"], page_status=status)
+                       url=seen["url"], navigated=seen["navigated"], page_status=status, integration=flow.kind,
+                       return_url=flow.return_url, client_secret=flow.client_secret)
+    finally:
+        page.context.close()
+
+
+def read_result(browser: CheckoutBrowser, url: str, timeout: float = 12.0) -> tuple[str, str]:
+    """Open ``url`` (a return page, as Stripe sends the customer back) in a fresh page and read what it says:
+    (verdict, text), the verdict as :func:`pay_on_page` classifies it."""
+    page = browser.new_page()
+    try:
+        problem, _status = _open(page, url, timeout)
+        if problem:
+            return "error", problem
+        seen = _await_outcome(page, [], page.url, time.monotonic() + timeout, ())
+        return seen["verdict"], " ".join(seen.get("text", "").split())
     finally:
         page.context.close()
 

@@ -84,13 +84,15 @@ class Probe:
         if self.hung:  # one timeout is enough: the probes after it would each wait as long
             return Sent(0, f"not sent: the server did not answer an earlier request within {TIMEOUT} s", [])
         newest = self.client.v1.payment_intents.list(params={"limit": 1}).data
+        sessions = _session_ids(self.client)
         req = self.order.request
         headers = {"Content-Type": req.content_type or "application/json"}
         if req.cookie:
             headers["Cookie"] = req.cookie
         try:
-            resp = requests.post(self.url + req.path, data=self.order.encode(body), headers=headers, timeout=TIMEOUT)
-            status, text = resp.status_code, resp.text[:20000]
+            resp = requests.post(self.url + req.path, data=self.order.encode(body), headers=headers, timeout=TIMEOUT,
+                                 allow_redirects=False)  # a 303 to Stripe's Checkout page is the server's answer
+            status, text = resp.status_code, (resp.headers.get("Location", "") + " " + resp.text[:20000]).strip()
         except requests.Timeout:
             status, text = 0, f"no answer within {TIMEOUT} s (timed out)"
             self.hung = True
@@ -100,6 +102,9 @@ class Probe:
         if newest:
             params["ending_before"] = newest[0].id
         made = [pi.to_dict() for pi in self.client.v1.payment_intents.list(params=params).data]
+        made += _new_sessions(self.client, sessions)
+        if 300 <= status < 400 and made:  # a redirect to Stripe's hosted page: the session is the answer
+            status = 200
         self.answers.append(text)
         return Sent(status, text, made)
 
@@ -107,6 +112,25 @@ class Probe:
     def currency(self) -> str:
         pid = next(iter(self.catalog["products"]))
         return self.catalog["products"][pid]["currency"]
+
+
+def _session_ids(client: Any) -> set[str]:
+    try:
+        return {cs.id for cs in client.v1.checkout.sessions.list(params={"limit": 100}).data}
+    except Exception:  # a backend without Checkout Sessions: PaymentIntents only
+        return set()
+
+
+def _new_sessions(client: Any, known: set[str]) -> list[dict[str, Any]]:
+    """Checkout Sessions made since ``known``, as {id, amount, currency} (a session is charged its amount_total
+    when the customer pays on Stripe's page), so each probe judges a Checkout integration as it does a
+    PaymentIntent one."""
+    try:
+        found = client.v1.checkout.sessions.list(params={"limit": 20}).data
+    except Exception:
+        return []
+    return [{"id": cs.id, "object": "checkout.session", "amount": cs.amount_total, "currency": cs.currency}
+            for cs in found if cs.id not in known]
 
 
 def _cart_text(lines: list[tuple[str, Any]]) -> str:
@@ -210,6 +234,10 @@ def idempotency(p: Probe) -> Item:
     if not first.made:
         return item("checkout:idempotency", MISSING, f"the page's request made no PaymentIntent: {first.seen()}",
                     "Create the PaymentIntent in create_payment_intent().")
+    if second.made and first.made[0].get("object") == "checkout.session":
+        return item("checkout:idempotency", EVIDENCED,
+                    f"each request made a Checkout Session ({first.made[0]['id']}, {second.made[0]['id']}): the "
+                    "customer pays a session once, on Stripe's page, so a repeated request makes no second payment")
     if second.made:
         if not p.order.attempt and p.double_click == 1:
             return item("checkout:idempotency", EVIDENCED,

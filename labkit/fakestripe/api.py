@@ -247,7 +247,9 @@ class FakeStripeApp:
         if back:
             return self._challenge_return(back.group(1), request.args.get("client_secret", ""))
         if path.rstrip("/") == "/v3":
-            name = "stripe.js"
+            return self._stripe_js()
+        if re.fullmatch(r"/c/(pay|embedded)/cs_test_[A-Za-z0-9]{1,80}", path):
+            name = "checkout.html"  # the Checkout Session's payment page (hosted, or in the embedded iframe)
         elif path.startswith("/3ds/"):
             name = "3ds.html"
         elif path.startswith("/elements/"):
@@ -263,6 +265,15 @@ class FakeStripeApp:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return self._not_found()
         return Response(data, content_type=static_type(name), headers={
+            "Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache",
+            "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+
+    @staticmethod
+    def _stripe_js() -> Response:
+        """Stripe.js: the handout's card Element (stripe.js), then today's integrations (stripe_today.js)."""
+        folder = resources.files("labkit.fakestripe").joinpath("static")
+        data = b"\n".join(folder.joinpath(name).read_bytes() for name in ("stripe.js", "stripe_today.js"))
+        return Response(data, content_type=static_type("stripe.js"), headers={
             "Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache",
             "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
 

@@ -31,6 +31,8 @@ EVENT_TYPES = {
     "charge.succeeded", "charge.failed", "charge.captured", "charge.updated", "charge.refunded",
     "charge.dispute.created", "charge.dispute.funds_withdrawn", "charge.dispute.updated", "charge.dispute.closed",
     "refund.created", "refund.updated", "payment_method.created", "payment_method.updated",
+    "checkout.session.completed", "checkout.session.expired", "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
 }
 
 _INTEGER = re.compile(r"-?[0-9]{1,15}")  # ASCII digits only: "²" and Arabic-Indic digits are not numbers

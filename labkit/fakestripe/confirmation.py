@@ -74,6 +74,8 @@ class ConfirmationMixin:
         return_url = params.get("return_url")
         if return_url:
             self.store.add({"id": _return_id(pi["id"]), "object": RETURN_TYPE, "url": return_url})
+        sdk = params.get("use_stripe_sdk") is not None and as_bool(params["use_stripe_sdk"], "use_stripe_sdk")
+        if return_url and not sdk:  # Stripe.js (use_stripe_sdk) runs a card's challenge in its own modal
             pi["next_action"] = {"type": "redirect_to_url",
                                  "redirect_to_url": {"url": challenge, "return_url": return_url}}
         else:

@@ -14,6 +14,8 @@ module                     resource
 ``events``                 Events and the hand-off to webhook delivery
 ``webhook_endpoints``      Webhook endpoints
 ``listing``                retrieve, list, expand, search
+``checkout_sessions``      Checkout Sessions, and their hosted/embedded payment page
+``prices``                 Prices (the kit's catalog, and ``price_data``)
 =========================  ============================================
 
 The HTTP layer (:mod:`labkit.fakestripe.api`) authenticates, decodes and looks the route
@@ -26,6 +28,7 @@ from typing import Any, Callable
 
 from labkit.fakestripe import account as account_mod
 from labkit.fakestripe.charges import ChargesMixin
+from labkit.fakestripe.checkout_sessions import CheckoutSessionsMixin
 from labkit.fakestripe.common import Ctx, check_params
 from labkit.fakestripe.confirmation import ConfirmationMixin
 from labkit.fakestripe.errors import no_such
@@ -34,12 +37,13 @@ from labkit.fakestripe.events import EventsMixin
 from labkit.fakestripe.listing import Reader
 from labkit.fakestripe.payment_intents import PaymentIntentsMixin
 from labkit.fakestripe.payment_methods import PaymentMethodsMixin
+from labkit.fakestripe.prices import PricesMixin, seed_catalog
 from labkit.fakestripe.refunds import RefundsMixin
 from labkit.fakestripe.state import Store
 from labkit.fakestripe.webhook_endpoints import WebhookEndpointsMixin
 
 
-class Engine(EventsMixin, PaymentMethodsMixin, PaymentIntentsMixin, ConfirmationMixin, ChargesMixin,
+class Engine(CheckoutSessionsMixin, PricesMixin, EventsMixin, PaymentMethodsMixin, PaymentIntentsMixin, ConfirmationMixin, ChargesMixin,
              RefundsMixin, DisputesMixin, WebhookEndpointsMixin):
     def __init__(self, store: Store, allow_remote_webhooks: bool = False) -> None:
         self.store = store
@@ -48,6 +52,8 @@ class Engine(EventsMixin, PaymentMethodsMixin, PaymentIntentsMixin, Confirmation
         self.deliverer: Any = None  # the app's Deliverer (for /v1/labkit/webhook_queue)
         self.account = account_mod.account()
         self._init_events()
+        with store.transaction():
+            seed_catalog(store)
 
 
 Handler = Callable[[Engine, dict[str, str], dict[str, Any], Ctx, list[str]], Any]
@@ -117,6 +123,27 @@ def _webhook_queue(e: Engine, args: dict[str, str], params: dict[str, Any], ctx:
     return {"object": "labkit.webhook_queue", "due_now": e.deliverer.due_now(), "pending": e.deliverer.pending()}
 
 
+def _session(e: Engine, args: dict[str, str], params: dict[str, Any], ctx: Ctx, expand: list[str]) -> Any:
+    if "id" in args:
+        check_params(params, set())
+        session = e.expire_if_due(e._get("checkout.session", args["id"]), ctx)
+    else:
+        session = e.create_checkout_session(params, ctx)
+    return e.expand_session(session, expand)
+
+
+def _expire_session(e: Engine, args: dict[str, str], params: dict[str, Any], ctx: Ctx, expand: list[str]) -> Any:
+    return e.expand_session(e.expire_checkout_session(args["id"], params, ctx), expand)
+
+
+def _session_line_items(e: Engine, args: dict[str, str], params: dict[str, Any], ctx: Ctx, expand: list[str]) -> Any:
+    return e.session_line_items(args["id"], params, expand)
+
+
+def _prices(e: Engine, args: dict[str, str], params: dict[str, Any], ctx: Ctx, expand: list[str]) -> Any:
+    return e.reader.list("price", params, expand, keep=e.list_prices_keep(params))
+
+
 def _p(path: str, method: str, **kw: Any) -> Route:
     return Route("POST", path, _do(method), writes=True, **kw)
 
@@ -158,6 +185,16 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/webhook_endpoints/<id>", _get("webhook_endpoint")),
     _p("/v1/webhook_endpoints/<id>", "update_webhook_endpoint"),
     Route("DELETE", "/v1/webhook_endpoints/<id>", _do("delete_webhook_endpoint"), writes=True),
+    Route("POST", "/v1/checkout/sessions", _session, writes=True),
+    Route("GET", "/v1/checkout/sessions", _list("checkout.session")),
+    Route("GET", "/v1/checkout/sessions/<id>", _session),
+    Route("GET", "/v1/checkout/sessions/<id>/line_items", _session_line_items),
+    Route("POST", "/v1/checkout/sessions/<id>/expire", _expire_session, writes=True),
+    Route("GET", "/v1/payment_pages/<id>", _do("payment_page"), browser=True),
+    _p("/v1/payment_pages/<id>/confirm", "payment_page_confirm", browser=True),
+    Route("GET", "/v1/prices", _prices),
+    Route("GET", "/v1/prices/<id>", _get("price")),
+    Route("GET", "/v1/products/<id>", _get("product")),
     Route("GET", "/v1/labkit/deliveries", _deliveries),
     Route("GET", "/v1/labkit/webhook_queue", _webhook_queue),
 )

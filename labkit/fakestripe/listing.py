@@ -17,15 +17,20 @@ EXPANDABLE = {
     "refund": {"charge": "charge", "payment_intent": "payment_intent", "balance_transaction": "balance_transaction"},
     "dispute": {"charge": "charge", "payment_intent": "payment_intent"},
     "balance_transaction": {"source": "*"},
+    "checkout.session": {"payment_intent": "payment_intent", "customer": "customer"},
+    "price": {"product": "product"},
 }
 LIST_URLS = {"payment_intent": "/v1/payment_intents", "charge": "/v1/charges", "refund": "/v1/refunds",
              "dispute": "/v1/disputes", "event": "/v1/events", "webhook_endpoint": "/v1/webhook_endpoints",
-             "balance_transaction": "/v1/balance_transactions", "payment_method": "/v1/payment_methods"}
+             "balance_transaction": "/v1/balance_transactions", "payment_method": "/v1/payment_methods",
+             "checkout.session": "/v1/checkout/sessions", "item": "/v1/checkout/sessions", "price": "/v1/prices"}
 FILTERS = {  # list filter param -> index name
     "charge": {"payment_intent": "charge.payment_intent"},
     "refund": {"charge": "refund.charge", "payment_intent": "refund.payment_intent"},
     "dispute": {"charge": "dispute.charge", "payment_intent": "dispute.payment_intent"},
     "event": {"type": "event.type"},
+    "checkout.session": {"payment_intent": "checkout.session.payment_intent"},
+    "item": {"session": "item.session"},
 }
 _OPS = {"gt": lambda c, v: c > v, "gte": lambda c, v: c >= v, "lt": lambda c, v: c < v,
         "lte": lambda c, v: c <= v, "eq": lambda c, v: c == v}

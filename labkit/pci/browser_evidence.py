@@ -24,7 +24,7 @@ from labkit.pci.page import BrowserEvidence, FrameInfo, RecordedRequest, is_card
 from labkit.pci.results import CheckResult, result
 
 STRIPE_FRAME = 'iframe[name^="__privateStripeFrame"]'
-STRIPE_CARD_INPUT = 'input[name="cardnumber"]'
+STRIPE_CARD_INPUT = 'input[name="cardnumber"], input[name="number"]'  # card Element, Payment Element
 
 class RecordingBrowser(CheckoutBrowser):
     """:class:`CheckoutBrowser` whose pages record every request of every frame, and CSP violations."""
@@ -128,9 +128,9 @@ def _stripe_card_frame(page) -> Any:
 def _type_into_frame(frame: Any, number: str) -> None:
     """Type a whole card (number, expiry, CVC, postcode where asked) into a Stripe iframe, key by key."""
     expiry = f"12{(time.gmtime().tm_year + 3) % 100:02d}"
-    for selector, value in ((STRIPE_CARD_INPUT, number), ('input[name="exp-date"]', expiry),
+    for selector, value in ((STRIPE_CARD_INPUT, number), ('input[name="exp-date"], input[name="expiry"]', expiry),
                             ('input[name="cvc"]', "1234" if len(number) == 15 else "123"),
-                            ('input[name="postal"]', "42424")):
+                            ('input[name="postal"], input[name="postalCode"]', "42424")):
         field_ = frame.locator(selector)
         if field_.count() and field_.first.is_visible():
             field_.first.press_sequentially(value)

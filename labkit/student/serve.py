@@ -27,7 +27,8 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-STRIPE_ORIGINS = ("https://js.stripe.com", "https://api.stripe.com", "https://hooks.stripe.com")
+STRIPE_ORIGINS = ("https://js.stripe.com", "https://api.stripe.com", "https://hooks.stripe.com",
+                  "https://checkout.stripe.com")  # Checkout Sessions: the hosted page, and the embedded form
 
 
 class StripeRewrite:

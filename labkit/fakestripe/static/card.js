@@ -23,11 +23,11 @@
 
   var form = document.getElementById("card-form");
   var brandEl = document.getElementById("brand");
-  var inputs = {
-    number: form.querySelector('input[name="cardnumber"]'),
-    exp: form.querySelector('input[name="exp-date"]'),
+  var inputs = {  // the card Element's names, or the Payment Element's (payment.html)
+    number: form.querySelector('input[name="cardnumber"], input[name="number"]'),
+    exp: form.querySelector('input[name="exp-date"], input[name="expiry"]'),
     cvc: form.querySelector('input[name="cvc"]'),
-    postal: form.querySelector('input[name="postal"]')
+    postal: form.querySelector('input[name="postal"], input[name="postalCode"]')
   };
   var ORDER = ["number", "exp", "cvc", "postal"];
   var touched = { number: false, exp: false, cvc: false, postal: false };
@@ -311,6 +311,11 @@
           busy = false;
           send({ type: "result", requestId: msg.requestId, result: result });
         });
+        break;
+      case "validate":  // elements.submit(): the first problem, as Stripe.js words it, or none
+        var checked = report(true);
+        ORDER.forEach(function (k) { if (inputs[k].value) touched[k] = true; });
+        send({ type: "result", requestId: msg.requestId, result: checked.error ? { error: checked.error } : {} });
         break;
       case "focus": inputs.number.focus(); break;
       case "blur": if (document.activeElement) document.activeElement.blur(); break;

@@ -154,7 +154,7 @@
       disabled: !!this._options.disabled
     };
     frame.name = this._frameId;
-    frame.title = "Secure card payment input frame";
+    frame.title = this._frameTitle || "Secure card payment input frame";
     frame.setAttribute("frameborder", "0");
     frame.setAttribute("allowtransparency", "true");
     frame.setAttribute("scrolling", "no");
@@ -162,7 +162,7 @@
     frame.setAttribute("allow", "payment *");
     Object.assign(frame.style, { border: "none", margin: "0", padding: "0", width: "100%", minWidth: "100%",
                                  height: "22px", display: "block", overflow: "hidden", colorScheme: "light only" });
-    frame.src = BASE + "/elements/card#" + encodeURIComponent(JSON.stringify(config));
+    frame.src = BASE + "/elements/" + (this._frameKind || "card") + "#" + encodeURIComponent(JSON.stringify(config));
     wrap.appendChild(frame);
     el.appendChild(wrap);
     this._frame = frame;
@@ -485,6 +485,11 @@
     });
   };
 
+  // What stripe_today.js (the Payment Element, confirmPayment, Checkout; served right after this file) builds on.
+  Stripe._labkit = { BASE: BASE, STRIPE_ORIGIN: STRIPE_ORIGIN, request: request, clientView: clientView,
+                     integrationError: integrationError, piIdFromSecret: piIdFromSecret, CardElement: CardElement,
+                     Elements: Elements, nextFrameNumber: function () { return ++frameCounter; } };
+
   // ------------------------------------------------------------------ what copied pages also call
   // Stripe's docs and samples put a wallet button (Payment Request) beside the card field and may call
   // older or other methods. Offline there is no wallet: canMakePayment() resolves to null, as Stripe.js
@@ -496,7 +501,7 @@
     if (!noticed[what]) {
       noticed[what] = true;
       console.error("labkit fake Stripe.js: " + what + " is not implemented offline" + (hint ? " (" + hint + ")" : "") +
-        "; it answers with an error. The checks need the card Element and confirmCardPayment.");
+        "; it answers with an error. The checks need the card Element, the Payment Element or a Checkout Session.");
     }
     return { error: { type: "invalid_request_error", code: "labkit_not_implemented",
                       message: what + " is not available with the offline fake Stripe." } };
@@ -595,7 +600,7 @@
 
   // Everything else a page may call on stripe, elements or an Element: one console line, then an error answer.
   var NOT_HERE = { createToken: "the Charges API is not part of this lab", createSource: "Sources are retired",
-    redirectToCheckout: "no Checkout Sessions offline", confirmCardSetup: "no SetupIntents offline" };
+    redirectToCheckout: "removed from Stripe.js: send the browser to the Checkout Session's url", confirmCardSetup: "no SetupIntents offline" };
   var NOT_METHODS = /^(then|catch|finally|toJSON|toString|valueOf|constructor|nodeType|nodeName|length|inspect|asymmetricMatch)$/;
   function withNotices(target, label) {
     if (typeof Proxy !== "function") return target;
@@ -626,6 +631,7 @@
   PublicStripe.prototype = Stripe.prototype;
   PublicStripe.__labkit = true;
   PublicStripe.version = 3;
+  PublicStripe._labkit = Stripe._labkit;  // stripe_today.js builds on these
 
   window.Stripe = PublicStripe;
 })();
