@@ -6,7 +6,10 @@ process on a free port of 127.0.0.1 (see :mod:`labkit.student`), the handler reg
 fake Stripe. ``labkit demo`` starts one checkout for every notebook and passes its URL
 (``LABKIT_CHECKOUT_URL``, with ``LABKIT_STRIPE_API_BASE``), so Part E prices Part B's payments.
 
-A lab closed by the last cell says so when used again, instead of a connection error.
+A lab closed by the last cell says so when used again, instead of a connection error. In a notebook
+kernel the lab started last is :func:`current`: starting another (the ``Lab.start()`` cell run again)
+stops it first, and the check cell finds it there; after a kernel restart there is none, and the
+check says to run the notebook from the top (:class:`RunFromTheTop`).
 """
 from __future__ import annotations
 
@@ -27,6 +30,33 @@ class LabClosedError(RuntimeError):
         super().__init__("the lab was closed by the last cell: run Lab.start() again")
 
 
+class RunFromTheTop(RuntimeError):
+    """A cell needs what the cells above it start, and this kernel has not run them (it was restarted)."""
+
+    one_line = True
+
+    def __init__(self, what: str = "this cell needs the lab that Lab.start() starts near the top of the "
+                                   "notebook, and this kernel has none (it was restarted)") -> None:
+        super().__init__(what)
+
+    what_to_do = "run the notebook from the top (Kernel → Restart Kernel and Run All Cells)"
+
+
+_current: "Lab | None" = None  # in a notebook kernel: the lab its Lab.start() cell started last
+
+
+def _in_notebook() -> bool:
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    return ipython is not None and ipython.get_ipython() is not None
+
+
+def current() -> "Lab | None":
+    """The lab this notebook kernel started last (None outside a notebook, or before ``Lab.start()``)."""
+    return _current
+
+
 @dataclass
 class Lab:
     settings: Settings
@@ -38,7 +68,12 @@ class Lab:
 
     @classmethod
     def start(cls, settings: Settings | None = None, checkout: bool = True, webhooks: bool = True) -> "Lab":
-        """Start what this notebook needs; a student file that cannot start raises one clear line."""
+        """Start what this notebook needs; a student file that cannot start raises one clear line.
+        In a notebook, the lab an earlier run of this cell started is stopped first (its servers and ports)."""
+        global _current
+        if _current is not None and _in_notebook():
+            _current.close()
+            _current = None
         settings = settings or load_settings()
         backend = connect(settings)
         shared = settings.checkout_url if checkout else None
@@ -48,6 +83,8 @@ class Lab:
         lab = cls(settings=settings, backend=backend, student=student)
         lab.checkout_url = shared or (student.checkout.url if student.checkout else None)
         lab.webhook_url = student.webhooks.url if student.webhooks else None
+        if _in_notebook():
+            _current = lab
         return lab
 
     @property

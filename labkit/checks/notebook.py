@@ -24,10 +24,27 @@ class _SharedCheckout:
         pass
 
 
+NEEDS_LAB = ("B", "C")  # the parts checked against the servers the notebook's Lab.start() runs
+
+
 def check_part(part: str, lab: Any = None, settings: Any = None) -> list:
-    """Run the checks of ``part`` (A–E) against this notebook's running lab and print the feedback."""
+    """Run the checks of ``part`` (A–E) against this notebook's running lab and print the feedback.
+
+    ``lab`` defaults to the one the notebook's ``Lab.start()`` started (:func:`labkit.lab.current`); after
+    a kernel restart there is none, and the check says, in one line, to run the notebook from the top."""
+    from labkit.backend import notebook_messages
+    from labkit.lab import RunFromTheTop, current
     from labkit.settings import load_settings
 
+    notebook_messages()
+    part = part.upper()
+    if lab is None and part in NEEDS_LAB:
+        lab = current()
+        if lab is None:
+            raise RunFromTheTop(f"the check of Part {part} runs against the servers that Lab.start() started "
+                                "near the top of this notebook, and this kernel has none (was it restarted?)")
+    if lab is not None and hasattr(lab, "check_open"):
+        lab.check_open()
     student = getattr(lab, "student", None)
     settings = settings or (lab.settings if lab is not None else load_settings())
     if student is not None and student.checkout is None and getattr(lab, "checkout_url", None) and part == "B":

@@ -35,12 +35,30 @@ PASS_THROUGH = ("PATH", "SYSTEMROOT", "SYSTEMDRIVE", "TEMP", "TMP", "TMPDIR", "H
 
 
 class StudentServerError(RuntimeError):
-    """The student's server could not be started; ``str()`` is one line for the student."""
+    """The student's server could not be started; ``str()`` is one line for the student.
+
+    In a notebook (:func:`labkit.backend.notebook_messages`) it shows as that line and what to do
+    (:attr:`what_to_do`), with what the file printed, its traceback included, folded below (:attr:`folded`).
+    """
+
+    one_line = True
 
     def __init__(self, message: str, kind: str = "start", log: str = "") -> None:
         super().__init__(message)
         self.kind = kind
         self.log = log
+
+    @property
+    def what_to_do(self) -> str:
+        if self.kind == "port":
+            return "stop the program on that port, or choose another one (--port)"
+        if self.kind == "missing":
+            return "put the file back (git checkout -- FILE restores the starter), then run the notebook from the top"
+        return "fix it, save the file, then run the notebook again from the top (Kernel → Restart Kernel and Run All)"
+
+    @property
+    def folded(self) -> str:
+        return self.log
 
 
 def free_port() -> int:

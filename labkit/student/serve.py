@@ -164,6 +164,16 @@ def describe_error(exc: BaseException, path: Path) -> dict[str, str]:
     return {"kind": "import error", "message": f"{where}: {type(exc).__name__}: {exc}"[:400]}
 
 
+def student_traceback(exc: BaseException) -> str:
+    """The traceback of an error in the student's files, without the kit's own frames (the import
+    machinery, :mod:`labkit`): what a student reads under the one-line message."""
+    kit = Path(__file__).resolve().parents[1]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith("<") and kit not in Path(f.filename).resolve().parents]
+    head = ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
+    return "".join(head + traceback.format_exception_only(type(exc), exc)).rstrip("\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m labkit.student.serve")
     parser.add_argument("file", type=Path)
@@ -184,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         if not callable(app):
             raise AttributeError(f"{path.name} defines no Flask `app` at module level (app = Flask(__name__))")
     except BaseException as exc:  # anything the student's file does at import: report, do not crash
+        print(student_traceback(exc), flush=True)  # kept in the log, shown folded under the one line
         say("ERROR", **describe_error(exc, path))
         return 3
     debug = bool(getattr(app, "debug", False))
