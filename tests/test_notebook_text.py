@@ -1,0 +1,50 @@
+"""No notebook text renders as maths in JupyterLab (issue 31).
+
+JupyterLab 4.6 takes ``$…$``, ``$$…$$`` and even a backslash-escaped ``\\$`` in Markdown prose for
+TeX ("\\$0.30 … \\$125" showed as "0.30weighsfarmoreherethanona125"). The rule tested here is
+stricter than JupyterLab's delimiters: no ``$`` at all in the prose of a Markdown cell (outside
+code spans and fenced code blocks); amounts are written ``&#36;`` or in words."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, strategies as st
+
+from labkit.markdown_text import DOLLAR_ENTITY, dollars_in_prose, no_math, prose
+from labkit.settings import project_root
+
+NOTEBOOKS = sorted((project_root(Path(__file__).parent) / "notebooks").glob("0*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_markdown_cell_has_a_dollar_in_its_prose(path):
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    found = [(i, line) for i, c in enumerate(cells) if c["cell_type"] == "markdown"
+             for line in dollars_in_prose("".join(c["source"]))]
+    assert not found, f"{path.name}: write amounts as &#36;15M or in words: {found[:3]}"
+
+
+def test_the_notebooks_are_there():
+    assert len(NOTEBOOKS) == 5
+
+
+@pytest.mark.parametrize("text", ["fees of \\$0.30 and \\$125", "from $10M to $100M", "$$x^2$$", "only $5",
+                                  "a `code` then $ alone"])
+def test_dollars_in_prose_finds_every_delimiter_jupyterlab_takes_for_maths(text):
+    assert dollars_in_prose(text)
+
+
+@pytest.mark.parametrize("text", ["run `echo $HOME` first", "```bash\nexport K=$X\n```\nthen go",
+                                  "amounts: &#36;0.30 and USD 125", "``a $ b``"])
+def test_dollars_in_code_or_as_the_entity_are_not_maths(text):
+    assert dollars_in_prose(text) == []
+
+
+@given(st.text())
+def test_no_math_leaves_no_dollar_in_prose_and_keeps_the_rest(text):
+    safe = no_math(text)
+    assert "$" not in safe
+    assert safe.replace(DOLLAR_ENTITY, "$") == text.replace("\\$", "$")
+    assert dollars_in_prose(safe) == [] and "$" not in prose(safe)
