@@ -75,6 +75,7 @@ def test_a_failed_set_up_step_is_one_line_not_a_traceback(monkeypatch, capsys):
         raise subprocess.CalledProcessError(1, [str(c) for c in cmd])
 
     monkeypatch.setattr(run, "STAMP", Path("/nonexistent/stamp"))  # forces the install step
+    monkeypatch.setattr(run, "PY", Path(sys.executable))  # a kit not set up yet gets no virtualenv made by a test
     monkeypatch.setattr(run, "sh", pip_fails)
     assert run.main(["setup"]) == 1
     err = capsys.readouterr().err

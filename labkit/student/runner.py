@@ -113,11 +113,13 @@ class StudentServer:
             cmd += ["--api-base", self.api_base]
         for host in self.allowed_hosts:
             cmd += ["--allowed-host", host]
-        self._ready.clear()
-        self._status = {}
+        # each process has its own ready flag and status: the log thread of a process stopped before
+        # (a restart) may still be reading its last lines, and must not mark this one as ended
+        self._ready, self._status = threading.Event(), {}
         self.proc = subprocess.Popen(cmd, cwd=str(self.path.parent), env=child_environ(self.env),
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        threading.Thread(target=self._pump, name=f"labkit-log-{self.name}", daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.proc, self._ready, self._status),
+                         name=f"labkit-log-{self.name}", daemon=True).start()
         if not self._ready.wait(self.start_timeout):
             self.kill()
             raise StudentServerError(f"{self.name} did not start within {self.start_timeout:g} s "
@@ -132,18 +134,18 @@ class StudentServer:
         self.debug_requested = bool(self._status.get("debug"))
         return self
 
-    def _pump(self) -> None:
+    def _pump(self, proc: subprocess.Popen, ready: threading.Event, status: dict[str, Any]) -> None:
         log = open(self.log_path, "a", encoding="utf-8") if self.log_path else None
         try:
-            for raw in iter(self.proc.stdout.readline, b""):
+            for raw in iter(proc.stdout.readline, b""):
                 line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                if line.startswith(READY) and not self._ready.is_set():
-                    self._status.update(json.loads(line[len(READY):]))
-                    self._ready.set()
+                if line.startswith(READY) and not ready.is_set():
+                    status.update(json.loads(line[len(READY):]))
+                    ready.set()
                     continue
-                if line.startswith(ERROR) and not self._ready.is_set():
-                    self._status["error"] = json.loads(line[len(ERROR):])
-                    self._ready.set()
+                if line.startswith(ERROR) and not ready.is_set():
+                    status["error"] = json.loads(line[len(ERROR):])
+                    ready.set()
                     continue
                 self._lines.append(line)
                 if log:
@@ -152,9 +154,9 @@ class StudentServer:
         finally:
             if log:
                 log.close()
-            if not self._ready.is_set():
-                self._status.setdefault("error", {"kind": "exited", "message": "the process ended before serving"})
-                self._ready.set()
+            if not ready.is_set():
+                status.setdefault("error", {"kind": "exited", "message": "the process ended before serving"})
+                ready.set()
 
     def log_tail(self, lines: int = 20) -> str:
         return "\n".join(list(self._lines)[-lines:])
