@@ -40,7 +40,8 @@ SETUP = """
 
     def settings(folder):
         return Settings(backend="fake", api_base=os.environ["TEST_FAKE_URL"], db_path=Path(os.environ["TEST_TMP"]) / "kit.db",
-                        out_dir=Path(os.environ["TEST_TMP"]) / "out", root=Path(os.environ["TEST_TMP"]) / folder)
+                        out_dir=Path(os.environ["TEST_TMP"]) / "out", root=Path(os.environ["TEST_TMP"]) / folder,
+                        answers_dir=Path(os.environ["TEST_TMP"]) / "answers")
 """
 CELLS = [
     ("setup", SETUP),
@@ -50,6 +51,9 @@ CELLS = [
                'print("first closed:", first.closed, "| its server running:", first_server.running, '
                '"| second open:", not second.closed)'),
     ("close", "second.close()"),
+    ("check_d", 'from labkit.checks.notebook import check_part\nitems = check_part("D", settings=settings("plain"))'),
+    ("answer", 'from labkit import answers\nanswers.set_requirement("2.2", "yes", "no vendor defaults", '
+               'settings=settings("plain"))'),
 ]
 # a kernel that never ran the cells above the check: what Kernel → Restart, then running the last cell, gives
 AFTER_RESTART = [("check", 'from labkit.checks.notebook import check_part\n\nitems = check_part("B")')]
@@ -125,3 +129,10 @@ def test_the_lab_notebooks_check_cells_need_no_variable_of_an_earlier_cell():
         assert len(checks) == 1, path.name
         call = checks[0][checks[0].index("check_part("):].split(")", 1)[0]
         assert call.count(",") == 0 and "lab" not in call and "settings" not in call, (path.name, call)
+
+
+def test_the_pci_check_says_re_run_this_cell_when_an_answer_changes_after_it(executed):
+    outputs = executed["check_d"]
+    assert not errors(outputs) and not errors(executed["answer"])
+    shown = [o.data.get("text/plain", "") for o in outputs if o.output_type == "display_data"]
+    assert "answers/pci.json changed after this check ran: re-run this cell to check your answers again." in shown

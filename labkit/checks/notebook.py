@@ -54,7 +54,35 @@ def check_part(part: str, lab: Any = None, settings: Any = None) -> list:
     print(format_items(items))
     write_json(items, saved_checks_path(settings, part))  # for the grader's page of the PDF
     stamp(part, settings)  # the run proof `labkit export` checks
+    _say_when_answers_change(part)
     return items
+
+
+ANSWER_FILES = {"D": "pci.json", "E": "part_e.md"}  # the answers a part's check reads (labkit.answers)
+
+
+def stale_line(name: str) -> str:
+    return f"answers/{name} changed after this check ran: re-run this cell to check your answers again."
+
+
+def _say_when_answers_change(part: str) -> None:
+    """In a notebook: under the check of a part that reads answers, a line that appears when an answer is
+    saved afterwards (notebook 04's widgets save at once), so a 0/2 shown above is not taken as final."""
+    from labkit import answers
+    from labkit.lab import _in_notebook
+
+    if part not in ANSWER_FILES or not _in_notebook():
+        return
+    from IPython.display import display
+
+    handle = display({"text/plain": ""}, raw=True, display_id=True)
+
+    def changed(name: str) -> None:
+        if name == ANSWER_FILES[part]:
+            line = stale_line(name)
+            handle.update({"text/plain": line, "text/html": f"<p><b>{line}</b></p>"}, raw=True)
+
+    answers.on_save(f"check:{part}", changed)
 
 
 def saved_checks_path(settings: Any, part: str) -> Path:
