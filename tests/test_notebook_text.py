@@ -48,3 +48,26 @@ def test_no_math_leaves_no_dollar_in_prose_and_keeps_the_rest(text):
     assert "$" not in safe
     assert safe.replace(DOLLAR_ENTITY, "$") == text.replace("\\$", "$")
     assert dollars_in_prose(safe) == [] and "$" not in prose(safe)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_code_cell_ends_by_showing_a_servers_address_as_its_value(path):
+    """`links.show(...)` as a cell's last line also printed its return value, 'http://127.0.0.1:…/': an address
+    that is dead in the saved notebook and the PDF (the link itself is shown, with what it is for)."""
+    import ast
+
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "code":
+            continue
+        body = ast.parse("".join(cell["source"])).body
+        last = body[-1] if body else None
+        if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
+            assert ast.unparse(last.value.func) not in ("links.show", "show_link"), (path.name, i)
+
+
+def test_notebook_02_says_how_to_reach_and_stop_the_servers_in_whole_sentences():
+    cells = json.loads(NOTEBOOKS[1].read_text(encoding="utf-8"))["cells"]
+    text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    assert "Stop the servers: On JupyterHub" not in text  # two instructions run together
+    assert "On JupyterHub or Binder your browser cannot open `localhost`" in text and "Ctrl-C" in text

@@ -440,6 +440,12 @@ def test_windows_binds_exclusively(monkeypatch):
     assert (socket.SOL_SOCKET, socket.SO_REUSEADDR, 1) not in _socket_options(windows=True)
 
 
+def test_a_busy_port_says_to_choose_another_with_port():
+    for port in (5000, 5001, 12111):
+        msg = port_in_use_message("127.0.0.1", port)
+        assert "--port" in msg and f"--port {port + 50}" in msg and "\n" not in msg
+
+
 def test_port_5000_mentions_airplay():
     assert "AirPlay Receiver" in port_in_use_message("127.0.0.1", 5000)
     assert "AirPlay" not in port_in_use_message("127.0.0.1", 5001)

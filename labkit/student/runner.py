@@ -51,7 +51,7 @@ class StudentServerError(RuntimeError):
     @property
     def what_to_do(self) -> str:
         if self.kind == "port":
-            return "stop the program on that port, or choose another one (--port)"
+            return ""  # the message says it already (labkit.serving.port_in_use_message)
         if self.kind == "missing":
             return "put the file back (git checkout -- FILE restores the starter), then run the notebook from the top"
         return "fix it, save the file, then run the notebook again from the top (Kernel → Restart Kernel and Run All)"
