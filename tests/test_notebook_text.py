@@ -71,3 +71,16 @@ def test_notebook_02_says_how_to_reach_and_stop_the_servers_in_whole_sentences()
     text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
     assert "Stop the servers: On JupyterHub" not in text  # two instructions run together
     assert "On JupyterHub or Binder your browser cannot open `localhost`" in text and "Ctrl-C" in text
+
+
+def test_empty_answers_say_where_the_handouts_pci_assessment_md_text_goes(tmp_path):
+    """Following the handout, a student writes pci_assessment.md; the kit reads answers/: the hint says so."""
+    from labkit.checks.run import writing_items
+    from labkit.settings import Settings
+
+    (tmp_path / "answers").mkdir()
+    items = {i.check: i for i in writing_items(Settings(answers_dir=tmp_path / "answers", out_dir=tmp_path),
+                                               {"D", "E"})}
+    for check, where in (("altpay:words", "answers/part_e.md"), ("pci:answered", "answers/pci.json")):
+        assert items[check].status == "missing"
+        assert "pci_assessment.md" in items[check].hint and where in items[check].hint, items[check].hint

@@ -34,7 +34,9 @@ def pci_answered(settings: Settings) -> Item:
     where = "answers/pci.json (notebook 04's checklist)"
     if not done:
         return item("pci:answered", MISSING, f"no requirement answered yet in {where}",
-                    "Answer each requirement Yes / No / N/A in notebook 04, with a note.")
+                    "Answer each requirement Yes / No / N/A in notebook 04, with a note: the handout's checklist "
+                    "of pci_assessment.md is saved in answers/pci.json, and labkit export writes it into the "
+                    "pci_assessment.md you hand in.")
     if todo:
         return item("pci:answered", PARTIAL, f"{done} of {total} answered; still open: "
                     f"{', '.join(todo[:8])}{' …' if len(todo) > 8 else ''}", "Answer the open requirements.")
@@ -69,7 +71,9 @@ def altpay_words(text: str) -> Item:
 
     n = word_count(re.sub(r"^#.*$", "", text, flags=re.M))
     if n == 0:
-        return item("altpay:words", MISSING, "answers/part_e.md has no text yet", "Write about 400 words.")
+        return item("altpay:words", MISSING, "answers/part_e.md has no text yet",
+                    "Write about 400 words in answers/part_e.md: the handout's Part E of pci_assessment.md goes "
+                    "there, and labkit export puts it into the pci_assessment.md you hand in.")
     if 350 <= n <= 450:
         return item("altpay:words", EVIDENCED, f"{n} words (the handout asks for about 400)")
     status = PARTIAL if 250 <= n <= 550 else MISSING
