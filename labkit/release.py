@@ -37,6 +37,8 @@ SOLUTION_ONLY = (
     "bench/",
     ".ci/",
     "labkit/data/student_readme.md.j2",  # becomes the edition's README.md
+    "labkit/demo.py",      # `labkit demo`: the model solution's run (refused in the student edition)
+    "labkit/grading/",     # `labkit grade`: grading a class
 )
 # Tests of the solution itself: meaningless (and failing) against starters.
 SOLUTION_TESTS = (

@@ -77,6 +77,7 @@ def test_solution_only_files_and_outputs_are_left_out(edition):
     dest = edition.dest
     assert not (dest / "labkit" / "data" / "model_answers").exists()
     assert not (dest / "tests" / "test_grade.py").exists() and not (dest / "bench").exists()
+    assert not (dest / "labkit" / "demo.py").exists() and not (dest / "labkit" / "grading").exists()
     for nb in (dest / "notebooks").glob("*.ipynb"):
         cells = json.loads(nb.read_text())["cells"]
         assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), nb.name
