@@ -182,7 +182,10 @@ def student_readme(root: Path) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(root / "labkit" / "data")),
                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False)
     points = {p["part"]: p.get("points") for p in rubric().get("parts", [])}
-    return env.get_template(README_TEMPLATE).render(lab_title=LAB_TITLE, points=points, pdf_name=PDF_NAME,
+    from labkit.settings import load_settings
+
+    return env.get_template(README_TEMPLATE).render(lab_title=LAB_TITLE, course=load_settings().course,
+                                                    points=points, pdf_name=PDF_NAME,
                                                     pci_file=answers.PCI_FILE, part_e_file=answers.PART_E_FILE)
 
 
