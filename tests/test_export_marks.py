@@ -95,3 +95,15 @@ def test_the_browser_runs_table_wraps_between_words_not_inside_them(chromium, tm
     assert words - printed == set(), sorted(words - printed)
     assert "4242424242424242" in text  # a card number is a number: kept whole
     assert "screenshot" in printed and "3ds_complete.png".split(".")[0].split("_")[1] in printed  # nothing cut off
+
+
+def test_the_check_cells_blank_placeholder_does_not_print_but_its_notice_does():
+    import nbformat
+
+    from labkit.checks.notebook import stale_line
+    from labkit.export.nbhtml import _clean_output
+
+    blank = nbformat.v4.new_output("display_data", data={"text/plain": ""})
+    notice = nbformat.v4.new_output("display_data", data={"text/plain": stale_line("pci.json")})
+    assert _clean_output(blank) is None
+    assert _clean_output(notice) is notice
