@@ -42,8 +42,7 @@ PYTEST_ARGS = [
 def pytest_args() -> list[str]:
     """The student edition ships notebooks without outputs: there nbval only checks that every
     cell runs (``--nbval-lax``); the solution edition compares the stored outputs too."""
-    edition = ROOT / "labkit" / "data" / "edition.json"
-    if edition.is_file() and '"student"' in edition.read_text(encoding="utf-8"):
+    if student_edition():
         return [("--nbval-lax" if a == "--nbval" else a) for a in PYTEST_ARGS if not a.startswith("--nbval-sanitize")]
     return PYTEST_ARGS
 
@@ -65,7 +64,8 @@ def python_problem(version: tuple = tuple(sys.version_info[:3])) -> str | None:
     if OLDEST <= tuple(version[:3]) and tuple(version[:2]) <= NEWEST:
         return None
     this = ".".join(map(str, version[:3]))
-    use = "py -3.13 run.py demo" if os.name == "nt" else "python3.13 run.py demo"
+    command = "lab" if student_edition() else "demo"
+    use = f"py -3.13 run.py {command}" if os.name == "nt" else f"python3.13 run.py {command}"
     where = "from python.org" if os.name == "nt" or sys.platform == "darwin" else "(your package manager or python.org)"
     return (f"labkit needs Python 3.11.5 to 3.14 (its pinned packages have no wheels for {this}): "
             f"install Python 3.13 {where} and run:  {use}")
@@ -157,10 +157,28 @@ def ensure_chromium() -> None:
         raise SetupFailed("Chromium is still not found (see README, Troubleshooting)." + hint)
 
 
+STUDENT_DOC = """Sets everything up on a fresh machine, then opens the lab or runs the kit's tests.
+
+    python run.py lab [ARGS]  # set up, then JupyterLab on notebooks/01_setup.ipynb (ARGS go to JupyterLab)
+    python run.py test        # the kit's tests (they pass before and after your work)
+    python run.py setup       # only the set-up (virtualenv, pinned packages, a Chromium)
+
+Windows: ``py run.py lab``. README.md says what to do, in the handout's order.
+"""
+
+
+def student_edition() -> bool:
+    edition = ROOT / "labkit" / "data" / "edition.json"
+    return edition.is_file() and '"student"' in edition.read_text(encoding="utf-8")
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "help"
+    if command == "demo" and student_edition() and not python_problem():
+        return fail("the demo runs the instructor's model solution and is not part of the student edition: "
+                    "run `python3 run.py lab` and follow README.md.", 2)
     if command not in ("setup", "test", "demo", "lab"):
-        print(__doc__)
+        print(STUDENT_DOC if student_edition() else __doc__)
         return 0 if command in ("help", "-h", "--help") else 2
     try:
         ensure_venv()

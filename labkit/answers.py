@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from labkit.files import UnreadableFile, read_text, write_text
 from labkit.settings import Settings, load_settings
@@ -29,6 +29,25 @@ PART_E_STARTER = """# Part E: alternative payments (about 400 words)
      for the retailer, quote the figures from the model in notebook 05 for your assumptions,
      and recommend the two methods to add next, with why. -->
 """
+
+
+_listeners: dict[str, Callable[[str], None]] = {}  # told the file's name after each save (a notebook's check cell)
+
+
+def on_save(key: str, callback: Callable[[str], None] | None) -> None:
+    """Call ``callback(file name)`` after every save of an answer (``None``: stop); one callback per ``key``."""
+    if callback is None:
+        _listeners.pop(key, None)
+    else:
+        _listeners[key] = callback
+
+
+def _saved(name: str) -> None:
+    for callback in list(_listeners.values()):
+        try:
+            callback(name)
+        except Exception:  # a closed notebook output must not stop the save
+            pass
 
 
 def answers_dir(settings: Settings | None = None) -> Path:
@@ -103,7 +122,9 @@ def save_pci(data: dict[str, Any], settings: Settings | None = None) -> Path:
             clean["requirements"][rid]["ccw"] = True  # "In Place with CCW", kept through the widgets
     for name in TEXT_FIELDS:
         clean[name] = str(data.get(name) or "")
-    return write_text(answers_dir(settings) / PCI_FILE, json.dumps(clean, indent=2, ensure_ascii=False) + "\n")
+    path = write_text(answers_dir(settings) / PCI_FILE, json.dumps(clean, indent=2, ensure_ascii=False) + "\n")
+    _saved(PCI_FILE)
+    return path
 
 
 def set_requirement(req_id: str, status: str | None = None, note: str | None = None,
@@ -165,7 +186,9 @@ def read_problem(filename: str, settings: Settings | None = None) -> str:
 
 
 def save_part_e(text: str, settings: Settings | None = None) -> Path:
-    return write_text(answers_dir(settings) / PART_E_FILE, text if text.endswith("\n") else text + "\n")
+    path = write_text(answers_dir(settings) / PART_E_FILE, text if text.endswith("\n") else text + "\n")
+    _saved(PART_E_FILE)
+    return path
 
 
 def strip_comments(markdown: str) -> str:

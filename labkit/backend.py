@@ -14,7 +14,7 @@ from typing import Any
 
 import stripe
 
-from labkit.errors import LabClosedError
+from labkit.errors import LabClosedError, RunFromTheTop
 from labkit.money import format_money
 from labkit.settings import Settings, load_settings, redact
 
@@ -45,8 +45,20 @@ def problem_line(exc: BaseException) -> str | None:
     from labkit.chromium import ChromiumNotFound
 
     if isinstance(exc, (StripeUnreachable, ChromiumNotFound)) or getattr(exc, "one_line", False):
-        return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        todo = getattr(exc, "what_to_do", "")
+        return f"{line.rstrip('.')}: {todo}" if todo else line
     return None
+
+
+def _show_folded(text: str) -> None:
+    """What the student's code printed (its traceback), folded under the one-line message."""
+    import html
+
+    from IPython.display import HTML, display
+
+    display(HTML("<details><summary>the traceback and what the file printed</summary>"
+                 f"<pre>{html.escape(text)}</pre></details>"), metadata={"labkit": "folded"})
 
 
 def _one_line_traceback(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> list[str]:
@@ -59,6 +71,8 @@ def _one_line_traceback(shell: Any, etype: type, value: BaseException, tb: Any, 
         show(etype, line, stb)
     else:
         print(stb[0], file=sys.stderr)
+    if getattr(value, "folded", ""):
+        _show_folded(value.folded)
     return stb
 
 
@@ -73,12 +87,13 @@ def notebook_messages(exc_types: tuple[type, ...] = ()) -> bool:
     if shell is None:
         return False
     from labkit.chromium import ChromiumNotFound
+    from labkit.student.runner import StudentServerError
 
     ours = getattr(shell, "_labkit_exc_types", None)
     if shell.custom_exceptions and ours is None:
         return False  # someone else's handler: leave it
     wanted = tuple(dict.fromkeys((*(ours or ()), stripe.APIConnectionError, StripeUnreachable, ChromiumNotFound,
-                                  LabClosedError, *exc_types)))
+                                  LabClosedError, RunFromTheTop, StudentServerError, *exc_types)))
     if wanted != ours:
         shell.set_custom_exc(wanted, _one_line_traceback)
         shell._labkit_exc_types = wanted

@@ -412,8 +412,10 @@ def show_runs(runs: Iterable[PaymentRun], width: int = 640) -> None:
     """In a notebook: each run's title and message, its 3D Secure challenge (if any) and its result."""
     from IPython.display import Image, Markdown, display
 
+    from labkit.markdown_text import no_math
+
     for run in runs:
-        display(Markdown(f"**{run.title}**: {run.message}"))
+        display(Markdown(no_math(f"**{run.title}**: {run.message}")))  # "Amount $18.00" is not maths
         for shot in (run.challenge_screenshot, run.screenshot):
             if shot:
                 display(Image(data=thumbnail(shot, width)))

@@ -78,7 +78,6 @@ def run_checkout(args: argparse.Namespace) -> int:
     """``labkit checkout``: the student's checkout_server.py on its usual port (5000) until Ctrl-C, with the
     shared offline fake Stripe (the one ``labkit webhooks`` uses) or Stripe test mode."""
     import tempfile
-    import time
     from pathlib import Path
 
     from labkit.backend import connect, connect_shared
@@ -95,11 +94,11 @@ def run_checkout(args: argparse.Namespace) -> int:
     lab = StudentLab(folder=folder, backend=backend, work=Path(tempfile.mkdtemp(prefix="labkit-")))
     try:
         srv = lab.start_checkout(settings.checkout_port if args.port is None else args.port)
-        print(f"checkout_server.py on {srv.url}  (test card 4242 4242 4242 4242)  Ctrl-C to stop", flush=True)
-        while srv.running:
-            time.sleep(0.2)
-        print(srv.log_tail(), file=sys.stderr)
-        return 1
+        print(f"checkout_server.py on {srv.url}  (test card 4242 4242 4242 4242)  Ctrl-C to stop; "
+              "saving a change restarts it", flush=True)
+        from labkit.student.watch import serve_and_watch
+
+        return serve_and_watch(srv, "labkit checkout", also=[settings.root / "templates"])
     except StudentServerError as exc:
         print(f"labkit checkout: {exc}", file=sys.stderr)
         if exc.log:

@@ -62,11 +62,28 @@ COMMANDS: dict[str, Command] = {
 }
 
 
+# The instructor's commands: the student edition neither lists nor runs them.
+INSTRUCTOR_ONLY = ("demo", "release", "grade")
+
+
+def _student_edition() -> bool:
+    from labkit.release import edition
+
+    return edition() == "student"
+
+
+def commands() -> dict[str, Command]:
+    """The subcommands of this edition."""
+    if _student_edition():
+        return {k: v for k, v in COMMANDS.items() if k not in INSTRUCTOR_ONLY}
+    return COMMANDS
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="labkit", description="Stripe payments lab kit")
     parser.add_argument("--version", action="version", version=f"labkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, command in COMMANDS.items():
+    for name, command in commands().items():
         p = sub.add_parser(name, help=command.help, description=command.help)
         if only is None or name == only:
             command.functions()[0](p)
@@ -77,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     setup_console()  # a cp1252 pipe or log file must not stop the output at the first ✓
     command = next((a for a in argv if not a.startswith("-")), None)
+    if command in INSTRUCTOR_ONLY and _student_edition():
+        print(f"labkit {command}: an instructor's command, not part of the student edition. Run the notebooks "
+              "(python3 run.py lab), then `labkit check` and `labkit export` (see README.md).", file=sys.stderr)
+        return 2
     if command not in COMMANDS:
         build_parser(only="").print_help() if command is None else build_parser(only="").parse_args(argv)
         return 2 if command is None else 0

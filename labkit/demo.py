@@ -120,12 +120,13 @@ def export(args: argparse.Namespace, settings, executed_dir: Path) -> bool:
     dest = args.out or Path(settings.out_dir) / "submission"
     try:
         result = export_submission(sorted(executed_dir.glob("0*.ipynb")), dest, settings,
-                                   student_name=args.student or settings.student_name or "Student",
-                                   progress=lambda m: print(f"  export: {m}", flush=True))
+                                   student_name=args.student or settings.student_name or "Model solution (labkit demo)",
+                                   progress=lambda m: print(f"  export: {m}", flush=True), model_solution=True)
     except (ExportError, FileBusyError) as exc:  # FileBusyError: the PDF is open in a viewer
         print(f"✗ export failed: {exc}", file=sys.stderr)
         return False
     for warning in result.warnings:
         print(f"  export: warning: {warning}")
-    print(f"✓ submission: {shown_path(result.pdf)} ({result.pages} pages, {len(result.report.redacted)} redactions)")
+    print(f"✓ the model solution's PDF (not a submission): {shown_path(result.pdf)} ({result.pages} pages, "
+          f"{len(result.report.redacted)} redactions)")
     return True

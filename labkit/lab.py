@@ -6,7 +6,10 @@ process on a free port of 127.0.0.1 (see :mod:`labkit.student`), the handler reg
 fake Stripe. ``labkit demo`` starts one checkout for every notebook and passes its URL
 (``LABKIT_CHECKOUT_URL``, with ``LABKIT_STRIPE_API_BASE``), so Part E prices Part B's payments.
 
-A lab closed by the last cell says so when used again, instead of a connection error.
+A lab closed by the last cell says so when used again, instead of a connection error. In a notebook
+kernel the lab started last is :func:`current`: starting another (the ``Lab.start()`` cell run again)
+stops it first, and the check cell finds it there; after a kernel restart there is none, and the
+check says to run the notebook from the top (:class:`RunFromTheTop`).
 """
 from __future__ import annotations
 
@@ -14,9 +17,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labkit.backend import Backend, connect
-from labkit.errors import LabClosedError  # noqa: F401  (raised here; imported from here by notebooks)
+from labkit.errors import LabClosedError, RunFromTheTop  # noqa: F401  (raised here; notebooks import them from here)
 from labkit.settings import Settings, load_settings
 from labkit.student.lab import StudentLab
+
+
+_current: "Lab | None" = None  # in a notebook kernel: the lab its Lab.start() cell started last
+
+
+def _in_notebook() -> bool:
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    return ipython is not None and ipython.get_ipython() is not None
+
+
+def current() -> "Lab | None":
+    """The lab this notebook kernel started last (None outside a notebook, or before ``Lab.start()``)."""
+    return _current
 
 
 @dataclass
@@ -30,7 +48,12 @@ class Lab:
 
     @classmethod
     def start(cls, settings: Settings | None = None, checkout: bool = True, webhooks: bool = True) -> "Lab":
-        """Start what this notebook needs; a student file that cannot start raises one clear line."""
+        """Start what this notebook needs; a student file that cannot start raises one clear line.
+        In a notebook, the lab an earlier run of this cell started is stopped first (its servers and ports)."""
+        global _current
+        if _current is not None and _in_notebook():
+            _current.close()
+            _current = None
         settings = settings or load_settings()
         backend = connect(settings)
         shared = settings.checkout_url if checkout else None
@@ -40,6 +63,8 @@ class Lab:
         lab = cls(settings=settings, backend=backend, student=student)
         lab.checkout_url = shared or (student.checkout.url if student.checkout else None)
         lab.webhook_url = student.webhooks.url if student.webhooks else None
+        if _in_notebook():
+            _current = lab
         return lab
 
     @property

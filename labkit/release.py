@@ -37,6 +37,9 @@ SOLUTION_ONLY = (
     "bench/",
     ".ci/",
     "variants/",  # the other model solutions (Payment Element, Checkout Session)
+    "labkit/data/student_readme.md.j2",  # becomes the edition's README.md
+    "labkit/demo.py",      # `labkit demo`: the model solution's run (refused in the student edition)
+    "labkit/grading/",     # `labkit grade`: grading a class
 )
 # Tests of the solution itself: meaningless (and failing) against starters.
 SOLUTION_TESTS = (
@@ -50,6 +53,11 @@ SOLUTION_TESTS = (
     "tests/test_grade_report.py",
 )
 SKIP_ALWAYS = (".git/", ".venv/", "out/", "submission/", "answers/", ".pytest_cache/")
+# Written for the edition, not copied: its own README (labkit/data/student_readme.md.j2) and .gitignore.
+WRITTEN = ("README.md", ".gitignore")
+README_TEMPLATE = "student_readme.md.j2"
+# .gitignore lines of the solution edition that would leave a student's hand-in out of a git commit.
+NOT_IGNORED_IN_EDITION = ("/submission/", "/answers/*", "!/answers/.gitkeep")
 TEXT_SUFFIXES = {".py", ".js", ".html", ".css", ".md", ".txt", ".toml", ".cfg", ".yml", ".yaml", ".json", ".ipynb",
                  ".csv", ".j2", ""}
 EDITION_FILE = "labkit/data/edition.json"
@@ -164,7 +172,33 @@ def kit_files(root: Path) -> list[str]:
 
 
 def _excluded(name: str) -> bool:
-    return any(name == p.rstrip("/") or name.startswith(p) for p in (*SKIP_ALWAYS, *SOLUTION_ONLY, *SOLUTION_TESTS))
+    return name in WRITTEN or any(name == p.rstrip("/") or name.startswith(p)
+                                  for p in (*SKIP_ALWAYS, *SOLUTION_ONLY, *SOLUTION_TESTS))
+
+
+def student_readme(root: Path) -> str:
+    """The edition's README.md: what the student does, from ``labkit/data/student_readme.md.j2``."""
+    import jinja2
+
+    from labkit import answers
+    from labkit.checks.items import rubric
+    from labkit.export.common import LAB_TITLE, PDF_NAME
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(root / "labkit" / "data")),
+                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False)
+    points = {p["part"]: p.get("points") for p in rubric().get("parts", [])}
+    from labkit.settings import load_settings
+
+    return env.get_template(README_TEMPLATE).render(lab_title=LAB_TITLE, course=load_settings().course,
+                                                    points=points, pdf_name=PDF_NAME,
+                                                    pci_file=answers.PCI_FILE, part_e_file=answers.PART_E_FILE)
+
+
+def student_gitignore(solution_gitignore: str) -> str:
+    """The edition's .gitignore: the solution edition's, without the lines that ignore the hand-in
+    (``answers/``, ``submission/``), so a git or GitHub Classroom hand-in keeps them."""
+    kept = [line for line in solution_gitignore.splitlines() if line.strip() not in NOT_IGNORED_IN_EDITION]
+    return "\n".join(kept).rstrip("\n") + "\n"
 
 
 def _has_markers(path: Path) -> bool:
@@ -187,7 +221,7 @@ class Release:
     removed: list[str]
 
 
-def _write_student_files(dest: Path) -> None:
+def _write_student_files(dest: Path, root: Path) -> None:
     from labkit import answers
     from labkit.autograder.classroom import write_workflow
     from labkit.checks.own_words import to_json
@@ -199,6 +233,10 @@ def _write_student_files(dest: Path) -> None:
     (dest / "answers" / answers.PCI_FILE).write_text(json.dumps(answers.empty_pci(), indent=2) + "\n", encoding="utf-8")
     (dest / EDITION_FILE).write_text(json.dumps({"edition": "student"}) + "\n", encoding="utf-8")
     write_workflow(dest)  # GitHub Classroom's autograding (labkit.autograder.classroom)
+    (dest / "README.md").write_text(student_readme(root), encoding="utf-8", newline="\n")
+    ignore = root / ".gitignore"
+    (dest / ".gitignore").write_text(student_gitignore(ignore.read_text(encoding="utf-8") if ignore.is_file() else ""),
+                                     encoding="utf-8", newline="\n")
     shingles = sorted(model_fingerprint() or [])
     (dest / "labkit" / "data" / FINGERPRINT).write_text(json.dumps(
         {"note": "hashed 8-word phrases of the instructor's model answer, and a b-bit MinHash signature of each of "
@@ -235,7 +273,7 @@ def build(dest: str | Path, root: Path | None = None, *, force: bool = False) ->
         removed += res.removed
         target.write_text(res.text, encoding="utf-8", newline="\n")
         files += 1
-    _write_student_files(dest)
+    _write_student_files(dest, root)
     leftover = [str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file() and _has_markers(p)]
     if leftover:
         raise ReleaseError(f"solution markers left in {', '.join(leftover[:5])}")

@@ -85,6 +85,17 @@ def student_files(settings: Settings, part: str | None = None, root: Path | None
     return sorted(found.items())
 
 
+def file_digests(settings: Settings, part: str | None = None, root: Path | None = None) -> dict[str, str]:
+    """name → SHA-256 of the content of each of the part's files (``"missing"`` for one not there)."""
+    out = {}
+    for name, path in student_files(settings, part, root):
+        try:
+            out[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            out[name] = "missing"
+    return out
+
+
 def files_hash(settings: Settings, part: str | None = None, root: Path | None = None) -> str:
     """16 hex digits over the names and contents of the part's files (a missing file counts too)."""
     h = hashlib.sha256()
@@ -132,6 +143,27 @@ def _mac(key: bytes, part: str, when: str, files: str) -> str:
 
 # ------------------------------------------------------------------ stamping and checking
 
+DIGESTS_FILE = "runproof_files.json"  # in out/: each part's file contents at its last stamp
+
+
+def _record_digests(settings: Settings, part: str, when: str, root: Path | None) -> None:
+    """What each file of ``part`` held when it was stamped, so export can name the ones changed since."""
+    import json
+
+    path = Path(settings.out_dir) / DIGESTS_FILE
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {}
+    if not isinstance(record, dict):
+        record = {}
+    record[part] = {"time": when, "files": file_digests(settings, part, root)}
+    try:
+        write_bytes(path, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+    except OSError:  # the proof line still stands; export then names every file of the part
+        pass
+
+
 def stamp_line(part: str, settings: Settings | None = None, root: Path | None = None,
                now: dt.datetime | None = None) -> str:
     """The proof line for ``part`` now (makes the secret if there is none yet)."""
@@ -139,12 +171,14 @@ def stamp_line(part: str, settings: Settings | None = None, root: Path | None = 
     part = part.upper()
     when = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
     files = files_hash(settings, part, root)
-    return f"{PREFIX} part={part} time={when} files={files} mac={_mac(_key(settings), part, when, files)}"
+    line = f"{PREFIX} part={part} time={when} files={files} mac={_mac(_key(settings), part, when, files)}"
+    _record_digests(settings, part, when, root)
+    return line
 
 
-def stamp(part: str, settings: Settings | None = None) -> str:
+def stamp(part: str, settings: Settings | None = None, root: Path | None = None) -> str:
     """Print the proof line (the last cell of a notebook); ``labkit export`` checks it."""
-    line = stamp_line(part, settings)
+    line = stamp_line(part, settings, root)
     print(line)
     return line
 
@@ -165,15 +199,20 @@ def _stamps(nb: Any) -> Iterable[re.Match]:
             yield from LINE.finditer(text)
 
 
-def _changed_since(settings: Settings, part: str, when: dt.datetime, root: Path | None) -> list[str]:
-    names = []
-    for name, path in student_files(settings, part, root):
-        try:
-            if dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc) > when:
-                names.append(name)
-        except OSError:
-            names.append(f"{name} (now missing)")
-    return names
+def _changed_since(settings: Settings, part: str, when: str, root: Path | None) -> list[str] | None:
+    """The files of ``part`` whose content differs from what they held at the stamp made at ``when``
+    (by content, never by modification time); ``None`` when that stamp's record is not in ``out/``."""
+    import json
+
+    try:
+        record = json.loads((Path(settings.out_dir) / DIGESTS_FILE).read_text(encoding="utf-8")).get(part) or {}
+    except (OSError, ValueError, AttributeError):
+        return None
+    if record.get("time") != when or not isinstance(record.get("files"), dict):
+        return None
+    then, now = record["files"], file_digests(settings, part, root)
+    return [f"{name} (now missing)" if now.get(name) == "missing" else name
+            for name in sorted(set(then) | set(now)) if then.get(name) != now.get(name)]
 
 
 def _out_of_order(nb: Any) -> str:
@@ -210,6 +249,9 @@ def verify(nb: Any, settings: Settings, root: Path | None = None, now: dt.dateti
         return Proof(False, part, when_s, f"its cells did not all run in order in one go ({out_of_order}): "
                                           "run it again from the top")
     if files != files_hash(settings, part, root):
-        changed = _changed_since(settings, part, when, root) or [n for n, _ in student_files(settings, part, root)]
-        return Proof(False, part, when_s, f"{', '.join(changed)} changed after it ran (at {when_s})")
+        changed = _changed_since(settings, part, when_s, root)
+        if changed:
+            return Proof(False, part, when_s, f"{', '.join(changed)} changed after it ran (at {when_s})")
+        names = ", ".join(n for n, _ in student_files(settings, part, root))
+        return Proof(False, part, when_s, f"one of its files ({names}) changed after it ran (at {when_s})")
     return Proof(True, part, when_s)

@@ -64,10 +64,12 @@ class PortInUseError(OSError):
 
 
 def port_in_use_message(host: str, port: int) -> str:
-    msg = f"port {port} on {host} is already in use (an earlier server still running?)"
+    """One line: the port is taken, and what to do (stop the other server, or ``--port`` another one)."""
+    msg = (f"port {port} on {host} is already in use (an earlier server still running? stop it with Ctrl-C in "
+           f"its window, or choose another port with --port, e.g. --port {port + 50 if port < 65000 else 8050})")
     if port == 5000:
         msg += ("; on a Mac, AirPlay Receiver listens on port 5000: turn it off in System Settings → "
-                "General → AirDrop & Handoff, or use another port")
+                "General → AirDrop & Handoff")
     return msg
 
 

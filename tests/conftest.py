@@ -14,6 +14,15 @@ from labkit.lab import Lab
 from labkit.serving import BackgroundServer
 from labkit.settings import Settings, project_root
 
+try:  # property tests explore the same examples on every run (no test passes or fails by chance),
+    # keep no example database, and give slow CI machines no deadline
+    from hypothesis import settings as _hypothesis
+
+    _hypothesis.register_profile("labkit", derandomize=True, database=None, deadline=None)
+    _hypothesis.load_profile("labkit")
+except ImportError:
+    pass
+
 SECRET_KEY = "sk_test_labkit_tests_fake_key"
 PUBLISHABLE_KEY = "pk_test_labkit_tests_fake_key"
 

@@ -54,7 +54,9 @@ def test_the_whole_lab_ends_in_its_own_submission_and_leaves_the_students_work_a
         assert f"✓ {name}.ipynb" in result.stdout
         assert (demo / "executed" / f"{name}.ipynb").is_file()
     submission = demo / "submission"
-    reader = PdfReader(submission / "lab09_submission.pdf")
+    assert not (submission / "lab09_submission.pdf").exists()  # never mistaken for a student's submission
+    reader = PdfReader(submission / "lab09_model_solution.pdf")
+    assert all("MODEL SOLUTION" in page.extract_text() for page in reader.pages)
     titles = [item.title for item in reader.outline]
     assert titles[:3] == ["Grader's page", "Your code and answers", "Evidence"]
     assert [t.split(" —")[0] for t in titles[3:]] == [f"Lab 09 · Part {p}" for p in "ABCDE"]

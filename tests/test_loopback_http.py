@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 import requests
 import stripe
 
 from labkit.loopback_http import KeptAlive
-from labkit.settings import project_root
 from labkit.stripe_transport import LoopbackHTTPClient
 from labkit.student.runner import StudentServer, free_port
 from tests.conftest import PUBLISHABLE_KEY, SECRET_KEY
-
-ROOT = project_root(Path(__file__).parent)
 
 
 class Recorder(BaseHTTPRequestHandler):
@@ -129,12 +125,31 @@ def test_nobody_listening_is_an_api_connection_error_stripe_may_retry():
     assert err.value.should_retry and "Could not reach the Stripe API" in str(err.value)
 
 
-def test_a_students_checkout_pays_offline_with_a_dead_proxy_in_its_environment(fake):
+# A student's server as the handout writes it (module-level stripe.api_key), not the kit's own
+# checkout_server.py: that one is a starter in the student edition, whose tests must pass before the work.
+HANDOUT_STYLE_SERVER = """
+import os
+import stripe
+from flask import Flask, jsonify
+
+app = Flask(__name__)
+stripe.api_key = os.environ["STRIPE_SECRET_KEY"]
+
+
+@app.post("/create-payment-intent")
+def create_payment_intent():
+    intent = stripe.PaymentIntent.create(amount=1800, currency="usd", payment_method_types=["card"])
+    return jsonify({"clientSecret": intent.client_secret})
+"""
+
+
+def test_a_students_checkout_pays_offline_with_a_dead_proxy_in_its_environment(fake, tmp_path):
     """A laptop with HTTP_PROXY set (and no NO_PROXY): requests would send the fake's 127.0.0.1 calls
     to the proxy; the student's server reaches the fake directly."""
     env = {"STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
            "HTTP_PROXY": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9", "ALL_PROXY": "http://127.0.0.1:9"}
-    with StudentServer(ROOT / "checkout_server.py", env=env, api_base=fake.url) as server:
+    (tmp_path / "checkout_server.py").write_text(HANDOUT_STYLE_SERVER, encoding="utf-8")
+    with StudentServer(tmp_path / "checkout_server.py", env=env, api_base=fake.url) as server:
         resp = requests.post(server.url + "/create-payment-intent", json={"product_id": "prod_001"}, timeout=30,
                              proxies={"http": None, "https": None})
     assert resp.status_code == 200, resp.text

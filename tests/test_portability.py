@@ -51,7 +51,7 @@ def test_a_python_outside_the_pins_range_gets_one_line_naming_one_to_use(version
     message = load_run_py().python_problem(version)
     assert message and "\n" not in message
     assert "3.11.5 to 3.14" in message and ".".join(map(str, version)) in message
-    assert "python3.13 run.py demo" in message or "py -3.13 run.py demo" in message
+    assert "python3.13 run.py " in message or "py -3.13 run.py " in message
 
 
 @pytest.mark.parametrize("version", [(3, 11, 5), (3, 11, 9), (3, 12, 1), (3, 13, 0), (3, 14, 2)])
@@ -75,6 +75,7 @@ def test_a_failed_set_up_step_is_one_line_not_a_traceback(monkeypatch, capsys):
         raise subprocess.CalledProcessError(1, [str(c) for c in cmd])
 
     monkeypatch.setattr(run, "STAMP", Path("/nonexistent/stamp"))  # forces the install step
+    monkeypatch.setattr(run, "PY", Path(sys.executable))  # a kit not set up yet gets no virtualenv made by a test
     monkeypatch.setattr(run, "sh", pip_fails)
     assert run.main(["setup"]) == 1
     err = capsys.readouterr().err
@@ -104,7 +105,7 @@ def test_run_py_refuses_an_old_python_before_doing_anything(monkeypatch, capsys)
     monkeypatch.setattr(run, "python_problem", functools.partial(run.python_problem, (3, 10, 13)))
     monkeypatch.setattr(run, "sh", lambda *a, **k: pytest.fail("nothing may run on a Python outside the range"))
     assert run.main(["demo"]) == 1
-    assert capsys.readouterr().err.strip().endswith("python3.13 run.py demo")
+    assert capsys.readouterr().err.strip().endswith(("python3.13 run.py demo", "python3.13 run.py lab"))
 
 
 def test_ubuntu_without_root_gets_playwrights_chromium_not_sudo(monkeypatch):
@@ -179,8 +180,13 @@ def test_a_utf8_stream_is_left_alone():
 
 
 def test_labkit_check_on_a_cp1252_pipe_prints_every_mark(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "labkit.cli", "check"], cwd=ROOT, capture_output=True,
-                          env=child_env(PYTHONIOENCODING="cp1252", LABKIT_OUT=str(tmp_path)), timeout=120)
+    # no answers yet (an empty answers folder): Part D is [missing] whatever the student's code does, so this
+    # passes before and after the student's work alike; Part A is [ok] offline
+    (tmp_path / "answers").mkdir()
+    done = subprocess.run([sys.executable, "-m", "labkit.cli", "check", "--part", "A", "--part", "D"], cwd=ROOT,
+                          capture_output=True,
+                          env=child_env(PYTHONIOENCODING="cp1252", LABKIT_OUT=str(tmp_path),
+                                        LABKIT_ANSWERS=str(tmp_path / "answers")), timeout=120)
     out, err = done.stdout.decode("cp1252"), done.stderr.decode("cp1252")
     assert done.returncode == 0, err
     assert "Traceback" not in err and "UnicodeEncodeError" not in err
@@ -432,6 +438,12 @@ def test_windows_binds_exclusively(monkeypatch):
     monkeypatch.setattr(socket, "SO_EXCLUSIVEADDRUSE", -5, raising=False)  # Windows only
     assert _socket_options(windows=True) == [(socket.SOL_SOCKET, -5, 1)]
     assert (socket.SOL_SOCKET, socket.SO_REUSEADDR, 1) not in _socket_options(windows=True)
+
+
+def test_a_busy_port_says_to_choose_another_with_port():
+    for port in (5000, 5001, 12111):
+        msg = port_in_use_message("127.0.0.1", port)
+        assert "--port" in msg and f"--port {port + 50}" in msg and "\n" not in msg
 
 
 def test_port_5000_mentions_airplay():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -81,6 +82,7 @@ def test_solution_only_files_and_outputs_are_left_out(edition):
     dest = edition.dest
     assert not (dest / "labkit" / "data" / "model_answers").exists()
     assert not (dest / "tests" / "test_grade.py").exists() and not (dest / "bench").exists()
+    assert not (dest / "labkit" / "demo.py").exists() and not (dest / "labkit" / "grading").exists()
     for nb in (dest / "notebooks").glob("*.ipynb"):
         cells = json.loads(nb.read_text())["cells"]
         assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), nb.name
@@ -158,3 +160,79 @@ def test_release_command(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "student edition written" in out.stdout
     assert (tmp_path / "s" / "checkout_server.py").is_file()
+
+
+# ------------------------------------------------------------------ the edition as a student reads it (issue 31)
+INSTRUCTOR_WORDS = ("solution edition", "run.py demo", "labkit demo", "bench/", "bench_", "labkit grade",
+                    "labkit release", "model answer", "model solution", "instructor's")
+
+
+def test_the_edition_has_its_own_readme(edition):
+    readme = (edition.dest / "README.md").read_text(encoding="utf-8")
+    assert readme != (ROOT / "README.md").read_text(encoding="utf-8")
+    lowered = readme.lower()
+    assert not [w for w in INSTRUCTOR_WORDS if w.lower() in lowered], "an instructor-only word in the README"
+    # what the student does, in the handout's order
+    parts = [readme.index(f"Part {p} (") for p in "ABCDE"]
+    assert parts == sorted(parts)
+    notebooks = [readme.index(f"notebooks/0{i}_") for i in range(1, 6)]
+    assert notebooks == sorted(notebooks)
+    # the two commands, where each answer goes and how it maps to the handout's pci_assessment.md
+    assert "python3 run.py lab" in readme and "python3 run.py test" in readme
+    for where in ("checkout_server.py", "static/checkout.js", "webhook_handler.py", "answers/pci.json",
+                  "answers/part_e.md", "pci_assessment.md"):
+        assert where in readme, where
+    # checking, exporting, handing in by git or by upload, and what not to edit
+    for words in ("labkit check", "labkit export", "git add", "upload", "lab09_submission.pdf", "What not to edit"):
+        assert words in readme, words
+    assert "{{" not in readme and "{%" not in readme
+    assert not (edition.dest / "labkit" / "data" / "student_readme.md.j2").exists()
+
+
+def test_every_labkit_command_the_readme_names_exists_in_the_edition(edition):
+    readme = (edition.dest / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`labkit (\w+)", readme))
+    assert {"check", "export", "checkout", "webhooks"} <= named
+    out = subprocess.run([sys.executable, "-m", "labkit.cli", "--help"], cwd=edition.dest, capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(edition.dest)})
+    listed = set(re.findall(r"^\s{4}(\w+)\s", out.stdout, re.M))
+    assert named <= listed, named - listed
+    assert not {"demo", "grade", "release"} & listed  # the instructor's commands are not offered
+
+
+def test_the_instructors_commands_refuse_in_one_line_in_the_edition(edition):
+    env = {**os.environ, "PYTHONPATH": str(edition.dest)}
+    for command in (["demo"], ["grade", "x"], ["release", "student", "y"]):
+        out = subprocess.run([sys.executable, "-m", "labkit.cli", *command], cwd=edition.dest, capture_output=True,
+                             text=True, timeout=120, env=env)
+        assert out.returncode == 2 and "not part of the student edition" in out.stderr, (command, out.stderr)
+        assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    run = subprocess.run([sys.executable, "run.py", "demo"], cwd=edition.dest, capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert run.returncode == 2 and "not part of the student edition" in run.stderr
+    assert not (edition.dest / ".venv").exists()  # refused before any set-up
+
+
+def test_the_edition_gitignore_keeps_the_hand_in_in_a_commit(edition, tmp_path):
+    import shutil as _shutil
+
+    if _shutil.which("git") is None:
+        pytest.skip("no git here")
+    kit = tmp_path / "kit"
+    _shutil.copytree(edition.dest, kit)
+    (kit / "submission").mkdir()
+    handed_in = ["answers/pci.json", "answers/part_e.md", "submission/lab09_submission.pdf",
+                 "submission/pci_assessment.md", "submission/answers/part_e.md"]
+    for name in handed_in[2:]:
+        (kit / name).parent.mkdir(parents=True, exist_ok=True)
+        (kit / name).write_bytes(b"%PDF-1.7\n" if name.endswith(".pdf") else b"text\n")
+    kept_out = [".env", "out/.runproof_key", ".venv/bin/python", ".hypothesis/x"]
+    for name in kept_out:
+        (kit / name).parent.mkdir(parents=True, exist_ok=True)
+        (kit / name).write_text("secret\n")
+    git = lambda *a: subprocess.run(["git", *a], cwd=kit, capture_output=True, text=True, timeout=60)
+    assert git("init", "-q").returncode == 0
+    assert git("add", "-A").returncode == 0
+    staged = set(git("diff", "--cached", "--name-only").stdout.split())
+    assert set(handed_in) <= staged, set(handed_in) - staged
+    assert not set(kept_out) & staged

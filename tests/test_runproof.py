@@ -150,3 +150,22 @@ def test_only_a_run_from_the_top_counts(kit, counts, ok):
     assert proof.ok is ok, proof.problem
     if not ok:
         assert "run it again from the top" in proof.problem
+
+
+def test_only_the_files_whose_content_changed_are_named(kit):
+    """Answering the checklist changes answers/pci.json only: the servers, saved again unchanged (an editor's
+    save, a git checkout) and so newer, are not named; a change under an old time (a sync tool) is."""
+    settings, root = kit
+    line = runproof.stamp_line("D", settings, root)
+    answers = Path(settings.answers_dir) / "pci.json"
+    touch_later(answers, '{"requirements": {"2.2": {"status": "yes", "note": ""}}}\n')
+    for same in (root / "checkout_server.py", root / "webhook_handler.py", root / "templates" / "checkout.html"):
+        touch_later(same, same.read_text())
+    proof = runproof.verify(notebook_with(line), settings, root)
+    assert not proof.ok and proof.problem.startswith("answers/pci.json changed after it ran"), proof.problem
+    server = root / "checkout_server.py"
+    old = server.stat().st_mtime - 3600
+    server.write_text("app = 'a new shop'\n")
+    os.utime(server, (old, old))
+    problem = runproof.verify(notebook_with(line), settings, root).problem
+    assert problem.startswith("answers/pci.json, checkout_server.py changed after it ran"), problem

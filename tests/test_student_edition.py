@@ -77,3 +77,25 @@ def test_its_notebooks_run_clean_and_say_not_done(edition, tmp_path):
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+# ------------------------------------------------------------------ the edition's own tests (issue 31)
+@pytest.mark.parametrize("work", ["untouched starter", "finished correct submission"])
+def test_the_editions_own_tests_pass_before_and_after_the_work(tmp_path_factory, work):
+    """`python3 run.py test` in the edition (less the notebooks, which test_its_notebooks_run_clean runs):
+    green on the starter a student receives, and green again once the work is done and right, on every run."""
+    import shutil as _shutil
+
+    from .submissions.builder import solution
+
+    kit = build(tmp_path_factory.mktemp("suite") / "student").dest
+    if work.startswith("finished"):
+        done = tmp_path_factory.mktemp("done")
+        solution(done)  # the solution's code, a complete checklist and an essay of the student's own
+        for name in ("checkout_server.py", "webhook_handler.py"):
+            _shutil.copy(done / name, kit / name)
+        for folder in ("templates", "static", "answers"):
+            _shutil.copytree(done / folder, kit / folder, dirs_exist_ok=True)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "-x"], cwd=kit,
+                          env=edition_env(kit), capture_output=True, text=True, timeout=1500)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]

@@ -53,7 +53,8 @@ def pci_answered(settings: Settings) -> Item:
     if not done:
         return item("pci:answered", MISSING, f"no requirement answered yet in {where} (nor in a pci_assessment.md "
                     "checklist beside it)", "Answer each requirement In Place / Not in Place / Not Applicable in "
-                    "notebook 04 (or in pci_assessment.md's checklist), with a note.")
+                    "notebook 04, with a note: the handout's checklist of pci_assessment.md is saved in "
+                    "answers/pci.json, and labkit export writes it into the pci_assessment.md you hand in.")
     if summary["handout_only"] and set(todo) <= set(_NOT_IN_HANDOUT):
         return item("pci:answered", EVIDENCED, f"the handout's checklist complete in {where}{note}; v4.0.1 also asks "
                     f"{', '.join(todo)}, which the handout does not list" if todo else
@@ -105,7 +106,9 @@ def altpay_words(text: str, where: str = "answers/part_e.md") -> Item:
 
     n = word_count(re.sub(r"^#.*$", "", text, flags=re.M))
     if n == 0:
-        return item("altpay:words", MISSING, f"{where} has no text yet", "Write about 400 words.")
+        return item("altpay:words", MISSING, f"{where} has no text yet",
+                    "Write about 400 words in answers/part_e.md: the handout's Part E of pci_assessment.md goes "
+                    "there, and labkit export puts it into the pci_assessment.md you hand in.")
     if 350 <= n <= 450:
         return item("altpay:words", EVIDENCED, f"{n} words in {where} (the handout asks for about 400)")
     status = PARTIAL if 250 <= n <= 550 else MISSING

@@ -8,6 +8,9 @@ from labkit.leaks import LeakReport
 
 LAB_TITLE = "Lab 09: Payment Integration with Stripe"
 PDF_NAME = "lab09_submission.pdf"
+# `labkit demo`'s PDF: the instructor's model solution, never to be mistaken for (or handed in as) a submission
+MODEL_PDF_NAME = "lab09_model_solution.pdf"
+MODEL_BANNER = "MODEL SOLUTION (labkit demo): the instructor's reference, not a student's submission"
 REPORT_NAME = "leak_report.md"
 CHROMIUM_TIMEOUT_S = 120
 

@@ -63,10 +63,22 @@ def rubric_table(rows: Sequence[dict[str, Any]], parts: dict[str, tuple[str, Any
                 f"<tr><td>{e(str(r.get('title', '')))}</td>"
                 f"<td class='status {STATUS_CLASS.get(status, '')}'>{e(status)}</td>"
                 f"<td>{e(str(r.get('evidence', '')))}</td><td>{e(_points(r.get('points')))}</td></tr>")
+    body.append(grand_total_row(rows, parts))
     return ("<table class='grid rubric'><colgroup><col style='width:29%'>"
             "<col style='width:10%'><col style='width:54%'><col style='width:7%'></colgroup>"
             "<thead><tr><th>Check</th><th>Status</th><th>Evidence the kit saw</th>"
             f"<th>Points</th></tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def grand_total_row(rows: Sequence[dict[str, Any]], parts: dict[str, tuple[str, Any]]) -> str:
+    """The last row: the kit's points over every part, out of the lab's total (the handout's 100)."""
+    decided = sum(r["points"] for r in rows if isinstance(r.get("points"), (int, float)))
+    total = sum(p for _t, p in parts.values() if isinstance(p, (int, float)))
+    graders = sum(1 for r in rows if r.get("status") == "for the grader")
+    note = f"the kit's points; {graders} item{'s' if graders != 1 else ''} for the grader" if graders else \
+        "the kit's points"
+    return (f"<tr class='part total'><td colspan='3'>Total ({html.escape(note)})</td>"
+            f"<td>{decided:g} / {total:g}</td></tr>")
 
 
 def contents(entries: Sequence[tuple[str, int]]) -> str:

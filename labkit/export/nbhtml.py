@@ -86,7 +86,7 @@ def _clean_output(out) -> object | None:
         return None  # the static fallback that follows prints instead
     if set(data) == {"text/plain"}:
         text = _text(data["text/plain"])
-        if _REPR.match(text):
+        if _REPR.match(text) or not text.strip():  # blank: a check's "re-run this cell" line, never needed
             return None
         table = series_table(text)
         if table:

@@ -115,10 +115,22 @@ def start_pages(pdf: Path, titles: Sequence[str]) -> list[int]:
     return starts
 
 
-def merge(parts: Sequence[tuple[Path, Sequence[tuple[str, int]]]], target: Path, metadata: dict[str, str]) -> int:
-    """Merge ``(pdf, its bookmarks)`` in order, each bookmark a (title, page within that pdf);
-    returns the page count."""
-    from pypdf import PdfWriter
+def banner_html(text: str) -> str:
+    """A Letter page that is blank but for ``text`` in its top margin: laid over every page of a PDF."""
+    import html
+
+    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><style>@page { size: Letter; margin: 0; } "
+            "html, body { margin: 0; background: transparent; } div { position: absolute; top: 0.06in; left: 0.3in; "
+            "right: 0.3in; text-align: center; font: 700 11px 'DejaVu Sans', Arial, sans-serif; color: #a11; "
+            "letter-spacing: .03em; }</style></head>"
+            f"<body><div>{html.escape(text)}</div></body></html>")
+
+
+def merge(parts: Sequence[tuple[Path, Sequence[tuple[str, int]]]], target: Path, metadata: dict[str, str],
+          overlay: Path | None = None) -> int:
+    """Merge ``(pdf, its bookmarks)`` in order, each bookmark a (title, page within that pdf); ``overlay``'s
+    first page is laid over every page (the demo's banner). Returns the page count."""
+    from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
     for pdf, marks in parts:
@@ -126,6 +138,10 @@ def merge(parts: Sequence[tuple[Path, Sequence[tuple[str, int]]]], target: Path,
         writer.append(pdf, import_outline=False)
         for title, page in marks:
             writer.add_outline_item(title=title, page_number=start + page)
+    if overlay is not None:
+        stamp = PdfReader(overlay).pages[0]
+        for page in writer.pages:
+            page.merge_page(stamp)
     writer.add_metadata(metadata)
     with open(target, "wb") as fh:
         writer.write(fh)

@@ -17,11 +17,12 @@ from typing import Callable, Sequence
 
 from labkit import __version__
 from labkit.export import deliverables
-from labkit.export.common import LAB_TITLE, PDF_NAME, REPORT_NAME, ExportError, ExportResult, Section
+from labkit.export.common import (LAB_TITLE, MODEL_BANNER, MODEL_PDF_NAME, PDF_NAME, REPORT_NAME, ExportError,
+                                  ExportResult, Section)
 from labkit.export.grader_page import grader_page_html, rubric_items
 from labkit.export.nbhtml import html_exporter, notebook_title, notebooks_html
 from labkit.export.pages import evidence_html, student_html
-from labkit.export.pdf import PdfPrinter, merge, page_count, scan_pdf, start_pages
+from labkit.export.pdf import PdfPrinter, banner_html, merge, page_count, scan_pdf, start_pages
 from labkit.files import write_bytes, write_text
 from labkit.leaks import LeakReport, redact_notebook
 from labkit.settings import Settings, load_settings, project_root, shown_path
@@ -40,6 +41,11 @@ class _Job:
     report: LeakReport = field(default_factory=LeakReport)
     warnings: list[str] = field(default_factory=list)
     proof_note: str = "not checked"
+    model_solution: bool = False  # the demo: its own file name and a banner on every page
+
+    @property
+    def pdf_name(self) -> str:
+        return MODEL_PDF_NAME if self.model_solution else PDF_NAME
 
 
 def check_run_proofs(notebooks: Sequence[tuple[Path, object]], settings: Settings, root: Path) -> str:
@@ -143,7 +149,7 @@ def _print_grader_page(job: _Job, printer: PdfPrinter, sections: list[Section], 
 
 
 def _write(dest: Path, merged: Path, files: Sequence[tuple[str, bytes]], job: _Job) -> tuple[list[Path], Path]:
-    written = [write_bytes(dest / PDF_NAME, merged.read_bytes())]
+    written = [write_bytes(dest / job.pdf_name, merged.read_bytes())]
     written += [write_bytes(dest / name, data) for name, data in files]
     body = job.report.to_markdown("Leak scan of the submission")
     if job.warnings:
@@ -167,19 +173,22 @@ def export_submission(
     full: bool = False,
     verify_runs: bool = True,
     progress: Callable[[str], None] | None = None,
+    model_solution: bool = False,
 ) -> ExportResult:
     """Make the submission folder ``dest``: the PDF, the deliverables, ``leak_report.md``.
 
     Raises :class:`ExportError` and writes nothing when a notebook has no valid run proof
     (``verify_runs``), on a real card number, a secret left in the printed PDF, no notebooks,
-    or a Chromium failure. ``progress`` gets one line per step.
+    or a Chromium failure. ``progress`` gets one line per step. ``model_solution`` (``labkit demo``): the PDF
+    is ``lab09_model_solution.pdf`` and every page says it is the model solution, not a submission.
     """
     started = time.perf_counter()
     settings = settings or load_settings()
     root = Path(root) if root else project_root()
     student = (student_name or settings.student_name or "Student").strip() or "Student"
     job = _Job(settings, root, student, date or settings.submission_date or
-               dt.date.today().strftime("%B %d, %Y").replace(" 0", " "), full, progress or (lambda _m: None))
+               dt.date.today().strftime("%B %d, %Y").replace(" 0", " "), full, progress or (lambda _m: None),
+               model_solution=model_solution)
     read = _read_notebooks([Path(n) for n in notebooks])
     job.say(f"read {len(read)} notebooks")
     if verify_runs:
@@ -194,7 +203,7 @@ def export_submission(
         job.say(f"deliverables: {len(files)} files found, {len(missing)} missing")
         deliverables.refuse_real_cards(job.report)
     written, report_path, count = _print_and_merge(job, prepared, files, chromium, use_playwright, Path(dest))
-    return ExportResult(pdf=Path(dest) / PDF_NAME, dest=Path(dest), files=written, report=job.report,
+    return ExportResult(pdf=Path(dest) / job.pdf_name, dest=Path(dest), files=written, report=job.report,
                         report_path=report_path, warnings=job.warnings, pages=count,
                         notebook_titles=[title for _p, _nb, title in prepared],
                         seconds=time.perf_counter() - started)
@@ -217,11 +226,17 @@ def _print_and_merge(job: _Job, prepared, files, chromium, use_playwright, dest:
             job.say(f"printing {len(sections) + 1} parts with headless Chromium ({printer.route})")
             pdfs = _print_sections(job, printer, sections, work)
             grader = _print_grader_page(job, printer, sections, work, [n for n, _ in files])
-        merged = work / PDF_NAME
+            overlay = None
+            if job.model_solution:
+                write_text(work / "banner.html", banner_html(MODEL_BANNER))
+                overlay = work / "banner.pdf"
+                printer.print([(work / "banner.html", overlay)])
+        merged = work / job.pdf_name
+        title = f"{LAB_TITLE}: {'model solution (not a submission)' if job.model_solution else job.student}"
         count = merge([(grader, [(GRADER_TITLE, 0)]), *((p, s.marks(0)) for s, p in zip(sections, pdfs))], merged,
-                      {"/Title": f"{LAB_TITLE}: {job.student}", "/Author": job.student,
-                       "/Subject": job.settings.course, "/Creator": "labkit export"})
-        pdf_report = scan_pdf(merged, PDF_NAME)
+                      {"/Title": title, "/Author": job.student,
+                       "/Subject": job.settings.course, "/Creator": "labkit export"}, overlay=overlay)
+        pdf_report = scan_pdf(merged, job.pdf_name)
         job.report.extend(pdf_report)
         job.say(f"leak scan of the PDF text ({count} pages): {len(pdf_report.redacted)} found")
         deliverables.refuse_real_cards(job.report)
@@ -229,5 +244,5 @@ def _print_and_merge(job: _Job, prepared, files, chromium, use_playwright, dest:
             raise ExportError("Export stopped: a secret is still visible in the printed PDF at "
                               + ", ".join(f.where for f in pdf_report.secrets) + ".")
         written, report_path = _write(dest, merged, files, job)
-        job.say(f"wrote {dest / PDF_NAME} ({count} pages) and {len(written) - 1} more files in {dest}")
+        job.say(f"wrote {dest / job.pdf_name} ({count} pages) and {len(written) - 1} more files in {dest}")
     return written, report_path, count

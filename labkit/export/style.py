@@ -18,9 +18,11 @@ pre, code, .jp-OutputArea-output pre, .highlight pre, .jp-RenderedText pre {
 table { font-size: 11px !important; max-width: 100% !important; border-collapse: collapse; }
 td, th { overflow-wrap: break-word; word-break: normal; padding: 0.1em 0.4em !important;
          font-size: 11px !important; vertical-align: top; }
-/* a table whose words alone are wider than the page (long ids) may break inside words */
+/* a table wider than the page wraps between words, at the <wbr> after _ / . (TIGHT_TABLES_JS), and inside
+   long ids and numbers-with-letters (span.brk); never inside a word ("succeede d") */
 table.tight { width: 100%; }
-table.tight td, table.tighter th { overflow-wrap: anywhere; }
+table.tight td, table.tight th { overflow-wrap: break-word; word-break: normal; }
+table.tight span.brk { overflow-wrap: anywhere; }
 table.roomy td { min-width: 4.5em; }
 table.tighter td, table.tighter th { padding: 0.15em 0.2em !important; }
 tr.more td { font-style: italic; color: #555; text-align: left !important; }
@@ -91,11 +93,12 @@ em.req { color: #444; }
 .answer p, .answer ul, .answer ol { margin: 0.4em 0; } .answer li { margin: 0.1em 0; }
 """
 
-# Tables that do not fit the page between words get, in turn: breaks inside cell text (cells
-# kept at least 4.5em wide; a cell that holds only a number is never broken), break points after
-# "_", "/" and a "." that is not a decimal point (<wbr>, no character added, so the PDF's text
-# stays searchable), cells as narrow as needed, then breaks anywhere in headers too, with less
-# padding. Run before printing; nothing is scaled down.
+# Tables that do not fit the page between words get, in turn: cells kept at least 4.5em wide (a
+# cell that holds only a number is never broken), break points after "_", "/" and a "." that is
+# not a decimal point (<wbr>, no character added, so the PDF's text stays searchable) and inside
+# long tokens that are not words (ids such as pi_3Nxyz…: 16 characters or more with a digit, or 24
+# or more), cells as narrow as needed, then less padding. A word is never broken. Run before
+# printing; nothing is scaled down.
 TIGHT_TABLES_JS = """<script>
 (function () {
   function fits(t) { return t.scrollWidth <= t.parentElement.getBoundingClientRect().width + 1; }
@@ -113,6 +116,26 @@ TIGHT_TABLES_JS = """<script>
       node.parentNode.replaceChild(frag, node);
     });
   }
+  function longTokens(t) {  // ids may break anywhere (span.brk); words never
+    var walk = document.createTreeWalker(t, NodeFilter.SHOW_TEXT), n, nodes = [];
+    while ((n = walk.nextNode())) { nodes.push(n); }
+    nodes.forEach(function (node) {
+      var parts = node.nodeValue.split(/(\\s+)/), found = false;
+      var frag = document.createDocumentFragment();
+      parts.forEach(function (p) {
+        if ((p.length >= 16 && /\\d/.test(p) && !/^[-+$]?[\\d,.]+%?$/.test(p)) || p.length >= 24) {
+          var span = document.createElement("span");
+          span.className = "brk";
+          span.textContent = p;
+          frag.appendChild(span);
+          found = true;
+        } else {
+          frag.appendChild(document.createTextNode(p));
+        }
+      });
+      if (found) { node.parentNode.replaceChild(frag, node); }
+    });
+  }
   document.querySelectorAll("table").forEach(function (t) {
     if (t.parentElement.getBoundingClientRect().width <= 0 || fits(t)) { return; }
     t.querySelectorAll("td, th").forEach(function (c) {  // 15055.5750, -8.93, $1,800, 4.5%: kept whole
@@ -122,6 +145,7 @@ TIGHT_TABLES_JS = """<script>
     });
     t.classList.add("tight", "roomy");
     if (fits(t)) { return; }
+    longTokens(t);
     breakPoints(t);
     if (fits(t)) { return; }
     t.classList.remove("roomy");

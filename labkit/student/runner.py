@@ -36,12 +36,30 @@ PASS_THROUGH = ("PATH", "SYSTEMROOT", "SYSTEMDRIVE", "TEMP", "TMP", "TMPDIR", "H
 
 
 class StudentServerError(RuntimeError):
-    """The student's server could not be started; ``str()`` is one line for the student."""
+    """The student's server could not be started; ``str()`` is one line for the student.
+
+    In a notebook (:func:`labkit.backend.notebook_messages`) it shows as that line and what to do
+    (:attr:`what_to_do`), with what the file printed, its traceback included, folded below (:attr:`folded`).
+    """
+
+    one_line = True
 
     def __init__(self, message: str, kind: str = "start", log: str = "") -> None:
         super().__init__(message)
         self.kind = kind
         self.log = log
+
+    @property
+    def what_to_do(self) -> str:
+        if self.kind == "port":
+            return ""  # the message says it already (labkit.serving.port_in_use_message)
+        if self.kind == "missing":
+            return "put the file back (git checkout -- FILE restores the starter), then run the notebook from the top"
+        return "fix it, save the file, then run the notebook again from the top (Kernel → Restart Kernel and Run All)"
+
+    @property
+    def folded(self) -> str:
+        return self.log
 
 
 def free_port() -> int:
@@ -103,11 +121,13 @@ class StudentServer:
         if self.confine is not None:
             cmd += ["--confine", self.confine.to_arg()]
             env = self.confine.environ(env)
-        self._ready.clear()
-        self._status = {}
+        # each process has its own ready flag and status: the log thread of a process stopped before
+        # (a restart) may still be reading its last lines, and must not mark this one as ended
+        self._ready, self._status = threading.Event(), {}
         self.proc = subprocess.Popen(cmd, cwd=str(self.path.parent), env=env,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        threading.Thread(target=self._pump, name=f"labkit-log-{self.name}", daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.proc, self._ready, self._status),
+                         name=f"labkit-log-{self.name}", daemon=True).start()
         if not self._ready.wait(self.start_timeout):
             self.kill()
             raise StudentServerError(f"{self.name} did not start within {self.start_timeout:g} s "
@@ -124,18 +144,18 @@ class StudentServer:
         self.debug_requested = bool(self._status.get("debug"))
         return self
 
-    def _pump(self) -> None:
+    def _pump(self, proc: subprocess.Popen, ready: threading.Event, status: dict[str, Any]) -> None:
         log = open(self.log_path, "a", encoding="utf-8") if self.log_path else None
         try:
-            for raw in iter(self.proc.stdout.readline, b""):
+            for raw in iter(proc.stdout.readline, b""):
                 line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                if line.startswith(READY) and not self._ready.is_set():
-                    self._status.update(json.loads(line[len(READY):]))
-                    self._ready.set()
+                if line.startswith(READY) and not ready.is_set():
+                    status.update(json.loads(line[len(READY):]))
+                    ready.set()
                     continue
-                if line.startswith(ERROR) and not self._ready.is_set():
-                    self._status["error"] = json.loads(line[len(ERROR):])
-                    self._ready.set()
+                if line.startswith(ERROR) and not ready.is_set():
+                    status["error"] = json.loads(line[len(ERROR):])
+                    ready.set()
                     continue
                 self._lines.append(line)
                 if log:
@@ -144,9 +164,9 @@ class StudentServer:
         finally:
             if log:
                 log.close()
-            if not self._ready.is_set():
-                self._status.setdefault("error", {"kind": "exited", "message": "the process ended before serving"})
-                self._ready.set()
+            if not ready.is_set():
+                status.setdefault("error", {"kind": "exited", "message": "the process ended before serving"})
+                ready.set()
 
     @property
     def limit_hit(self) -> str:

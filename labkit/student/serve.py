@@ -170,6 +170,16 @@ def describe_error(exc: BaseException, path: Path) -> dict[str, str]:
     return {"kind": "import error", "message": f"{where}: {type(exc).__name__}: {exc}"[:400]}
 
 
+def student_traceback(exc: BaseException) -> str:
+    """The traceback of an error in the student's files, without the kit's own frames (the import
+    machinery, :mod:`labkit`): what a student reads under the one-line message."""
+    kit = Path(__file__).resolve().parents[1]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith("<") and kit not in Path(f.filename).resolve().parents]
+    head = ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
+    return "".join(head + traceback.format_exception_only(type(exc), exc)).rstrip("\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m labkit.student.serve")
     parser.add_argument("file", type=Path)
@@ -198,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
 
         app = find_app(module, path)  # as `flask run` finds it: app, the one Flask instance, or create_app()
     except BaseException as exc:  # anything the student's file does at import: report, do not crash
+        print(student_traceback(exc), flush=True)  # kept in the log, shown folded under the one line
         error = describe_error(exc, path)
         if isinstance(exc, MemoryError) and confinement is not None:
             from labkit.student.confine import memory_reason

@@ -13,7 +13,6 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -96,11 +95,10 @@ def run_webhooks(args: argparse.Namespace) -> int:
         return 1
     try:
         print(f"webhook_handler.py on {lab.webhooks.url}/webhook (orders: {lab.webhooks.url}/orders; "
-              f"database {db}). Ctrl-C to stop.", flush=True)
-        while lab.webhooks.running:
-            time.sleep(0.2)
-        print("labkit webhooks: the handler stopped:\n" + lab.webhooks.log_tail(), file=sys.stderr)
-        return 1
+              f"database {db}). Ctrl-C to stop; saving a change restarts it.", flush=True)
+        from labkit.student.watch import serve_and_watch
+
+        return serve_and_watch(lab.webhooks, "labkit webhooks")
     except KeyboardInterrupt:
         print("\nWebhook handler stopped.", flush=True)
         return 0
