@@ -26,11 +26,9 @@ import binascii
 import bisect
 import copy
 import html
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any, Callable, Iterable
 
 from labkit.fakestripe.cards import luhn_valid

@@ -94,8 +94,8 @@ def secret_in_page_checkout(secret_key: str) -> Flask:
 
     @app.get("/")
     def index():
-        return (f'<!DOCTYPE html><html><head><script src="/config.js"></script></head><body>'
-                f'<div id="card-element"></div></body></html>')
+        return ('<!DOCTYPE html><html><head><script src="/config.js"></script></head><body>'
+                '<div id="card-element"></div></body></html>')
 
     @app.get("/config.js")
     def config():

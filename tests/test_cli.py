@@ -5,9 +5,7 @@ import os
 import re
 import subprocess
 import sys
-import time
 
-import pytest
 
 from labkit import backend as backend_mod
 from labkit.fakestripe import FakeStripe, RemoteFake

@@ -331,7 +331,6 @@ def test_a_copy_with_each_sentence_reordered_and_other_figures_is_still_a_copy(r
     change every number, and it is still the model answer's content."""
     import re as _re
 
-    from labkit import altpay
     from labkit.checks.own_words import sentences
 
     shuffled = []

@@ -17,7 +17,7 @@ from labkit.altpay.charts import plot_lift_sensitivity, plot_ranges
 from labkit.altpay.data import (GROUP_LABELS, GROUPS, AltPayData, comparison_table, load_assumptions, load_data,
                                 load_methods, sources_table)
 from labkit.altpay.fees import as_payments, card_fee_baseline
-from labkit.altpay.fmt import k as _k
+from labkit.altpay.fmt import k as _k  # noqa: F401  (notebook 05 uses altpay._k)
 from labkit.altpay.model import (LEVERS, RETAILER_PARAMS, Estimate, compare, estimate, fee_rate, incremental_profit,
                                  naive_estimate, recommend, sensitivity, sensitivity_table)
 from labkit.altpay.retailer import (Retailer, derived_mobile_revenue_share, implied_conversion_factor,
@@ -27,7 +27,7 @@ from labkit.altpay.figures import figures_for
 from labkit.altpay.section import PART_E_END, PART_E_START, word_count, write_part_e
 
 try:  # the solution edition only: the student edition has no model answer
-    from labkit.altpay.writeup import analysis_text, model_answer
+    from labkit.altpay.writeup import analysis_text, model_answer  # noqa: F401  (re-exported where present)
 except ModuleNotFoundError as exc:
     if exc.name != "labkit.altpay.writeup":
         raise

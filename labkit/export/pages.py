@@ -76,7 +76,6 @@ def _answer_row(number: str, answer: Mapping, title: str) -> str:
 def pci_answers_html(raw: str) -> str:
     """answers/pci.json as a table (requirement, answer, the requirement's title and the student's note),
     then the gaps and the plan."""
-    e = html.escape
     try:
         data = json.loads(raw)
     except ValueError:

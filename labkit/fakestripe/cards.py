@@ -1,10 +1,8 @@
 """Stripe's test cards, read from ``labkit/data/test_cards.json``, and what each one does."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 from labkit.data import test_cards
 

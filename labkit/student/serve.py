@@ -18,7 +18,6 @@ The first line on stdout is ``LABKIT-READY {"port": …, "debug": …}`` or
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import io
 import json
 import os
