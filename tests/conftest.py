@@ -145,10 +145,15 @@ def receiver():
 
 
 def pytest_collection_modifyitems(config, items):
-    """In the student edition, tests of the solution itself (marked ``solution``, or using the
-    solution's running servers through ``kit_lab``) are skipped: the starters are not done yet."""
+    """Tests that drive Chromium (the ``chromium`` fixture) are marked ``browser``, so that the fast run
+    (README, "Tests and benchmarks": ``-m "not browser and not slow"``) leaves them out. In the student
+    edition, tests of the solution itself (marked ``solution``, or using the solution's running servers
+    through ``kit_lab``) are skipped: the starters are not done yet."""
     from labkit.release import edition
 
+    for item in items:
+        if "chromium" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
     if edition() != "student":
         return
     skip = pytest.mark.skip(reason="tests the solution edition's code; the student edition has starters")
