@@ -2,7 +2,8 @@
 """One entry point that sets everything up on a fresh machine, then runs the lab or the tests.
 
     python run.py demo     # the whole lab offline, ending in out/demo/submission/ (the README's main command)
-    python run.py test     # every test: unit, fake Stripe, browser, notebooks under nbval
+    python run.py test     # the linter, then every test: unit, fake Stripe, browser, notebooks under nbval
+    python run.py test -m "not browser and not slow"   # the fast run (see README); or name test files
     python run.py setup    # only the set-up (virtualenv, pinned packages, a Chromium)
     python run.py lab [ARGS]  # set up, then JupyterLab at the kit's top folder on notebooks/01_setup.ipynb
                               # (ARGS go to JupyterLab: --no-browser --port 8899 --ip 0.0.0.0 ...)
@@ -195,10 +196,27 @@ def main(argv: list[str]) -> int:
         say("ready: .venv has labkit and its pinned dependencies; a Chromium was found")
         return 0
     if command == "test":
-        return sh(PY, "-m", "pytest", *pytest_args(), *argv[1:], check=False)
+        return run_tests(argv[1:])
     if command == "demo":
         return sh(PY, "-m", "labkit.cli", "demo", *argv[1:], check=False)
     return run_lab(argv[1:])
+
+
+LINTED = ["labkit", "tests", "bench", "run.py", "checkout_server.py", "webhook_handler.py", "variants"]
+
+
+def run_tests(args: list[str]) -> int:
+    """The linter (ruff, a small rule set in pyproject.toml) on the kit's code, then every test. With
+    arguments, pytest alone with them: paths (``tests/test_checks.py``) instead of the whole suite, or
+    options (``-m "not browser and not slow"``: the fast run) for the whole of ``tests/``."""
+    if not args:
+        code = sh(PY, "-m", "ruff", "check", "--quiet", *[p for p in LINTED if (ROOT / p).exists()], check=False)
+        if code != 0:
+            say("ruff found the problems above: fix them, then run this again.")
+            return code
+        return sh(PY, "-m", "pytest", *pytest_args(), check=False)
+    named = any(not a.startswith("-") and (ROOT / a.split("::")[0]).exists() for a in args)
+    return sh(PY, "-m", "pytest", *([] if named else ["tests"]), *args, check=False)
 
 
 def lab_command(args: list[str], as_root: bool) -> list[str]:

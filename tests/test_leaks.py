@@ -188,7 +188,7 @@ GROUPINGS = {13: [(4, 4, 5), (4, 9)], 14: [(4, 6, 4), (4, 10)], 15: [(4, 6, 5), 
 
 
 @st.composite
-def real_numbers(draw, lengths=st.integers(13, 19)):
+def real_numbers(draw, lengths=st.integers(13, 19)):  # noqa: B008  (a strategy, not a value)
     n = draw(lengths)
     body = draw(st.sampled_from("23456")) + "".join(draw(st.lists(st.sampled_from("0123456789"),
                                                                  min_size=n - 2, max_size=n - 2)))
