@@ -12,7 +12,10 @@ What counts as a leak:
   width (NBSP, thin, narrow no-break, figure), tabs, several at once, dots, slashes, dashes
   of every length, underscores, HTML entities (``&nbsp;``, ``&#160;``, ``&#x2009;``),
   ``<br>``, JSON escapes (``\\u00a0``), zero-width characters, and a line break anywhere
-  (a wrapped number: then a group may be shorter). Stripe's public test numbers (``test_cards.json`` and
+  (a wrapped number: then a group may be shorter), in any digits Unicode calls decimal (fullwidth
+  ``４５３９``, Arabic-Indic, Devanagari… read as 0-9), grouped 4-4-4-4, 12+4 or any way whose first
+  group has 4+ digits, or as a thousands-separated number (``4,539,148,803,436,467``,
+  ``4 539 148…``, ``4.539.148…``, ``4'539'…``). Stripe's public test numbers (``test_cards.json`` and
   ``stripe_more_test_cards.json`` in ``labkit/data``) are the lab's subject: they are reported
   but never redacted. Any other such number is treated as a real card: redacted to its last
   four digits, and the export refuses to go on.
@@ -28,6 +31,7 @@ import copy
 import html
 import json
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
@@ -59,6 +63,10 @@ _HSEP = ("\t \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
          "\\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d"
          "./_\u00b7\u2022\u2024\u2027\u2044\u2215\u2219\uff0e\uff0f")
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200d\u2060\ufeff]")  # zero-width: read as U+200B
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # a Unicode decimal digit (category Nd) other than ASCII: read as 0-9
+# Between the groups of a thousands-separated number only (1-3 digits, then groups of exactly 3, one
+# separator throughout): commas (ASCII, fullwidth, Arabic), the Arabic thousands separator, apostrophes.
+_THOUSANDS_ONLY = ",\uff0c\u060c\u066c'\u2019"
 _LINE_BREAK = r"(?:\r\n|[\n\r\x0b\x0c\x85\u2028\u2029])"
 # Between two digit groups: up to 4 separators, or a line break (a wrapped number) with the
 # indentation, quotes, string concatenation or comment marker a wrap in code or a quote brings.
@@ -148,7 +156,7 @@ class _Decoded:
         pieces: list[str] = []
         self._segs: list[tuple[int, int, int, int]] = []  # decoded start, original start, original end, replaced
         pos = out = 0
-        for m in re.finditer(f"{_ENCODED_RE.pattern}|{_INVISIBLE.pattern}", text, re.I):
+        for m in re.finditer(f"{_ENCODED_RE.pattern}|{_INVISIBLE.pattern}|{_OTHER_DIGIT.pattern}", text, re.I):
             new = _decode_one(m.group(0))
             if new == m.group(0):
                 continue
@@ -183,6 +191,8 @@ class _Decoded:
 
 
 def _decode_one(raw: str) -> str:
+    if len(raw) == 1 and unicodedata.decimal(raw, None) is not None:
+        return str(unicodedata.decimal(raw))  # ４ (fullwidth), ٤ (Arabic-Indic), ४ (Devanagari)… → 4
     if raw.startswith("&"):
         return html.unescape("&" + raw[5:] if raw.lower().startswith("&amp;") else raw)
     if raw.startswith("<"):
@@ -208,7 +218,7 @@ def _digit_chains(text: str) -> Iterable[list[tuple[int, int, str]]]:
         if chain:
             gap = text[chain[-1][1]:s]
             plain = gap.replace("\u200b", "")
-            if len(gap) <= 40 and e - s <= 19 and (not plain or _GAP_RE.fullmatch(plain)):
+            if len(gap) <= 40 and e - s <= 19 and (not plain or plain in _THOUSANDS_ONLY or _GAP_RE.fullmatch(plain)):
                 chain[-1] = (chain[-1][0], chain[-1][1], _gap_kind(plain) if plain else "wrap")
                 chain.append((s, e, ""))
                 continue
@@ -218,19 +228,38 @@ def _digit_chains(text: str) -> Iterable[list[tuple[int, int, str]]]:
         yield chain
 
 
-def _looks_written(chain: list[tuple[int, int, str]], i: int, j: int) -> bool:
-    """Could groups i..j be one number as people and renderers write it? The first group has
-    4 digits (4-4-4-4, 4-6-5, 4-12…) and the others 3+, except beside a line break (a wrap
-    splits a group anywhere); dots are not mixed with spaces or dashes (that is a table of
-    decimal numbers, ``1234.567  2345.678``)."""
+def _thousands(text: str, chain: list[tuple[int, int, str]], i: int, j: int) -> bool:
+    """Groups i..j written as one thousands-separated number: 1-3 digits, then groups of exactly 3,
+    the same one separator between all of them (``4,539,148,803,436,467``, ``4 539 148 …``); with a
+    comma or an apostrophe, the groups are the whole run (a CSV row of 3-digit numbers is no card)."""
+    gaps = {text[chain[k][1]:chain[k + 1][0]] for k in range(i, j)}
+    if len(gaps) != 1 or len(gap := gaps.pop()) != 1 or not 1 <= chain[i][1] - chain[i][0] <= 3:
+        return False
+    if any(chain[k][1] - chain[k][0] != 3 for k in range(i + 1, j + 1)):
+        return False
+    if gap in _THOUSANDS_ONLY:
+        return (i == 0 or text[chain[i - 1][1]:chain[i][0]] != gap) and \
+            (j == len(chain) - 1 or text[chain[j][1]:chain[j + 1][0]] != gap)
+    return True
+
+
+def _looks_written(text: str, chain: list[tuple[int, int, str]], i: int, j: int) -> bool:
+    """Could groups i..j be one number as people and renderers write it? Either a thousands-separated
+    number (:func:`_thousands`), or a first group of 4+ digits (4-4-4-4, 4-6-5, 4-12, 12+4…) and others
+    of 3+, except beside a line break (a wrap splits a group anywhere); dots are not mixed with spaces or
+    dashes (that is a table of decimal numbers, ``1234.567  2345.678``); commas only in thousands."""
     if i == j:
         return True
+    if _thousands(text, chain, i, j):
+        return True
+    if any(text[chain[k][1]:chain[k + 1][0]] in _THOUSANDS_ONLY for k in range(i, j)):
+        return False
     size = {k: chain[k][1] - chain[k][0] for k in range(i, j + 1)}
     wrap_after = {k: "wrap" in chain[k][2] for k in range(i, j + 1)}
     kinds = {chain[k][2].split("+")[0] for k in range(i, j)}
     if "dot" in kinds and "other" in kinds:
         return False
-    if size[i] != 4 and not wrap_after[i]:
+    if size[i] < 4 and not wrap_after[i]:
         return False
     return all(size[k] >= 3 or wrap_after[k - 1] or (k < j and wrap_after[k]) for k in range(i + 1, j + 1))
 
@@ -250,7 +279,7 @@ def _card_candidates(text: str) -> Iterable[tuple[int, int, str]]:
                 if len(digits) > 19:
                     break
                 if (len(digits) >= 13 and not _LETTER.match(text[ge:ge + 1]) and luhn_ok(digits)
-                        and _looks_written(chain, i, j)):
+                        and _looks_written(text, chain, i, j)):
                     yield s, ge, digits
 
 
@@ -421,26 +450,34 @@ def _base64_text(value: str) -> str | None:
         return None
 
 
+def _is_text_mime(mime: str) -> bool:
+    """Whether an attachment of this MIME type is text (scanned) rather than binary (an image, a PDF)."""
+    mime = mime.split(";")[0].strip().lower()
+    return mime.startswith("text/") or mime.endswith(("+json", "+xml")) or mime in (
+        "application/json", "application/javascript", "application/xml", "application/x-ipynb+json")
+
+
 def _attachments(nb: Any, name: str, fix: Callable[[str, str], str]) -> int:
-    """Scan (and with a redacting ``fix``, rewrite) the cells' attachments: text-like ones are
-    base64-decoded first. Returns how many could not be read as text (images)."""
+    """Scan (and with a redacting ``fix``, rewrite) the cells' attachments, read by their MIME type: a text
+    type is scanned as it is and, when it is also base64 of UTF-8 text (as JupyterLab stores a dropped
+    file), decoded; any other type is binary and counted as not scanned (images). Returns that count."""
     unread = 0
     for i, cell in enumerate(nb.get("cells", []), start=1):
         for att, bundle in (cell.get("attachments") or {}).items():
             for mime, value in list((bundle or {}).items()):
                 raw = "".join(value) if isinstance(value, list) else value
-                text = None if mime in _BINARY_MIMES or not isinstance(raw, str) else _base64_text(raw)
-                where = f"{name or 'notebook'}, cell {i}, attachment {att} ({mime})"
-                if text is not None:
-                    new = fix(text, where)
-                    if new != text:
-                        bundle[mime] = base64.b64encode(new.encode("utf-8")).decode("ascii")
-                elif isinstance(raw, str) and mime not in _BINARY_MIMES and not re.fullmatch(r"[A-Za-z0-9+/=\s]*", raw):
-                    new = fix(raw, where)  # not base64: plain text
-                    if new != raw:
-                        bundle[mime] = new
-                else:
+                if not isinstance(raw, str) or not _is_text_mime(mime):
                     unread += 1
+                    continue
+                where = f"{name or 'notebook'}, cell {i}, attachment {att} ({mime})"
+                text = _base64_text(raw)
+                new = fix(raw, where)  # as written (a text attachment may be stored plain)
+                if text is not None:
+                    decoded = fix(text, where + ", base64-decoded")
+                    if decoded != text:
+                        new = base64.b64encode(decoded.encode("utf-8")).decode("ascii")
+                if new != raw:
+                    bundle[mime] = new
     return unread
 
 
