@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from labkit.checks import a11y
 from labkit.checks import checkout as b
 from labkit.checks import webhooks as c
 from labkit.checks import writing
@@ -35,13 +36,13 @@ def _failed(checks: Iterable[str], why: str, hint: str) -> list[Item]:
 
 def checkout_items(lab: Any, screenshots: Path | None) -> list[Item]:
     if "checkout" in lab.errors:
-        return _failed(B_CHECKS, str(lab.errors["checkout"]), "Fix the error, then run the check again.")
+        return _failed(B_CHECKS + (a11y.CHECK,), str(lab.errors["checkout"]), "Fix the error, then run the check again.")
     server = lab.checkout
     items = [b.server_price(server.url, lab.client, server.log_text())]
     items += b.scenarios(server.url, lab.client, screenshots=screenshots)
     if server.debug_requested:
         items[0].evidence += " (note: the app asked for debug mode; the kit turned it off)"
-    return items
+    return items + [a11y.a11y_item(server.url)]  # formative: 0 points unless rubric.json gives some
 
 
 def _without_secret(lab: Any) -> Callable[[], Any]:
