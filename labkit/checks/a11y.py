@@ -21,6 +21,7 @@ from typing import Any
 from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Item, item
 
 CHECK = "a11y:checkout"
+MAX_LISTED = 8  # violations written out in the evidence (the CSV and the PDF stay readable)
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 # Rules excluded, each with its reason (none today: add "rule-id": "why" here, never silently).
 EXCLUDED: dict[str, str] = {}
@@ -148,6 +149,8 @@ def a11y_item(url: str, timeout: float = 12.0) -> Item:
     if not found:
         return item(CHECK, EVIDENCED, f"axe-core ({rules}) found no violation on the page or in its card field, "
                                       "when ready and after a declined payment")
-    lines = [f"{n}. {v.line()}" for n, v in enumerate(found, start=1)]
+    lines = [f"{n}. {v.line()}" for n, v in enumerate(found[:MAX_LISTED], start=1)]
+    if len(found) > MAX_LISTED:
+        lines.append(f"(and {len(found) - MAX_LISTED} more: fix these, then run the check again)")
     return item(CHECK, PARTIAL, f"axe-core ({rules}) found {len(found)} violation{'s' if len(found) > 1 else ''}: "
                 + " ".join(lines), HINT)
