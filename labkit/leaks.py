@@ -32,7 +32,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Iterable
+from typing import Iterable
 
 from labkit.fakestripe.cards import luhn_valid
 

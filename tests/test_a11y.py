@@ -194,3 +194,18 @@ def test_a_checkout_that_does_not_start_gets_the_a11y_item_missing():
     lab = SimpleNamespace(errors={"checkout": StudentServerError("checkout_server.py did not start: syntax error")})
     items = {i.check: i for i in checkout_items(lab, None)}
     assert items[CHECK].status == "missing" and "syntax error" in items[CHECK].evidence
+
+
+def test_the_check_lists_the_handouts_page_violations_with_fixes_and_none_of_stripes_frame(fake, tmp_path, chromium):
+    from tests.submissions.builder import build
+    from tests.submissions.handout import handout_text
+
+    if handout_text() is None:
+        pytest.skip("the handout is not at hand")
+    folder = build("handout", tmp_path / "handout")
+    with serve(folder, fake) as server:
+        found = audit_checkout(server.url)
+    rules = {v.rule for v in found}
+    assert {"html-has-lang", "landmark-one-main", "region", "color-contrast"} <= rules, lines(found)
+    assert all(v.fix and v.help_url.startswith("https://dequeuniversity.com/rules/axe/") for v in found)
+    assert not [v for v in found if v.frame != "page"], lines(found)  # the card frame's duplicates are the page's
