@@ -1,5 +1,6 @@
 """A student's server as the kit runs it (labkit.student.serve on cheroot) under a burst of connections
-and malformed bodies: no connection reset, and every bad body a 4xx with a JSON error, never a 500."""
+and malformed bodies: no connection reset, and every bad body a 4xx with a JSON error, never a 500 (an unknown
+transfer coding is the 501 RFC 9112 asks for, with a JSON error too)."""
 from __future__ import annotations
 
 import json
@@ -86,6 +87,25 @@ def test_a_malformed_chunked_body_is_a_4xx_with_a_json_error(served, name, raw, 
     assert got == status, (name, got, body[:200])
     assert headers.get("content-type", "").startswith("application/json"), (name, headers)
     assert json.loads(body)["error"], name
+
+
+def post_with(headers: bytes, body: bytes) -> bytes:
+    return b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers + b"\r\n" + body
+
+
+@pytest.mark.parametrize("name, raw, status", [
+    ("Content-Length not a number", post_with(b"Content-Length: abc\r\n", b"hello"), 400),
+    ("negative Content-Length", post_with(b"Content-Length: -1\r\n", b"hello"), 400),
+    ("Content-Length over the limit", post_with(b"Content-Length: 99999999999\r\n", b"hello"), 413),
+    ("both Content-Length and chunked", post_with(b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
+                                                  b"5\r\nhello\r\n0\r\n\r\n"), 400),
+    ("body shorter than its Content-Length", post_with(b"Content-Length: 50\r\n", b"hello"), 400),
+    ("a transfer coding the server does not know", post_with(b"Transfer-Encoding: gzip\r\n", b"hello"), 501),
+])
+def test_every_malformed_body_is_refused_with_a_json_error(served, name, raw, status):
+    got, headers, body = exchange(served.port, raw)
+    assert got == status, (name, got, body[:200])
+    assert headers.get("content-type", "").startswith("application/json") and json.loads(body)["error"], name
 
 
 def test_a_well_formed_chunked_body_still_arrives_whole(served):

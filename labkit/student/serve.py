@@ -79,27 +79,42 @@ class StripeRewrite:
 
 
 class WholeBody:
-    """WSGI middleware: a chunked request body is read whole (up to the server's limit) and given a
-    ``Content-Length``, as waitress did, so the app's own limit (Flask's ``MAX_CONTENT_LENGTH``)
-    answers 413 instead of Werkzeug handing it a body cut at the limit. A malformed chunked body
-    (a bad chunk size, a chunk without its CRLF) is a 400 and one too large a 413, each with a JSON
-    error and the connection closed (where the next request would start is unknown), never a 500."""
+    """WSGI middleware: the request body is read whole (up to the server's limit) before the app runs, as
+    waitress did. A chunked body is given a ``Content-Length``, so the app's own limit (Flask's
+    ``MAX_CONTENT_LENGTH``) answers 413 instead of Werkzeug handing it a body cut at the limit. What a
+    careful server refuses gets a JSON error and the connection closed (where the next request would
+    start is unknown), never a 500 or a truncated body passed on: a malformed chunked body (a bad chunk
+    size, a chunk without its CRLF), a ``Content-Length`` that is not a number, both ``Content-Length`` and
+    ``Transfer-Encoding`` (RFC 9112 section 6.1: a request-smuggling shape), a body shorter than its
+    ``Content-Length`` (400), one over the limit (413)."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
-        if not environ.get("CONTENT_LENGTH") and environ.get("wsgi.input_terminated"):
-            from cheroot.errors import MaxSizeExceeded
+        length = environ.get("CONTENT_LENGTH") or ""
+        chunked = bool(environ.get("wsgi.input_terminated")) and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "")
+        if length and chunked:
+            return refuse(start_response, "400 Bad Request", "Send either Content-Length or Transfer-Encoding: "
+                          "chunked, not both.")
+        if length and not (length.isascii() and length.isdigit()):
+            return refuse(start_response, "400 Bad Request",
+                          f"Content-Length must be a number of bytes, not {length[:20]!r}.")
+        if not length and not chunked:
+            return self.app(environ, start_response)
+        from cheroot.errors import MaxSizeExceeded
 
-            try:
-                body = environ["wsgi.input"].read()
-            except (MaxSizeExceeded, BodyTooLarge):
-                return refuse(start_response, "413 Content Too Large", "The request body is too large.")
-            except ValueError as exc:  # cheroot's and StrictChunks' malformed chunked coding
-                return refuse(start_response, "400 Bad Request", f"Malformed chunked request body: {exc}")
-            environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
-            environ.pop("HTTP_TRANSFER_ENCODING", None)  # no longer chunked (Werkzeug ignores a length beside it)
+        try:
+            body = environ["wsgi.input"].read(int(length)) if length else environ["wsgi.input"].read()
+        except (MaxSizeExceeded, BodyTooLarge):
+            return refuse(start_response, "413 Content Too Large", "The request body is too large.")
+        except ValueError as exc:  # cheroot's and StrictChunks' malformed chunked coding
+            return refuse(start_response, "400 Bad Request", f"Malformed chunked request body: {exc}")
+        if length and len(body) < int(length):
+            return refuse(start_response, "400 Bad Request", f"The body ended after {len(body)} of the "
+                          f"{int(length)} bytes its Content-Length announced.")
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)  # no longer chunked (Werkzeug ignores a length beside it)
         return self.app(environ, start_response)
 
 
@@ -146,6 +161,29 @@ def strict_chunks() -> None:
                 raise ValueError("a chunk does not end with CRLF where its size says")
 
     cheroot_server.ChunkedRFile = StrictChunks
+    cheroot_server.HTTPConnection.RequestHandlerClass = _json_errors(cheroot_server.HTTPRequest)
+
+
+def _json_errors(base: type) -> type:
+    """cheroot's own refusals (a malformed request line or Content-Length, headers or a body too large, an
+    unknown Transfer-Encoding: 501 as RFC 9112 section 6.1 says) as a JSON error like the app's, not text."""
+
+    class JsonErrors(base):  # type: ignore[misc, valid-type]
+        def simple_response(self, status: Any, msg: Any = "") -> None:
+            status = str(status)
+            if status[:1] not in "45":
+                return super().simple_response(status, msg)
+            text = msg.decode("latin-1") if isinstance(msg, bytes) else str(msg)
+            body = json.dumps({"error": text or status[4:] or "Bad request"}).encode("utf-8")
+            self.close_connection = True
+            head = (f"{self.server.protocol} {status}\r\nContent-Length: {len(body)}\r\n"
+                    "Content-Type: application/json\r\nConnection: close\r\n\r\n")
+            try:
+                self.conn.wfile.write(head.encode("latin-1") + body)
+            except OSError:  # the client is gone: nothing to tell it
+                pass
+
+    return JsonErrors
 
 
 def exit_with_parent(interval: float = 0.5) -> None:
