@@ -209,3 +209,21 @@ def test_the_check_lists_the_handouts_page_violations_with_fixes_and_none_of_str
     assert {"html-has-lang", "landmark-one-main", "region", "color-contrast"} <= rules, lines(found)
     assert all(v.fix and v.help_url.startswith("https://dequeuniversity.com/rules/axe/") for v in found)
     assert not [v for v in found if v.frame != "page"], lines(found)  # the card frame's duplicates are the page's
+
+
+def test_card_inputs_declare_their_purpose_and_errors_are_identified_in_text(browser):
+    page = browser.open_checkout()
+    try:
+        assert page.get_attribute("#cardholder-name", "autocomplete") == "cc-name"  # 1.3.5
+        card = page.frame_locator("#card-element iframe").first
+        purposes = {name: card.locator(f'input[name="{name}"]').get_attribute("autocomplete")
+                    for name in ("cardnumber", "exp-date", "cvc", "postal")}
+        assert purposes == {"cardnumber": "cc-number", "exp-date": "cc-exp", "cvc": "cc-csc", "postal": "postal-code"}
+        assert all(card.locator(f'input[name="{n}"]').get_attribute("aria-label") for n in purposes)
+        card.locator('input[name="cardnumber"]').press_sequentially("4242424242424241")  # fails the Luhn check
+        errors = page.locator("#card-errors")
+        errors.filter(has_text="Your card number is invalid.").wait_for()  # 3.3.1: said in words
+        assert errors.get_attribute("role") == "alert"  # 4.1.3: announced without moving focus
+        assert card.locator('input[name="cardnumber"]').get_attribute("aria-invalid") == "true"
+    finally:
+        page.context.close()
