@@ -87,3 +87,12 @@ def test_receipt_email_is_checked_on_update_and_confirm_before_anything_changes(
         client.v1.payment_intents.confirm(pi.id, params={"payment_method": "pm_card_visa", "receipt_email": "nope"})
     after = client.v1.payment_intents.retrieve(pi.id)
     assert after.receipt_email == "a@example.com" and after.status == "requires_payment_method"
+
+
+def test_a_charge_update_with_a_bad_receipt_email_changes_nothing(client):
+    pi = client.v1.payment_intents.create(params={**BASE, "confirm": True, "payment_method": "pm_card_visa"})
+    charge = pi.latest_charge
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        client.v1.charges.update(charge, params={"metadata": {"note": "x"}, "receipt_email": "nope"})
+    assert err.value.error.code == "email_invalid"
+    assert client.v1.charges.retrieve(charge).metadata.to_dict() == {}
