@@ -227,3 +227,19 @@ def test_card_inputs_declare_their_purpose_and_errors_are_identified_in_text(bro
         assert card.locator('input[name="cardnumber"]').get_attribute("aria-invalid") == "true"
     finally:
         page.context.close()
+
+
+def test_the_audit_runs_target_size_and_the_wcag_2_2_rules(browser):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from labkit.checks.a11y import AXE_OPTIONS
+
+    page = browser.open_checkout()
+    try:
+        page.evaluate(Axe().axe_script)
+        ran = page.evaluate("o => axe.run(document, o)", {**AXE_OPTIONS, "resultTypes": ["passes"]})
+        rules = {r["id"] for kind in ("passes", "violations", "incomplete") for r in ran[kind]}
+        assert {"target-size", "color-contrast", "label", "region", "autocomplete-valid"} <= rules  # 2.5.8 is on
+        assert ran["testEngine"]["version"].startswith("4.")
+    finally:
+        page.context.close()
