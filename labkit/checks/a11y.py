@@ -127,7 +127,15 @@ def _declined(browser: Any, page: Any, timeout: float) -> bool:
 
 
 def audit_checkout(url: str, *, timeout: float = 12.0, after_payment: bool = True) -> list[Violation]:
-    """The checkout page at ``url`` audited when ready and (``after_payment``) after a declined payment."""
+    """The checkout page at ``url`` audited when ready and (``after_payment``) after a declined payment
+    (in a worker thread of its own: Playwright's sync API cannot run where an event loop or another
+    Playwright already runs, as in a notebook)."""
+    from labkit.browser import in_worker_thread
+
+    return in_worker_thread(_audit_checkout, url, timeout, after_payment)
+
+
+def _audit_checkout(url: str, timeout: float, after_payment: bool) -> list[Violation]:
     from labkit.browser import CheckoutBrowser
 
     with CheckoutBrowser(url, timeout=timeout) as browser:
@@ -145,10 +153,8 @@ def audit_checkout(url: str, *, timeout: float = 12.0, after_payment: bool = Tru
 
 def a11y_item(url: str, timeout: float = 12.0) -> Item:
     """The ``a11y:checkout`` item: evidenced with no violation, else partial with each one and its fix."""
-    from labkit.browser import in_worker_thread
-
     try:
-        found = in_worker_thread(audit_checkout, url, timeout=timeout)
+        found = audit_checkout(url, timeout=timeout)
     except Exception as exc:  # the page never got ready, no browser: say so, the other checks say more
         return item(CHECK, MISSING, f"the page could not be audited: {str(exc).splitlines()[0][:200]}",
                     "Make the page load with its card field and Pay button (see scenario:success).")
