@@ -12,7 +12,10 @@ What counts as a leak:
   width (NBSP, thin, narrow no-break, figure), tabs, several at once, dots, slashes, dashes
   of every length, underscores, HTML entities (``&nbsp;``, ``&#160;``, ``&#x2009;``),
   ``<br>``, JSON escapes (``\\u00a0``), zero-width characters, and a line break anywhere
-  (a wrapped number: then a group may be shorter). Stripe's public test numbers (``test_cards.json`` and
+  (a wrapped number: then a group may be shorter), in any digits Unicode calls decimal (fullwidth
+  ``４５３９``, Arabic-Indic, Devanagari… read as 0-9), grouped 4-4-4-4, 12+4 or any way whose first
+  group has 4+ digits, or as a thousands-separated number (``4,539,148,803,436,467``,
+  ``4 539 148…``, ``4.539.148…``, ``4'539'…``). Stripe's public test numbers (``test_cards.json`` and
   ``stripe_more_test_cards.json`` in ``labkit/data``) are the lab's subject: they are reported
   but never redacted. Any other such number is treated as a real card: redacted to its last
   four digits, and the export refuses to go on.
@@ -21,15 +24,13 @@ The scanner never keeps a secret: a :class:`Finding` holds only the redacted for
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import bisect
-import copy
 import html
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Iterable
 
 from labkit.fakestripe.cards import luhn_valid
 
@@ -57,6 +58,10 @@ _HSEP = ("\t \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
          "\\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d"
          "./_\u00b7\u2022\u2024\u2027\u2044\u2215\u2219\uff0e\uff0f")
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200d\u2060\ufeff]")  # zero-width: read as U+200B
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # a Unicode decimal digit (category Nd) other than ASCII: read as 0-9
+# Between the groups of a thousands-separated number only (1-3 digits, then groups of exactly 3, one
+# separator throughout): commas (ASCII, fullwidth, Arabic), the Arabic thousands separator, apostrophes.
+_THOUSANDS_ONLY = ",\uff0c\u060c\u066c'\u2019"
 _LINE_BREAK = r"(?:\r\n|[\n\r\x0b\x0c\x85\u2028\u2029])"
 # Between two digit groups: up to 4 separators, or a line break (a wrapped number) with the
 # indentation, quotes, string concatenation or comment marker a wrap in code or a quote brings.
@@ -75,7 +80,6 @@ _ESCAPES = {"\\n": "\n", "\\t": "\t", "\\r": "\r"}
 _DIGITS_RE = re.compile(r"[0-9]+")
 _DOT_RE, _WRAP_RE = re.compile("[.\u2024\uff0e]"), re.compile(_LINE_BREAK)
 _LETTER = re.compile(r"[A-Za-z]")
-_BINARY_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
 
 
 luhn_ok = luhn_valid  # the Luhn checksum every card number carries in its last digit
@@ -144,7 +148,7 @@ class _Decoded:
         pieces: list[str] = []
         self._segs: list[tuple[int, int, int, int]] = []  # decoded start, original start, original end, replaced
         pos = out = 0
-        for m in re.finditer(f"{_ENCODED_RE.pattern}|{_INVISIBLE.pattern}", text, re.I):
+        for m in re.finditer(f"{_ENCODED_RE.pattern}|{_INVISIBLE.pattern}|{_OTHER_DIGIT.pattern}", text, re.I):
             new = _decode_one(m.group(0))
             if new == m.group(0):
                 continue
@@ -179,6 +183,8 @@ class _Decoded:
 
 
 def _decode_one(raw: str) -> str:
+    if len(raw) == 1 and unicodedata.decimal(raw, None) is not None:
+        return str(unicodedata.decimal(raw))  # ４ (fullwidth), ٤ (Arabic-Indic), ४ (Devanagari)… → 4
     if raw.startswith("&"):
         return html.unescape("&" + raw[5:] if raw.lower().startswith("&amp;") else raw)
     if raw.startswith("<"):
@@ -204,7 +210,7 @@ def _digit_chains(text: str) -> Iterable[list[tuple[int, int, str]]]:
         if chain:
             gap = text[chain[-1][1]:s]
             plain = gap.replace("\u200b", "")
-            if len(gap) <= 40 and e - s <= 19 and (not plain or _GAP_RE.fullmatch(plain)):
+            if len(gap) <= 40 and e - s <= 19 and (not plain or plain in _THOUSANDS_ONLY or _GAP_RE.fullmatch(plain)):
                 chain[-1] = (chain[-1][0], chain[-1][1], _gap_kind(plain) if plain else "wrap")
                 chain.append((s, e, ""))
                 continue
@@ -214,19 +220,38 @@ def _digit_chains(text: str) -> Iterable[list[tuple[int, int, str]]]:
         yield chain
 
 
-def _looks_written(chain: list[tuple[int, int, str]], i: int, j: int) -> bool:
-    """Could groups i..j be one number as people and renderers write it? The first group has
-    4 digits (4-4-4-4, 4-6-5, 4-12…) and the others 3+, except beside a line break (a wrap
-    splits a group anywhere); dots are not mixed with spaces or dashes (that is a table of
-    decimal numbers, ``1234.567  2345.678``)."""
+def _thousands(text: str, chain: list[tuple[int, int, str]], i: int, j: int) -> bool:
+    """Groups i..j written as one thousands-separated number: 1-3 digits, then groups of exactly 3,
+    the same one separator between all of them (``4,539,148,803,436,467``, ``4 539 148 …``); with a
+    comma or an apostrophe, the groups are the whole run (a CSV row of 3-digit numbers is no card)."""
+    gaps = {text[chain[k][1]:chain[k + 1][0]] for k in range(i, j)}
+    if len(gaps) != 1 or len(gap := gaps.pop()) != 1 or not 1 <= chain[i][1] - chain[i][0] <= 3:
+        return False
+    if any(chain[k][1] - chain[k][0] != 3 for k in range(i + 1, j + 1)):
+        return False
+    if gap in _THOUSANDS_ONLY:
+        return (i == 0 or text[chain[i - 1][1]:chain[i][0]] != gap) and \
+            (j == len(chain) - 1 or text[chain[j][1]:chain[j + 1][0]] != gap)
+    return True
+
+
+def _looks_written(text: str, chain: list[tuple[int, int, str]], i: int, j: int) -> bool:
+    """Could groups i..j be one number as people and renderers write it? Either a thousands-separated
+    number (:func:`_thousands`), or a first group of 4+ digits (4-4-4-4, 4-6-5, 4-12, 12+4…) and others
+    of 3+, except beside a line break (a wrap splits a group anywhere); dots are not mixed with spaces or
+    dashes (that is a table of decimal numbers, ``1234.567  2345.678``); commas only in thousands."""
     if i == j:
         return True
+    if _thousands(text, chain, i, j):
+        return True
+    if any(text[chain[k][1]:chain[k + 1][0]] in _THOUSANDS_ONLY for k in range(i, j)):
+        return False
     size = {k: chain[k][1] - chain[k][0] for k in range(i, j + 1)}
     wrap_after = {k: "wrap" in chain[k][2] for k in range(i, j + 1)}
     kinds = {chain[k][2].split("+")[0] for k in range(i, j)}
     if "dot" in kinds and "other" in kinds:
         return False
-    if size[i] != 4 and not wrap_after[i]:
+    if size[i] < 4 and not wrap_after[i]:
         return False
     return all(size[k] >= 3 or wrap_after[k - 1] or (k < j and wrap_after[k]) for k in range(i + 1, j + 1))
 
@@ -246,7 +271,7 @@ def _card_candidates(text: str) -> Iterable[tuple[int, int, str]]:
                 if len(digits) > 19:
                     break
                 if (len(digits) >= 13 and not _LETTER.match(text[ge:ge + 1]) and luhn_ok(digits)
-                        and _looks_written(chain, i, j)):
+                        and _looks_written(text, chain, i, j)):
                     yield s, ge, digits
 
 
@@ -365,110 +390,8 @@ class LeakReport:
     __str__ = to_markdown
 
 
-# ----------------------------------------------------------------------------- notebooks
+# The notebook scan lives in its own module; imported here so `from labkit.leaks import scan_notebook` works.
+from labkit.leaks_notebook import redact_notebook, scan_notebook  # noqa: E402  (it imports from this module)
 
-def _walk(value: Any, fix: Callable[[str, str], str], where: str) -> Any:
-    """Apply ``fix(text, where)`` to every string in a JSON-like value; return the new value."""
-    if isinstance(value, str):
-        return fix(value, where)
-    if isinstance(value, list):
-        if value and all(isinstance(v, str) for v in value):  # multi-line text kept as a list
-            joined = "".join(value)
-            fixed = fix(joined, where)
-            return value if fixed == joined else fixed.splitlines(keepends=True)
-        return [_walk(v, fix, where) for v in value]
-    if isinstance(value, dict):
-        return value.__class__(
-            (k, v if k in _BINARY_MIMES else _walk(v, fix, where)) for k, v in value.items()
-        )
-    return value
-
-
-def _notebook_parts(nb: Any, name: str) -> Iterable[tuple[str, Any, Callable[[Any], None]]]:
-    """(where, value, setter) for every scannable part of a notebook but attachments."""
-    label = name or "notebook"
-    for i, cell in enumerate(nb.get("cells", []), start=1):
-        yield f"{label}, cell {i} ({cell.get('cell_type', '?')}) source", cell.get("source", ""), \
-            lambda v, c=cell: c.__setitem__("source", v)
-        if cell.get("metadata"):
-            yield f"{label}, cell {i} metadata", cell["metadata"], lambda v, c=cell: c.__setitem__("metadata", v)
-        for j, out in enumerate(cell.get("outputs", []) or [], start=1):
-            def setter(v, c=cell, k=j - 1):
-                c["outputs"][k] = v
-            yield f"{label}, cell {i}, output {j}", out, setter
-    if nb.get("metadata"):
-        yield f"{label}, metadata", nb["metadata"], lambda v: nb.__setitem__("metadata", v)
-
-
-def _count_images(nb: Any) -> int:
-    n = 0
-    for cell in nb.get("cells", []):
-        for out in cell.get("outputs", []) or []:
-            data = out.get("data", {}) if isinstance(out, dict) else {}
-            n += sum(1 for k in data if k in _BINARY_MIMES)
-    return n
-
-
-def _base64_text(value: str) -> str | None:
-    """The UTF-8 text a base64 value encodes, or None (not base64, or binary)."""
-    try:
-        return base64.b64decode("".join(value.split()), validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
-
-
-def _attachments(nb: Any, name: str, fix: Callable[[str, str], str]) -> int:
-    """Scan (and with a redacting ``fix``, rewrite) the cells' attachments: text-like ones are
-    base64-decoded first. Returns how many could not be read as text (images)."""
-    unread = 0
-    for i, cell in enumerate(nb.get("cells", []), start=1):
-        for att, bundle in (cell.get("attachments") or {}).items():
-            for mime, value in list((bundle or {}).items()):
-                raw = "".join(value) if isinstance(value, list) else value
-                text = None if mime in _BINARY_MIMES or not isinstance(raw, str) else _base64_text(raw)
-                where = f"{name or 'notebook'}, cell {i}, attachment {att} ({mime})"
-                if text is not None:
-                    new = fix(text, where)
-                    if new != text:
-                        bundle[mime] = base64.b64encode(new.encode("utf-8")).decode("ascii")
-                elif isinstance(raw, str) and mime not in _BINARY_MIMES and not re.fullmatch(r"[A-Za-z0-9+/=\s]*", raw):
-                    new = fix(raw, where)  # not base64: plain text
-                    if new != raw:
-                        bundle[mime] = new
-                else:
-                    unread += 1
-    return unread
-
-
-def _notebook_pass(nb: Any, name: str, redact: bool, test_cards: dict[str, str] | None) -> LeakReport:
-    cards = load_test_cards() if test_cards is None else test_cards
-    report = LeakReport(scanned=[name or "notebook"])
-
-    def fix(text: str, where: str) -> str:
-        if redact:
-            new, found = redact_text(text, cards)
-        else:
-            new, found = text, scan_text(text, cards)
-        report.findings.extend(f.at(where) for f in found)
-        return new
-
-    for where, value, setter in _notebook_parts(nb, name):
-        new = _walk(value, fix, where)
-        if redact and new is not value:
-            setter(new)
-    images = _count_images(nb) + _attachments(nb, name, fix)
-    if images:
-        report.not_scanned.append(f"{images} image{'s' if images > 1 else ''} in {name or 'notebook'}")
-    return report
-
-
-def scan_notebook(nb: Any, name: str = "", test_cards: dict[str, str] | None = None) -> LeakReport:
-    """Scan a notebook (an ``nbformat`` node or a plain dict): sources, outputs, metadata."""
-    return _notebook_pass(nb, name, redact=False, test_cards=test_cards)
-
-
-def redact_notebook(nb: Any, name: str = "", test_cards: dict[str, str] | None = None) -> tuple[Any, LeakReport]:
-    """A redacted copy of the notebook (the original is untouched), and the report."""
-    copy_ = copy.deepcopy(nb)
-    report = _notebook_pass(copy_, name, redact=True, test_cards=test_cards)
-    return copy_, report
+__all__ = ["CARD_KINDS", "SECRET_KINDS", "Finding", "LeakReport", "load_test_cards", "luhn_ok", "mask_card",
+           "redact_notebook", "redact_text", "scan_notebook", "scan_text"]

@@ -19,7 +19,7 @@
   const card = elements.create("card", {
     style: {
       base: { color: "#1f2937", fontSize: "16px", fontFamily: "-apple-system, 'Segoe UI', Roboto, Arial, sans-serif",
-              "::placeholder": { color: "#9ca3af" } },
+              "::placeholder": { color: "#6b7280" } },  // 4.8:1 on white (WCAG 1.4.3)
       invalid: { color: "#c62828" },
     },
   });
@@ -116,10 +116,11 @@
 
   function setBusy(on) {
     busy = on;
-    if (on) {
-      button.disabled = true;
+    if (on) {  // aria-disabled, not disabled: a disabled button drops the keyboard user's focus (WCAG 2.4.3)
+      button.setAttribute("aria-disabled", "true");
       button.textContent = "Processing…";
     } else {
+      button.removeAttribute("aria-disabled");
       refresh();
     }
   }

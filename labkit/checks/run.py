@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from labkit.checks import a11y
 from labkit.checks import checkout as b
 from labkit.checks import webhook_verdicts as c_verdicts
 from labkit.checks import server
@@ -65,7 +66,7 @@ def _file_problem(filename: str, settings: Settings) -> str:
 
 def checkout_items(lab: Any, screenshots: Path | None) -> list[Item]:
     if "checkout" in lab.errors:
-        return _failed(B_CHECKS, str(lab.errors["checkout"]), "Fix the error, then run the check again.")
+        return _failed(B_CHECKS + (a11y.CHECK,), str(lab.errors["checkout"]), "Fix the error, then run the check again.")
     srv = lab.checkout
     recorder = b.Recorder(srv.url)
     items = guarded(B_CHECKS[len(server.CHECKS):], b.scenarios, srv.url, lab.client, screenshots=screenshots,
@@ -73,7 +74,7 @@ def checkout_items(lab: Any, screenshots: Path | None) -> list[Item]:
     items = guarded(server.CHECKS, server_checks, lab, srv, recorder) + items
     if srv.debug_requested:
         items[0].evidence += " (note: the app asked for debug mode; the kit turned it off)"
-    return items
+    return items + guarded((a11y.CHECK,), a11y.a11y_item, srv.url)  # formative: 0 points unless rubric.json says
 
 
 def server_checks(lab: Any, srv: Any, recorder: Any) -> list[Item]:

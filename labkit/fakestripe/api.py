@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import re
+import sqlite3
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -107,6 +108,10 @@ class FakeStripeApp:
             status, body, replayed = self._run_call(route, args, params, ctx, key, request)
         except StripeError as exc:
             status, body, replayed = exc.status, json.dumps(exc.body()), False
+        except sqlite3.Error as exc:  # --db: the call could not be written (a full disk, a file made read-only)
+            problem = self.store.write_problem(exc)
+            log.error("fake Stripe: %s", problem)  # one line, no traceback; the call left nothing behind
+            status, body, replayed = 500, json.dumps({"error": {"type": "api_error", "message": problem}}), False
         except Exception:  # a bug in the fake: answer like Stripe's 500, log the traceback
             log.exception("fake Stripe failed on %s %s", request.method, request.path)
             status, body, replayed = 500, json.dumps({"error": {

@@ -130,14 +130,12 @@ class ChargesMixin:
     def update_charge(self, ch_id: str, params: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
         check_params(params, CHARGE_UPDATE)
         charge = self._get("charge", ch_id)
-        previous: dict[str, Any] = {}
+        changes = {key: str_or_none(params, key) for key in ("description", "receipt_email", "transfer_group")
+                   if key in params}  # every value checked before anything changes
         if "metadata" in params:
-            previous["metadata"] = dict(charge["metadata"])
-            charge["metadata"] = metadata(params["metadata"], charge["metadata"])
-        for key in ("description", "receipt_email", "transfer_group"):
-            if key in params:
-                previous[key] = charge[key]
-                charge[key] = str_or_none(params, key)
+            changes["metadata"] = metadata(params["metadata"], charge["metadata"])
+        previous: dict[str, Any] = {key: charge[key] for key in changes}
+        charge.update(changes)
         self.store.save(charge)
         self.emit("charge.updated", charge, ctx, previous=previous)
         return charge

@@ -92,9 +92,12 @@ def check_params(params: dict[str, Any], allowed: set[str] | frozenset[str], pre
 
 
 def str_or_none(params: dict[str, Any], key: str) -> str | None:
+    """A string parameter, or None when absent or empty (unset); checked as Stripe checks it (strings.RULES)."""
     if key not in params or params[key] in ("", None):
         return None
-    return as_str(params[key], key)
+    from labkit.fakestripe.strings import check_text
+
+    return check_text(key, as_str(params[key], key))
 
 
 def metadata(raw: Any, current: dict[str, str] | None = None) -> dict[str, str]:

@@ -70,6 +70,9 @@ def decode_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
         node: dict[str, Any] = root
         for depth, part in enumerate(parts):
             if part == "":
+                if depth and parts[depth - 1] == "metadata":  # Stripe's metadata is a hash with named keys
+                    raise invalid(f"Invalid hash: {key[:80]}: metadata takes named keys (metadata[order_id]=42), "
+                                  "not a list", key[:80], "parameter_invalid_object")
                 part = str(sum(1 for k in node if k.isdigit()))  # "a[]": the next index
             if depth == len(parts) - 1:
                 if isinstance(node.get(part), dict):

@@ -131,6 +131,7 @@ class PaymentIntentsMixin:
 
     def _check_confirm(self, pi_apm: dict[str, Any] | None, params: dict[str, Any], ctx: Ctx) -> None:
         """Checks a confirmation's parameters before anything is written."""
+        str_or_none(params, "receipt_email")  # checked before anything is written
         return_url = str_or_none(params, "return_url")
         if return_url is not None and not return_url.startswith(("http://", "https://")):
             raise invalid("Invalid URL: return_url must begin with http:// or https://", "return_url", "url_invalid")

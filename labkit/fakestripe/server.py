@@ -7,6 +7,7 @@ import sys
 import time
 
 from labkit.fakestripe import FakeStripe
+from labkit.fakestripe.state import DatabaseError
 from labkit.settings import load_settings
 
 
@@ -24,6 +25,9 @@ def run_fakestripe(args: argparse.Namespace) -> int:
         except Exception:  # a bad .env is reported by the commands that need it; the fake serves loopback names
             allowed = ()
         fake = FakeStripe(args.host, args.port, db_path=args.db, allowed_hosts=allowed).start()
+    except DatabaseError as exc:
+        print(f"labkit fakestripe: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"labkit fakestripe: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}. "
               "Choose another port with --port.", file=sys.stderr)

@@ -30,6 +30,25 @@ def new_id(prefix: str, length: int = 24) -> str:
     return f"{prefix}_" + os.urandom(length).translate(_TABLE).decode("ascii")
 
 
+class DatabaseError(Exception):
+    """The ``--db`` file cannot be opened or written; ``str()`` is one line naming the file and the fix."""
+
+
+def database_problem(path: Path, exc: Exception) -> str:
+    """One line for a database SQLite refused: what is wrong with ``path`` and what to do."""
+    detail = str(exc) or type(exc).__name__
+    other = "or choose another file with --db (a new file starts empty)"
+    if "readonly" in detail or "read-only" in detail or not os.access(path, os.W_OK) \
+            or not os.access(path.parent, os.W_OK):
+        return (f"cannot write the database {path} ({detail}): make the file and its folder {path.parent} "
+                f"writable (SQLite writes {path.name}-wal and {path.name}-shm beside it), {other}")
+    if "not a database" in detail or "malformed" in detail or isinstance(exc, (ValueError, TypeError)):
+        return f"{path} is not a fake Stripe database (corrupt, or another kind of file): move it away, {other}"
+    if "no such column" in detail or "no such table" in detail:
+        return f"{path} is another program's SQLite database, not the fake Stripe's: {other}"
+    return f"cannot open the database {path} ({detail}): check the file, {other}"
+
+
 class OrderedIds:
     """Ids in creation order with O(1) position lookup (for cursor pagination)."""
 
@@ -91,10 +110,36 @@ class Store:
 
     # -- persistence -------------------------------------------------------
     def _open(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            blocker = next((p for p in reversed(path.parents) if p.exists() and not p.is_dir()), None)
+            why = f"{blocker} is a file, not a folder" if blocker else (exc.strerror or str(exc))
+            raise DatabaseError(f"cannot create the folder {path.parent} for the database {path} ({why}): "
+                                "create it, or choose another file with --db") from None
+        if path.is_dir():
+            raise DatabaseError(f"{path} is a folder, not a database file: give a file name, "
+                                f"for example --db {path / 'fake.db'}")
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._create_tables()
+            self._load()
+        except (sqlite3.Error, ValueError, TypeError) as exc:  # ValueError/TypeError: rows that are not ours
+            self.close()
+            raise DatabaseError(database_problem(path, exc)) from None
+
+    def write_problem(self, exc: Exception) -> str:
+        """One line for a call that could not be written to the file."""
+        if self._path is None:
+            return f"the fake Stripe could not keep the call ({exc})"
+        if "full" in str(exc):
+            return f"cannot write the database {self._path} (the disk is full): free some space; nothing was kept"
+        return database_problem(self._path, exc) + "; nothing was kept"
+
+    def _create_tables(self) -> None:
+        assert self._db is not None
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS objects (id TEXT PRIMARY KEY, type TEXT NOT NULL, seq INTEGER NOT NULL,"
             " indexes TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, body TEXT NOT NULL)"
@@ -103,7 +148,6 @@ class Store:
                          " created REAL NOT NULL, record TEXT NOT NULL, PRIMARY KEY (key, idem))")
         self._db.execute("CREATE TABLE IF NOT EXISTS webhook_jobs (id INTEGER PRIMARY KEY, endpoint TEXT NOT NULL,"
                          " event TEXT NOT NULL, attempt INTEGER NOT NULL, due REAL NOT NULL)")
-        self._load()
 
     def _load(self) -> None:
         assert self._db is not None

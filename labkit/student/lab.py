@@ -43,6 +43,7 @@ class StudentLab:
     endpoint_id: str | None = None
     errors: dict[str, StudentServerError] = field(default_factory=dict)
     own_backend: bool = True
+    keep_endpoint: bool = False  # `labkit webhooks`: the endpoint outlives the run (webhook_endpoint.json)
 
     @classmethod
     def start(cls, folder: Path | None = None, settings: Settings | None = None, *, backend: Backend | None = None,
@@ -117,7 +118,7 @@ class StudentLab:
         for srv in (self.checkout, self.webhooks):
             if srv is not None:
                 srv.stop()
-        if self.endpoint_id and self.backend.offline:
+        if self.endpoint_id and self.backend.offline and not self.keep_endpoint:
             try:  # a shared fake Stripe keeps no endpoint pointing at a server that is gone
                 self.client.v1.webhook_endpoints.delete(self.endpoint_id)
             except Exception:

@@ -80,25 +80,111 @@ class StripeRewrite:
 
 
 class WholeBody:
-    """WSGI middleware: a chunked request body is read whole (up to the server's limit) and given a
-    ``Content-Length``, as waitress did, so the app's own limit (Flask's ``MAX_CONTENT_LENGTH``)
-    answers 413 instead of Werkzeug handing it a body cut at the limit."""
+    """WSGI middleware: the request body is read whole (up to the server's limit) before the app runs, as
+    waitress did. A chunked body is given a ``Content-Length``, so the app's own limit (Flask's
+    ``MAX_CONTENT_LENGTH``) answers 413 instead of Werkzeug handing it a body cut at the limit. What a
+    careful server refuses gets a JSON error and the connection closed (where the next request would
+    start is unknown), never a 500 or a truncated body passed on: a malformed chunked body (a bad chunk
+    size, a chunk without its CRLF), a ``Content-Length`` that is not a number, both ``Content-Length`` and
+    ``Transfer-Encoding`` (RFC 9112 section 6.1: a request-smuggling shape), a body shorter than its
+    ``Content-Length`` (400), one over the limit (413)."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
-        if not environ.get("CONTENT_LENGTH") and environ.get("wsgi.input_terminated"):
-            from cheroot.errors import MaxSizeExceeded
+        length = environ.get("CONTENT_LENGTH") or ""
+        chunked = bool(environ.get("wsgi.input_terminated")) and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "")
+        if length and chunked:
+            return refuse(start_response, "400 Bad Request", "Send either Content-Length or Transfer-Encoding: "
+                          "chunked, not both.")
+        if length and not (length.isascii() and length.isdigit()):
+            return refuse(start_response, "400 Bad Request",
+                          f"Content-Length must be a number of bytes, not {length[:20]!r}.")
+        if not length and not chunked:
+            return self.app(environ, start_response)
+        from cheroot.errors import MaxSizeExceeded
 
-            try:
-                body = environ["wsgi.input"].read()
-            except MaxSizeExceeded:
-                start_response("413 Content Too Large", [("Content-Type", "application/json")])
-                return [b'{"error": "The request body is too large."}']
-            environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
-            environ.pop("HTTP_TRANSFER_ENCODING", None)  # no longer chunked (Werkzeug ignores a length beside it)
+        try:
+            body = environ["wsgi.input"].read(int(length)) if length else environ["wsgi.input"].read()
+        except (MaxSizeExceeded, BodyTooLarge):
+            return refuse(start_response, "413 Content Too Large", "The request body is too large.")
+        except ValueError as exc:  # cheroot's and StrictChunks' malformed chunked coding
+            return refuse(start_response, "400 Bad Request", f"Malformed chunked request body: {exc}")
+        if length and len(body) < int(length):
+            return refuse(start_response, "400 Bad Request", f"The body ended after {len(body)} of the "
+                          f"{int(length)} bytes its Content-Length announced.")
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)  # no longer chunked (Werkzeug ignores a length beside it)
         return self.app(environ, start_response)
+
+
+def refuse(start_response: Callable[..., Any], status: str, message: str) -> list[bytes]:
+    body = json.dumps({"error": message[:300]}).encode("utf-8")
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                            ("Connection", "close")])
+    return [body]
+
+
+class BodyTooLarge(ValueError):
+    """A chunked body past the server's limit (cheroot raises a bare ``IOError`` there)."""
+
+
+HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
+def strict_chunks() -> None:
+    """cheroot's chunked reader, made strict as RFC 9112 section 7.1 is: a chunk size is hex digits
+    only (cheroot's ``int(size, 16)`` also takes ``-5``, ``+5``, ``0x5`` and ``1_0``; ``-5`` ended
+    the body there and left the rest to be read as another request); over the limit is
+    :class:`BodyTooLarge`. Only this child process serves, so patching cheroot here touches no one else."""
+    from cheroot import server as cheroot_server
+
+    class StrictChunks(cheroot_server.ChunkedRFile):
+        def _fetch(self) -> None:
+            if self.closed:
+                return
+            line = self.rfile.readline()
+            self.bytes_read += len(line)
+            size = line.split(b";", 1)[0].strip()
+            if not size or not HEX.issuperset(size) or len(size) > 16:
+                raise ValueError(f"bad chunk size {size[:20]!r}")
+            chunk_size = int(size, 16)
+            if self.maxlen and self.bytes_read + chunk_size > self.maxlen:
+                raise BodyTooLarge("Request Entity Too Large")
+            if chunk_size == 0:
+                self.closed = True
+                return
+            chunk = self.rfile.read(chunk_size)
+            self.bytes_read += len(chunk)
+            self.buffer += chunk
+            if self.rfile.read(2) != b"\r\n":
+                raise ValueError("a chunk does not end with CRLF where its size says")
+
+    cheroot_server.ChunkedRFile = StrictChunks
+    cheroot_server.HTTPConnection.RequestHandlerClass = _json_errors(cheroot_server.HTTPRequest)
+
+
+def _json_errors(base: type) -> type:
+    """cheroot's own refusals (a malformed request line or Content-Length, headers or a body too large, an
+    unknown Transfer-Encoding: 501 as RFC 9112 section 6.1 says) as a JSON error like the app's, not text."""
+
+    class JsonErrors(base):  # type: ignore[misc, valid-type]
+        def simple_response(self, status: Any, msg: Any = "") -> None:
+            status = str(status)
+            if status[:1] not in "45":
+                return super().simple_response(status, msg)
+            text = msg.decode("latin-1") if isinstance(msg, bytes) else str(msg)
+            body = json.dumps({"error": text or status[4:] or "Bad request"}).encode("utf-8")
+            self.close_connection = True
+            head = (f"{self.server.protocol} {status}\r\nContent-Length: {len(body)}\r\n"
+                    "Content-Type: application/json\r\nConnection: close\r\n\r\n")
+            try:
+                self.conn.wfile.write(head.encode("latin-1") + body)
+            except OSError:  # the client is gone: nothing to tell it
+                pass
+
+    return JsonErrors
 
 
 def exit_with_parent(interval: float = 0.5) -> None:
@@ -237,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+BACKLOG = 1024
+MAX_BODY = 16 * 1024 * 1024
 WORKERS = 4  # requests served at once: a slow Stripe call does not block the page, and the drills' races happen
 
 
@@ -256,6 +344,8 @@ def make_server(wsgi: Callable[..., Any], port: int) -> Any:
 
     from labkit.serving import listening_socket
 
+    strict_chunks()
+
     sock = listening_socket("127.0.0.1", port)  # a busy port is refused on every OS, in one line
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     server = cheroot_wsgi.Server(sock.getsockname()[:2], wsgi, numthreads=WORKERS, max=WORKERS,
@@ -263,7 +353,10 @@ def make_server(wsgi: Callable[..., Any], port: int) -> Any:
     server.bind = lambda *_args: setattr(server, "socket", sock)  # cheroot listens on our socket
     server.version = "labkit-student"  # the Server header (server_name) names no product or version
     server.max_request_header_size = 64 * 1024
-    server.max_request_body_size = 16 * 1024 * 1024  # the app's own limit (MAX_CONTENT_LENGTH) is usually lower
+    server.max_request_body_size = MAX_BODY  # the app's own limit (MAX_CONTENT_LENGTH) is usually lower
+    # The listen backlog: connections the kernel holds while the four workers are busy. cheroot's default
+    # is 5, and a burst of 30 saw several reset; waitress, before, had 1024 (the kernel caps it at somaxconn).
+    server.request_queue_size = BACKLOG
     server.prepare()
     return server
 

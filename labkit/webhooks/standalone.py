@@ -68,11 +68,26 @@ def _start(settings: Settings, port: int, db: Path) -> StudentLab:
     if settings.offline:
         url = f"http://127.0.0.1:{port}/webhook"
         lab.endpoint_id, lab.webhook_secret = kept_endpoint(backend.client, db.parent / ENDPOINT_FILE, url)
+        lab.keep_endpoint = True  # however the command stops, Stripe keeps retrying to it (read back next run)
     else:
         lab.webhook_secret = settings.webhook_secret
     env["STRIPE_WEBHOOK_SECRET"] = lab.webhook_secret or ""
     lab.webhooks = lab.server("webhook_handler.py", env, port).start()
     return lab
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM and a closed terminal (SIGHUP) stop the command as Ctrl-C does: the handler's process is
+    ended and the endpoint kept. (SIGKILL runs nothing here: the handler ends with its parent, and the
+    endpoint, never deleted, is read back from webhook_endpoint.json on the next run.)"""
+    import signal
+
+    def interrupt(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):  # Windows has no SIGHUP
+            signal.signal(getattr(signal, name), interrupt)
 
 
 def run_webhooks(args: argparse.Namespace) -> int:
@@ -86,6 +101,7 @@ def run_webhooks(args: argparse.Namespace) -> int:
     if problem:
         print(f"labkit webhooks: {problem}", file=sys.stderr)
         return 2
+    _stop_on_signals()
     try:
         lab = _start(settings, port, db)
     except (StudentServerError, FileBusyError) as exc:

@@ -74,6 +74,10 @@
     });
   }
 
+  // The dialog opened and its page (stripe.js) focused this frame: the keyboard starts on the first choice
+  // (WCAG 2.4.3). A cross-origin frame may not take the focus itself, so this waits for it to be given.
+  function firstChoice() { if (document.activeElement === document.body && !buttons[0].disabled) buttons[0].focus(); }
+  if (framed) { window.addEventListener("focus", firstChoice); if (document.hasFocus()) firstChoice(); }
   buttons[0].addEventListener("click", function () { authenticate("complete"); });
   buttons[1].addEventListener("click", function () { authenticate("fail"); });
 })();

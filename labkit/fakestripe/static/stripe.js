@@ -318,6 +318,11 @@
     return new Promise(function (resolve) {
       var overlay = document.createElement("div");
       overlay.className = "__labkitStripe3dsOverlay";
+      // A modal dialog (WCAG 4.1.2, 2.4.3): named, announced, focus moved into it and given back after.
+      overlay.setAttribute("role", "dialog");
+      overlay.setAttribute("aria-modal", "true");
+      overlay.setAttribute("aria-label", "3D Secure authentication");
+      var returnFocus = document.activeElement;
       var s = overlay.style;
       s.position = "fixed"; s.left = "0"; s.top = "0"; s.right = "0"; s.bottom = "0"; s.zIndex = "2147483647";
       s.background = "rgba(0, 0, 0, 0.45)"; s.display = "flex"; s.alignItems = "center"; s.justifyContent = "center";
@@ -338,9 +343,11 @@
         if (!msg || msg.source !== "labkit-stripe-3ds" || msg.frameId !== frame.name || msg.type !== "done") return;
         window.removeEventListener("message", onMessage);
         if (overlay.parentNode) overlay.parentNode.removeChild(overlay);
+        if (returnFocus && returnFocus.focus && document.contains(returnFocus)) returnFocus.focus();
         resolve(msg);
       }
       window.addEventListener("message", onMessage);
+      frame.addEventListener("load", function () { frame.focus(); });
       document.body.appendChild(overlay);
     });
   }

@@ -1,0 +1,169 @@
+"""``a11y:checkout``: axe-core on the student's checkout page, as formative feedback.
+
+The page is opened in headless Chromium as a customer sees it (the card field ready), and again
+after a declined payment (the result shown); axe-core runs in the page and in each of its frames
+(the card field and the 3D Secure page are Stripe's: on the offline fake, the kit's own). Each
+violation comes back with its rule, the elements (CSS selectors) and how to fix it.
+
+axe-core 4.12.1, bundled by ``axe-playwright-python`` 0.1.8 (so it runs offline), with the tags of
+WCAG 2.0, 2.1 and 2.2 levels A and AA plus Deque's best practices, and ``target-size`` (WCAG 2.2
+success criterion 2.5.8, 24 by 24 CSS pixels; axe leaves it off by default) turned on. Automatic
+tools find only part of what WCAG asks (keyboard use, focus order and meaningful messages need a
+person, or the keyboard test in tests/test_a11y.py); the item is worth 0 points unless
+``labkit/data/rubric.json`` gives it some.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Item, item
+
+CHECK = "a11y:checkout"
+MAX_LISTED = 8  # violations written out in the evidence (the CSV and the PDF stay readable)
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+PAGE_WIDE = {"landmark-one-main", "page-has-heading-one", "region", "bypass", "html-has-lang", "document-title"}
+# Rules excluded, each with its reason (none today: add "rule-id": "why" here, never silently).
+EXCLUDED: dict[str, str] = {}
+AXE_OPTIONS: dict[str, Any] = {
+    "runOnly": {"type": "tag", "values": TAGS},
+    "rules": {"target-size": {"enabled": True}, **{rule: {"enabled": False} for rule in EXCLUDED}},
+    "resultTypes": ["violations"],
+}
+HINT = ("Fix each violation listed (the rule's page explains it), then run the check again. A payment form must "
+        "work for everyone: labelled fields, enough contrast, everything inside landmarks (header, main, footer), "
+        "results announced in a role=\"status\" or role=\"alert\" region.")
+
+
+@dataclass
+class Violation:
+    rule: str
+    impact: str
+    help: str
+    help_url: str
+    frame: str  # "page", or the frame's path ("/elements/card")
+    state: str  # when it was seen: "when the page is ready", "after a declined payment"
+    targets: list[str] = field(default_factory=list)
+    fixes: list[str] = field(default_factory=list)  # axe's failure summary for each target
+
+    @property
+    def fix(self) -> str:
+        return self.fixes[0] if self.fixes else ""
+
+    def line(self) -> str:
+        where = "" if self.frame == "page" else f" in the frame {self.frame}"
+        shown = ", ".join(self.targets[:3]) + (f" and {len(self.targets) - 3} more" if len(self.targets) > 3 else "")
+        return (f"{self.rule} ({self.impact}){where}, {self.state}: {self.help}: {shown}. "
+                f"Fix: {self.fix} ({self.help_url})")
+
+
+def _summary(node: dict[str, Any]) -> str:
+    """axe's failure summary in one sentence ("Fix any of the following: …")."""
+    lines = [ln.strip() for ln in str(node.get("failureSummary") or "").splitlines() if ln.strip()]
+    return " ".join(lines)[:300]
+
+
+def _frame_name(page: Any, target: list[Any]) -> str:
+    """"page", or the path of the frame an axe target (selectors: the frame's, then the element's) is in."""
+    if len(target) < 2:
+        return "page"
+    from urllib.parse import urlsplit
+
+    try:
+        handle = page.query_selector(str(target[0]))
+        frame = handle.content_frame() if handle else None
+    except Exception:  # a selector Playwright cannot read: still say it is in a frame
+        frame = None
+    return urlsplit(frame.url).path if frame else f"frame {target[0]}"
+
+
+def audit_frames(page: Any, state: str) -> list[Violation]:
+    """axe-core on the whole page, its frames included: axe is put into every frame (the card field is
+    cross-origin, as Stripe's is) and run from the top, so page-wide rules (landmarks, one h1) judge the
+    page and each frame's elements are judged where they are."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    script = Axe().axe_script
+    for frame in page.frames:  # the top last would do too: each frame only needs axe and the origin allowed
+        if frame.url not in ("", "about:blank") and not frame.is_detached():
+            frame.evaluate(script)
+            # the card field is on Stripe's origin: axe answers another origin's frame only when told to
+            frame.evaluate("axe.configure({allowedOrigins: ['<unsafe_all_origins>']})")
+    results = page.evaluate("options => axe.run(document, options)", {**AXE_OPTIONS, "iframes": True})
+    found: list[Violation] = []
+    for v in results.get("violations", []):
+        nodes = v.get("nodes", [])
+        by_frame: dict[str, list[dict[str, Any]]] = {}
+        for n in nodes:
+            by_frame.setdefault(_frame_name(page, n.get("target", [])), []).append(n)
+        for where, group in by_frame.items():
+            found.append(Violation(v["id"], v.get("impact") or "minor", v.get("help", ""), v.get("helpUrl", ""),
+                                   where, state, [str(n.get("target", [""])[-1]) for n in group],
+                                   [_summary(n) for n in group]))
+    page_rules = {v.rule for v in found if v.frame == "page"}
+    # a frame's page-wide findings (no main, no h1, outside landmarks) are the page's when the page has them too:
+    # they go away with the page's fix, and the student cannot change Stripe's frame
+    return [v for v in found if v.frame == "page" or not (v.rule in PAGE_WIDE and v.rule in page_rules)]
+
+
+def _declined(browser: Any, page: Any, timeout: float) -> bool:
+    """Pay with the generic decline card (0002), so the page shows a result; False if nothing shows."""
+    from labkit.browser import PAY_BUTTON
+
+    try:
+        browser.type_card(page, "4000000000000002")
+        page.locator(PAY_BUTTON).click(timeout=timeout * 1000)
+    except Exception:  # no card field or Pay button to use: the page was audited as it loaded, that is all
+        return False
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        shown = page.locator("#result").first.evaluate("el => !el.hidden && !!(el.innerText || '').trim()") \
+            if page.locator("#result").count() else False
+        if shown:
+            return True
+        page.wait_for_timeout(100)
+    return False
+
+
+def audit_checkout(url: str, *, timeout: float = 12.0, after_payment: bool = True) -> list[Violation]:
+    """The checkout page at ``url`` audited when ready and (``after_payment``) after a declined payment
+    (in a worker thread of its own: Playwright's sync API cannot run where an event loop or another
+    Playwright already runs, as in a notebook)."""
+    from labkit.browser import in_worker_thread
+
+    return in_worker_thread(_audit_checkout, url, timeout, after_payment)
+
+
+def _audit_checkout(url: str, timeout: float, after_payment: bool) -> list[Violation]:
+    from labkit.browser import CheckoutBrowser
+
+    with CheckoutBrowser(url, timeout=timeout) as browser:
+        page = browser.open_checkout()
+        found = audit_frames(page, "when the page is ready")
+        if after_payment and _declined(browser, page, timeout):
+            seen = {(v.rule, v.frame, t) for v in found for t in v.targets}
+            for v in audit_frames(page, "after a declined payment"):  # only what is new
+                new = [(t, f) for t, f in zip(v.targets, v.fixes) if (v.rule, v.frame, t) not in seen]
+                v.targets, v.fixes = [t for t, _ in new], [f for _, f in new]
+                found += [v] if new else []
+        page.context.close()
+    return found
+
+
+def a11y_item(url: str, timeout: float = 12.0) -> Item:
+    """The ``a11y:checkout`` item: evidenced with no violation, else partial with each one and its fix."""
+    try:
+        found = audit_checkout(url, timeout=timeout)
+    except Exception as exc:  # the page never got ready, no browser: say so, the other checks say more
+        return item(CHECK, MISSING, f"the page could not be audited: {str(exc).splitlines()[0][:200]}",
+                    "Make the page load with its card field and Pay button (see scenario:success).")
+    rules = "WCAG 2.2 A/AA and best practices, target-size on"
+    if not found:
+        return item(CHECK, EVIDENCED, f"axe-core ({rules}) found no violation on the page or in its card field, "
+                                      "when ready and after a declined payment")
+    lines = [f"{n}. {v.line()}" for n, v in enumerate(found[:MAX_LISTED], start=1)]
+    if len(found) > MAX_LISTED:
+        lines.append(f"(and {len(found) - MAX_LISTED} more: fix these, then run the check again)")
+    return item(CHECK, PARTIAL, f"axe-core ({rules}) found {len(found)} violation{'s' if len(found) > 1 else ''}: "
+                + " ".join(lines), HINT)
