@@ -39,6 +39,7 @@ SOLUTION_ONLY = (
     "variants/",  # the other model solutions (Payment Element, Checkout Session)
     "labkit/data/student_readme.md.j2",  # becomes the edition's README.md
     "labkit/demo.py",      # `labkit demo`: the model solution's run (refused in the student edition)
+    "labkit/orders.py",    # the order model of the variants/ model solutions (the student writes their own)
     "labkit/grading/",     # `labkit grade`: grading a class
 )
 # Tests of the solution itself: meaningless (and failing) against starters.

@@ -138,10 +138,17 @@ def audit_checkout(url: str, *, timeout: float = 12.0, after_payment: bool = Tru
 def _audit_checkout(url: str, timeout: float, after_payment: bool) -> list[Violation]:
     from labkit.browser import CheckoutBrowser
 
+    from labkit.checks import integrations
+
     with CheckoutBrowser(url, timeout=timeout) as browser:
-        page = browser.open_checkout()
+        page = browser.new_page()
+        page.goto(url, wait_until="load", timeout=timeout * 1000)
+        card = integrations.detect(page, timeout).kind == integrations.CARD
+        if card:  # the handout's card Element: audited once its card field is there, and after a decline
+            page.context.close()
+            page = browser.open_checkout()
         found = audit_frames(page, "when the page is ready")
-        if after_payment and _declined(browser, page, timeout):
+        if after_payment and card and _declined(browser, page, timeout):
             seen = {(v.rule, v.frame, t) for v in found for t in v.targets}
             for v in audit_frames(page, "after a declined payment"):  # only what is new
                 new = [(t, f) for t, f in zip(v.targets, v.fixes) if (v.rule, v.frame, t) not in seen]

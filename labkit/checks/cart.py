@@ -111,12 +111,14 @@ class Order:
     request: Request
     kind: str  # "json" or "form"
     body: Any
-    shape: str  # "lines" (a list of objects), "single", "ids" (a list of ids), "keyed" ({id: qty}), "none"
+    shape: str  # "lines" (a list of objects), "single", "ids" (a list of ids), "keyed" ({id: qty}),
+    #             "named" (a field per product named after it: qty-prod_001=2, a form's usual cart), "none"
     where: tuple = ()  # the list (lines, ids), the object (single) or the mapping (keyed)
     product_key: str | None = None
     qty_key: str | None = None
     attempt: list[tuple] = field(default_factory=list)  # leaves that change from one attempt to the next
     recorded: bool = True  # False: the page sent nothing we saw; this is the handout's request
+    name_pattern: tuple[str, str] = ("", "")  # "named": the text before and after the product id in a field's name
 
     def lines(self, body: Any = None) -> list[tuple[str, Any]]:
         """The cart in ``body`` (default: the recorded one) as (product id, quantity) pairs."""
@@ -132,15 +134,21 @@ class Order:
             return [(pid, ids.count(pid)) for pid in dict.fromkeys(ids)]
         if self.shape == "keyed":
             return list(get_at(body, self.where).items())
+        if self.shape == "named":
+            before, after = self.name_pattern
+            found = [(k[len(before):len(k) - len(after)], v) for k, v in get_at(body, self.where).items()
+                     if isinstance(k, str) and k.startswith(before) and k.endswith(after)]
+            return [(pid, int(v) if isinstance(v, str) and v.isdigit() else v) for pid, v in found
+                    if not (isinstance(v, str) and v.isdigit() and int(v) == 0) and v != 0]
         return []
 
     @property
     def has_quantity(self) -> bool:
-        return self.shape in ("keyed", "ids") or bool(self.qty_key)
+        return self.shape in ("keyed", "ids", "named") or bool(self.qty_key)
 
     @property
     def multi(self) -> bool:
-        return self.shape in ("lines", "ids", "keyed")
+        return self.shape in ("lines", "ids", "keyed", "named")
 
     def cart(self, lines: list[tuple[str, Any]], catalog: dict[str, Any], fresh: Callable[[Any], Any]) -> Any:
         """The recorded request with its cart replaced by ``lines`` and new values for each attempt leaf.
@@ -169,6 +177,13 @@ class Order:
             body = _put(body, self.where, [pid for pid, qty in lines for _ in range(int(qty))])
         elif self.shape == "keyed":
             body = _put(body, self.where, dict(lines))
+        elif self.shape == "named":
+            holder, (before, after) = get_at(body, self.where), self.name_pattern
+            as_text = self.kind == "form"
+            for key in [k for k in holder if isinstance(k, str) and k.startswith(before) and k.endswith(after)]:
+                holder[key] = "0" if as_text else 0
+            for pid, qty in lines:
+                holder[f"{before}{pid}{after}"] = str(qty) if as_text and isinstance(qty, int) else qty
         new_total = _total(lines, catalog)
         for path, value in leaves(body):
             key = path[-1] if path and isinstance(path[-1], str) else ""
@@ -249,8 +264,15 @@ def _shape(order: Order, ids: set[str]) -> None:
     keyed = [p for p in _products_in(body, ids) if _dict_at(body, p[:-1]) is not None
              and p[-1] in ids and _number(get_at(body, p))]
     values = [p for p, v in leaves(body) if p and isinstance(v, str) and v in ids]  # a bare "prod_001": no cart
+    named = [(p, k) for p, d in _dicts(body) for k, v in d.items() if isinstance(k, str) and k not in ids
+             and any(i in k for i in ids) and (_number(v) or (isinstance(v, str) and v.isdigit()))]
     if keyed:
         order.shape, order.where = "keyed", keyed[0][:-1]
+    elif named and not values:
+        path, key = named[0]
+        pid = max((i for i in ids if i in key), key=len)
+        order.shape, order.where = "named", path
+        order.name_pattern = (key[:key.index(pid)], key[key.index(pid) + len(pid):])
     elif values and isinstance(values[0][-1], int) and _dict_at(body, values[0][:-1]) is None:
         order.shape, order.where = "ids", values[0][:-1]
     elif values and len(values[0]) >= 2 and isinstance(values[0][-2], int):
@@ -269,6 +291,8 @@ def _attempt_leaves(order: Order, others: list[Any], ids: set[str]) -> list[tupl
     for path, value in leaves(order.body):
         if path in cart or (order.shape in ("ids", "keyed") and path[:len(order.where)] == order.where):
             continue
+        if order.shape == "named" and path[:-1] == order.where and _named_key(path[-1], order, ids):
+            continue
         changes = any(_value_at(other, path) != value for other in others)
         key = str(path[-1]) if path else ""
         looks = isinstance(value, str) and (PM_ID.fullmatch(value) or UUID_RE.fullmatch(value) or
@@ -276,6 +300,12 @@ def _attempt_leaves(order: Order, others: list[Any], ids: set[str]) -> list[tupl
         if changes or looks:
             out.append(path)
     return out
+
+
+def _named_key(key: Any, order: Order, ids: set[str]) -> bool:
+    before, after = order.name_pattern
+    return isinstance(key, str) and key.startswith(before) and key.endswith(after) and \
+        key[len(before):len(key) - len(after)] in ids
 
 
 def _value_at(body: Any, path: tuple) -> Any:

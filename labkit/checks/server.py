@@ -177,7 +177,8 @@ def _quantity_cases(p: Probe) -> list[tuple[str, Any, int | None]]:
     cases: list[tuple[str, Any, int | None]] = []
     if o.has_quantity and o.shape != "ids":
         for bad in BAD_QUANTITIES:
-            lines = [(ids[0], 1), (ids[1], bad)] if o.multi else [(ids[0], bad)]
+            # a field per product (a form): 0 there means "not this one", so the bad value is the only line
+            lines = [(ids[0], 1), (ids[1], bad)] if o.multi and o.shape != "named" else [(ids[0], bad)]
             cases.append((f"quantity {json.dumps(bad)}", p.body(lines), None))
     elif o.shape in ("single", "lines", "none"):  # the page sends no quantity: one sent anyway is refused or ignored
         for bad in BAD_QUANTITIES[:4]:

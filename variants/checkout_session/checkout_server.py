@@ -21,7 +21,7 @@ from dotenv import load_dotenv
 from flask import Flask, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from labkit.checkout import CATALOG, OrderError, parse_order, read_json
+from labkit.orders import CATALOG, OrderError, parse_order, read_json
 
 load_dotenv()
 app = Flask(__name__)
@@ -56,8 +56,16 @@ def _order_from_request():
     """The cart as JSON (``{"items": […]}`` or ``{"product_id": …}``) or as the page's form fields."""
     if request.is_json:
         return parse_order(read_json(request), CATALOG)
-    items = [{"product_id": pid, "quantity": int(q)} for pid in CATALOG["products"]
-             if (q := request.form.get(f"qty-{pid}", "0")).isascii() and q.isdigit() and int(q) > 0]
+    items = []
+    for pid in CATALOG["products"]:
+        q = request.form.get(f"qty-{pid}", "0").strip() or "0"
+        if not (q.isascii() and q.isdigit()):  # "2.5", "-1", "abc": say so, never drop the line quietly
+            raise OrderError(400, f"The quantity of {CATALOG['products'][pid]['name']} must be a whole number "
+                                  f"from 0 to {CATALOG['max_quantity']}, not {q[:20]!r}.")
+        if int(q) > 0:
+            items.append({"product_id": pid, "quantity": int(q)})
+    if not items:
+        raise OrderError(400, "The cart is empty: choose a quantity of at least one product.")
     return parse_order({"items": items, "checkout_id": request.form.get("checkout_id")}, CATALOG)
 
 

@@ -22,7 +22,7 @@ from dotenv import load_dotenv
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from labkit.checkout import CATALOG, OrderError, parse_order, parse_quantity, read_json
+from labkit.orders import CATALOG, OrderError, parse_order, parse_quantity, read_json
 
 load_dotenv()
 app = Flask(__name__)
