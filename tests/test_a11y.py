@@ -243,3 +243,28 @@ def test_the_audit_runs_target_size_and_the_wcag_2_2_rules(browser):
         assert ran["testEngine"]["version"].startswith("4.")
     finally:
         page.context.close()
+
+
+# ------------------------------------------------------------------ today's Stripe (issue 25's pages)
+@pytest.mark.parametrize("variant", ["payment_element", "checkout_session"])
+def test_the_variants_pages_have_no_violation(fake, variant, chromium):
+    """The instructor's other model solutions: the Payment Element's cross-origin frame included."""
+    with serve(ROOT / "variants" / variant, fake) as server:
+        found = audit_checkout(server.url)
+    assert not found, lines(found)
+
+
+def test_the_fakes_hosted_checkout_page_has_no_violation(fake, client, browser):
+    session = client.v1.checkout.sessions.create(params={
+        "mode": "payment", "success_url": "https://shop.example/ok?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": "https://shop.example/cancel",
+        "line_items": [{"quantity": 2, "price_data": {"currency": "usd", "unit_amount": 900,
+                                                      "product_data": {"name": "Cut-5 Safety Gloves"}}}]})
+    page = browser.new_page()
+    try:
+        page.goto(session.url, wait_until="load")
+        page.wait_for_timeout(500)  # its Payment Element frame
+        found = audit_frames(page, "Stripe Checkout (hosted)")
+        assert not found, lines(found)
+    finally:
+        page.context.close()
