@@ -72,9 +72,13 @@ def test_the_whole_lab_ends_in_its_own_submission_and_leaves_the_students_work_a
                  "screenshots/success.png", "screenshots/3ds_fail.png", "charts/payments.png"):
         assert (submission / name).is_file(), name
     assert "my own screenshot" not in (submission / "screenshots" / "success.png").read_text(errors="replace")
-    # The checks re-ran the solution's servers: every Part B and Part C check passes.
-    assert "(35 pts): 6 of 6 checks pass" in result.stdout
-    assert "(25 pts): 3 of 3 checks pass" in result.stdout
+    # The checks re-ran the solution's servers: every Part B and Part C check passes (as many as rubric.json lists).
+    from labkit.checks.items import rubric
+
+    for part in rubric()["parts"]:
+        if part["part"] in "BC":
+            n = sum(1 for entry in part["items"] if entry.get("check"))
+            assert f"({part['points']} pts): {n} of {n} checks pass" in result.stdout, result.stdout[-3000:]
 
 
 def test_a_failing_notebook_is_named_with_its_cell_and_reason(tmp_path):
