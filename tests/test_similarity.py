@@ -58,7 +58,7 @@ def test_a_disguised_copy_is_reported_with_the_shared_passages(classroom):
             "answers/pci.json (gaps and remediation)"} <= set(found)
     code = found["checkout_server.py"]
     assert code.similarity > 0.9  # renamed variables and rewritten comments do not hide it
-    assert any('@app.post("/create-payment-intent")' in p for p in code.passages)
+    assert any("def parse_order(data):" in p for p in code.passages)  # the student's own part (the starter's is left out)
     essay = found["answers/part_e.md"]
     assert 0.5 < essay.similarity < 1 and any("wallets such as apple pay" in p for p in essay.passages)
 
@@ -100,7 +100,7 @@ def test_labkit_grade_puts_the_pairs_in_the_page_and_changes_no_points(classroom
     page = (tmp_path / "g.html").read_text(encoding="utf-8")
     section = page[page.index("<h2 id='similar'>"):page.index("<h2>Evidence per student")]
     assert "alice" in section and "bob" in section and "carol" not in section
-    assert "@app.post(&quot;/create-payment-intent&quot;)" in section
+    assert "def parse_order(data):" in section  # a shared passage of the students' own code
     assert (tmp_path / "grades.csv").read_text().count(",6.0,6") == 3  # the points are untouched
     similar = json.loads((tmp_path / "g.json").read_text())["similar"]
     assert {(p["a"], p["b"]) for p in similar} == {("alice", "bob")} and similar[0]["passages"]
