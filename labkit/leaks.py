@@ -390,8 +390,7 @@ class LeakReport:
     __str__ = to_markdown
 
 
-# The notebook scan lives in its own module; imported here so `from labkit.leaks import scan_notebook` works.
-from labkit.leaks_notebook import redact_notebook, scan_notebook  # noqa: E402  (it imports from this module)
 
+# (a notebook's scan and redaction: labkit.leaks_notebook, which builds on this module)
 __all__ = ["CARD_KINDS", "SECRET_KINDS", "Finding", "LeakReport", "load_test_cards", "luhn_ok", "mask_card",
-           "redact_notebook", "redact_text", "scan_notebook", "scan_text"]
+           "redact_text", "scan_text"]

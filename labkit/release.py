@@ -49,6 +49,9 @@ SOLUTION_TESTS = (
     "tests/test_grade.py", "tests/test_checks.py", "tests/submissions/", "tests/test_student_edition.py",
     "tests/test_webhook_handler.py", "tests/test_webhooks_standalone.py", "tests/test_robust_submissions.py",
     "tests/test_variants.py",
+    # the made-up submissions they grade (tests/submissions/) are the solution's, not shipped
+    "tests/test_a11y.py", "tests/test_checks_part_c.py", "tests/test_confinement.py", "tests/test_part_b_checks.py",
+    "tests/test_writing_checks.py",
     # the instructor's grading tools (course platforms, Canvas, similarity, the class report)
     "tests/test_gradescope.py", "tests/test_classroom.py", "tests/test_canvas.py", "tests/test_similarity.py",
     "tests/test_grade_report.py",

@@ -13,7 +13,8 @@ from importlib import resources
 import nbformat
 import pytest
 
-from labkit.leaks import LeakReport, load_test_cards, luhn_ok, redact_notebook, redact_text, scan_notebook, scan_text
+from labkit.leaks import LeakReport, load_test_cards, luhn_ok, redact_text, scan_text
+from labkit.leaks_notebook import redact_notebook, scan_notebook
 
 
 def fake_key(prefix: str, n: int = 32, seed: int = 7) -> str:

@@ -11,7 +11,8 @@ import nbformat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from labkit.leaks import load_test_cards, luhn_ok, redact_notebook, redact_text, scan_notebook, scan_text
+from labkit.leaks import load_test_cards, luhn_ok, redact_text, scan_text
+from labkit.leaks_notebook import redact_notebook, scan_notebook
 
 TEST_CARDS = load_test_cards()
 # the zero of every run of ten decimal digits Unicode has (ASCII, fullwidth, Arabic-Indic, Devanagari, …)

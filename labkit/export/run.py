@@ -24,7 +24,8 @@ from labkit.export.nbhtml import html_exporter, notebook_title, notebooks_html
 from labkit.export.pages import evidence_html, student_html
 from labkit.export.pdf import PdfPrinter, banner_html, merge, page_count, scan_pdf, start_pages
 from labkit.files import write_bytes, write_text
-from labkit.leaks import LeakReport, redact_notebook
+from labkit.leaks import LeakReport
+from labkit.leaks_notebook import redact_notebook
 from labkit.settings import Settings, load_settings, project_root, shown_path
 
 GRADER_TITLE = "Grader's page"

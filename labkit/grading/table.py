@@ -56,7 +56,8 @@ font-size:13px;text-align:left}th{background:#f3f4f6}
 .scroll{overflow:auto;max-width:100%;max-height:80vh;border:1px solid #ccc}
 .matrix{margin:0;font-size:12px}.matrix thead th{position:sticky;z-index:2;white-space:normal;font-weight:600;
 overflow-wrap:normal;min-width:3.6em;vertical-align:bottom;padding:3px 4px;font-size:12px}
-.matrix thead tr.parts th{top:0;text-align:center;height:1.4em}.matrix thead tr.names th{top:calc(1.4em + 7px)}
+.matrix thead tr.parts th{top:0;text-align:center;height:1.4em}.matrix thead tr.names th{top:calc(1.4em + 7px);
+writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;min-width:0;text-align:left;padding:4px 2px}
 .matrix th.student{position:sticky;left:0;z-index:1;background:#f9fafb;min-width:11em;max-width:16em;
 overflow-wrap:anywhere}.matrix thead th.student{z-index:3;top:0}
 .matrix td{text-align:center;white-space:nowrap;padding:0}
