@@ -54,11 +54,13 @@ def test_a_return_page_that_shows_success_before_reading_the_status_is_caught(se
     assert "retrievePaymentIntent" in found.hint
 
 
-def test_a_checkout_session_priced_from_the_browser_is_caught(settings, tmp_path):
-    with StudentLab.start(v.cs_priced_from_browser(tmp_path / "s"), settings, checkout=True, webhooks=False) as lab:
-        found = b.server_price(lab.checkout.url, lab.client)
-    assert found.status == MISSING and "amount_total 51" in found.evidence
-    assert "line_items from your own catalog" in found.hint
+def test_a_checkout_session_priced_from_the_browser_is_caught(settings, tmp_path, chromium):
+    """The page's own form post, recorded in the browser, sent again with a price: the session's amount_total
+    must stay the catalog's (labkit.checks.server counts the Checkout Sessions a request makes)."""
+    found = {i.check: i for i in run_checks(v.cs_priced_from_browser(tmp_path / "s"), settings, parts={"B"})}
+    price = found["checkout:server_price"]
+    assert price.status == MISSING and "price: 51" in price.evidence and "cs_test_" in price.evidence, price.evidence
+    assert found["scenario:success"].status == EVIDENCED  # the mistake is the price, not the payment
 
 
 def test_the_embedded_checkout_form_is_driven_too(settings, tmp_path, chromium):

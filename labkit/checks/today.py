@@ -1,8 +1,5 @@
 """Part B checks that depend on the integration the student chose (see :mod:`labkit.checks.integrations`).
 
-* ``checkout:server_price`` for a Checkout Session: ``POST /create-checkout-session`` must price the
-  session from the server's catalog (Stripe's samples name the route so; the session's ``amount_total``
-  is read back from Stripe).
 * The Payment Element: ``confirmPayment`` needs ``confirmParams.return_url`` (Stripe sends the customer
   there after any redirect, and after every success unless ``redirect: 'if_required'``), and the return
   page must read the payment's status, not trust that it was reached: it is opened with a declined
@@ -15,7 +12,6 @@ import re
 from typing import Any, Callable
 from urllib.parse import urlencode, urlsplit, urlunsplit, parse_qsl
 
-import requests
 
 from labkit.checks import integrations as ig
 from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, item
@@ -42,57 +38,6 @@ HINTS = {
 HINTS[ig.EMBEDDED] = dict(HINTS[ig.HOSTED], success=(
     "Create the session with ui_mode=embedded and a return_url, answer its client_secret, and mount it with "
     "stripe.initEmbeddedCheckout({fetchClientSecret}); the return page reads the session."))
-
-
-# ------------------------------------------------------------------------------ server price (Checkout)
-def _post_session(url: str, body: dict[str, Any], as_json: bool) -> tuple[int, str | None, str]:
-    """POST a cart; the session id from a 303 to Stripe's page or from the JSON answer, or None."""
-    try:
-        resp = (requests.post(url + SESSION_ROUTE, json=body, timeout=10, allow_redirects=False) if as_json else
-                requests.post(url + SESSION_ROUTE, data=body, timeout=10, allow_redirects=False))
-    except requests.RequestException as exc:
-        return 0, None, f"no answer ({type(exc).__name__})"
-    found = SESSION_ID.search(resp.headers.get("Location", "") + " " + resp.text[:4000])
-    return resp.status_code, found.group(0) if found else None, resp.text[:120]
-
-
-def _amount(client: Any, session_id: str | None) -> int | None:
-    if not session_id:
-        return None
-    try:
-        return client.v1.checkout.sessions.retrieve(session_id).amount_total
-    except Exception:
-        return None
-
-
-def session_server_price(url: str, client: Any) -> Item:
-    """``checkout:server_price`` for a Checkout Session: an amount from the browser is refused or ignored."""
-    plain = {"product_id": "prod_001", "quantity": 1, "qty-prod_001": "1"}
-    tampered = {**plain, "amount": TAMPERED_AMOUNT, "price": TAMPERED_AMOUNT, "unit_amount": TAMPERED_AMOUNT}
-    for as_json in (True, False):
-        status, session_id, raw = _post_session(url, plain, as_json)
-        base = _amount(client, session_id)
-        if base is not None:
-            break
-    if base is None:
-        fb = Feedback(f"POST {SESSION_ROUTE} (no /create-payment-intent on this server)",
-                      "a Checkout Session (a 303 to session.url, or JSON with its url, id or client_secret)",
-                      f"HTTP {status} {raw!r}")
-        return item("checkout:server_price", MISSING, fb.text(), HINTS[ig.HOSTED]["success"])
-    status2, session2, _ = _post_session(url, {k: str(v) for k, v in tampered.items()} if not as_json else tampered,
-                                         as_json)
-    if 400 <= status2 < 500:
-        return item("checkout:server_price", EVIDENCED, f"a Checkout Session cart with \"amount\": {TAMPERED_AMOUNT} "
-                    f"was refused (HTTP {status2}); the plain cart made a session of {base} cents")
-    amount2 = _amount(client, session2)
-    if amount2 == base:
-        return item("checkout:server_price", EVIDENCED, f"a Checkout Session cart with \"amount\": {TAMPERED_AMOUNT} "
-                    f"was ignored: the session's amount_total is {amount2} cents, the catalog's price")
-    fb = Feedback(f"POST {SESSION_ROUTE} with \"amount\": {TAMPERED_AMOUNT} from the browser",
-                  f"a 4xx, or a session of the catalog's {base} cents", f"HTTP {status2}, amount_total {amount2}")
-    return item("checkout:server_price", MISSING, fb.text(),
-                "Build line_items from your own catalog (price_data.unit_amount or a Price id); never read a price "
-                "or an amount from the request.")
 
 
 # ------------------------------------------------------------------------------ scenario review
