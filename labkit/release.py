@@ -52,6 +52,7 @@ SOLUTION_TESTS = (
     # the made-up submissions they grade (tests/submissions/) are the solution's, not shipped
     "tests/test_a11y.py", "tests/test_checks_part_c.py", "tests/test_confinement.py", "tests/test_part_b_checks.py",
     "tests/test_writing_checks.py",
+    "tests/test_webhooks_kept_endpoint.py",  # `labkit webhooks` with the solution's handler (as its neighbour)
     # the instructor's grading tools (course platforms, Canvas, similarity, the class report)
     "tests/test_gradescope.py", "tests/test_classroom.py", "tests/test_canvas.py", "tests/test_similarity.py",
     "tests/test_grade_report.py",
