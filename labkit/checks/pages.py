@@ -25,7 +25,7 @@ from typing import Any, Iterable
 
 from labkit.browser import COMPLETE_3DS, FAIL_3DS, CheckoutBrowser, Scenario
 from labkit.checks import integrations
-from labkit.checks.items import clip
+from labkit.checks.items import clip, exception_line
 from labkit.checks.outcome import UNCLEAR, classify
 
 CARD_FRAMES = ("#card-element iframe", 'iframe[name^="__privateStripeFrame"][title*="card" i]')
@@ -297,19 +297,6 @@ def payments_from_a_double_click(browser: CheckoutBrowser, url: str, client: Any
         page.context.close()
 
 
-def last_exception(log: str) -> str:
-    """The last line of the last Python traceback in a server's log ("" if none): the exception itself."""
-    lines = log.splitlines()
-    found = ""
-    for i, line in enumerate(lines):
-        if line.startswith("Traceback (most recent call last)"):
-            for after in lines[i + 1:]:
-                if after.strip() and not after.startswith((" ", "\t")) and not after.startswith("During handling"):
-                    found = after.strip()
-                    break
-    return found
-
-
 def _own_errors(run: PageRun) -> list[str]:
     """The browser errors a student can act on, page errors first (Stripe's own 402 for a decline is not one)."""
     errs = [e for e in run.browser_errors if "status of 402" not in e]
@@ -320,7 +307,7 @@ def page_cause(run: PageRun, log: str = "") -> tuple[str, str]:
     """(what went wrong first, a hint for it) from the page's HTTP status, the server's log and the browser's
     console; ("", "") when none of them says anything."""
     if run.page_status is not None and run.page_status >= 400:
-        exc = last_exception(log)
+        exc = exception_line(log)
         said = f"GET / answered HTTP {run.page_status}" + (f"; the server's log says: {clip(exc, 200)}" if exc else "")
         if run.page_status == 404 and not exc:
             return said, "Serve the checkout page at GET / (@app.route(\"/\"))."
