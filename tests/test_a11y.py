@@ -185,6 +185,30 @@ def test_the_check_lists_a_faulty_pages_violations_with_their_elements_and_fixes
     assert "role=\"status\"" in item.hint
 
 
+def test_the_check_audits_the_generic_declines_own_page_with_no_browser_of_its_own(fake, client, tmp_path, chromium,
+                                                                                  monkeypatch):
+    """labkit check pays with 0002 anyway: a11y:checkout reads that page (ready, then after the decline)."""
+    from labkit.checks import a11y
+    from labkit.checks.checkout import scenarios
+
+    folder = unlabelled_low_contrast(tmp_path / "student")
+    with serve(folder, fake) as server:
+        audit = a11y.PageAudit()
+        [run] = scenarios(server.url, client, keys=("generic_decline",), audit=audit)
+        assert run.status == "evidenced", run.evidence
+        assert audit.moments == [a11y.READY, a11y.AFTER_DECLINE]
+        monkeypatch.setattr(a11y, "_audit_checkout", lambda *a: pytest.fail("a second browser was opened"))
+        item = a11y_item(server.url, audit=audit)
+    assert item.status == "partial" and "color-contrast (" in item.evidence and "#cardholder-name" in item.evidence
+
+
+def test_a_page_never_audited_in_the_scenarios_is_audited_on_its_own(shop):
+    from labkit.checks import a11y
+
+    item = a11y_item(shop.url, audit=a11y.PageAudit())  # e.g. scenario:success failed, so 0002 never ran
+    assert item.status == "evidenced" and item.evidence.endswith(f"{a11y.READY} and {a11y.AFTER_DECLINE}")
+
+
 def test_a_checkout_that_does_not_start_gets_the_a11y_item_missing():
     from types import SimpleNamespace
 

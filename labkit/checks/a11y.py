@@ -132,10 +132,10 @@ def audit_checkout(url: str, *, timeout: float = 12.0, after_payment: bool = Tru
     Playwright already runs, as in a notebook)."""
     from labkit.browser import in_worker_thread
 
-    return in_worker_thread(_audit_checkout, url, timeout, after_payment)
+    return in_worker_thread(_audit_checkout, url, timeout, after_payment).found or []
 
 
-def _audit_checkout(url: str, timeout: float, after_payment: bool) -> list[Violation]:
+def _audit_checkout(url: str, timeout: float, after_payment: bool) -> "PageAudit":
     from labkit.browser import CheckoutBrowser
 
     from labkit.checks import integrations
@@ -147,28 +147,64 @@ def _audit_checkout(url: str, timeout: float, after_payment: bool) -> list[Viola
         if card:  # the handout's card Element: audited once its card field is there, and after a decline
             page.context.close()
             page = browser.open_checkout()
-        found = audit_frames(page, "when the page is ready")
+        audit = PageAudit(strict=True)
+        audit(page, READY)
         if after_payment and card and _declined(browser, page, timeout):
-            seen = {(v.rule, v.frame, t) for v in found for t in v.targets}
-            for v in audit_frames(page, "after a declined payment"):  # only what is new
-                new = [(t, f) for t, f in zip(v.targets, v.fixes) if (v.rule, v.frame, t) not in seen]
-                v.targets, v.fixes = [t for t, _ in new], [f for _, f in new]
-                found += [v] if new else []
+            audit(page, AFTER_DECLINE)
         page.context.close()
-    return found
+    return audit
 
 
-def a11y_item(url: str, timeout: float = 12.0) -> Item:
-    """The ``a11y:checkout`` item: evidenced with no violation, else partial with each one and its fix."""
-    try:
-        found = audit_checkout(url, timeout=timeout)
-    except Exception as exc:  # the page never got ready, no browser: say so, the other checks say more
-        return item(CHECK, MISSING, f"the page could not be audited: {str(exc).splitlines()[0][:200]}",
-                    "Make the page load with its card field and Pay button (see scenario:success).")
+READY, AFTER_DECLINE, AFTER_PAYMENT = "when the page is ready", "after a declined payment", "after a payment"
+
+
+class PageAudit:
+    """axe-core on a page the checks are paying on anyway (the generic decline's run): called with
+    :data:`READY` once the card field is there, then :data:`AFTER_DECLINE` with the result shown.
+    ``found`` stays None when the page was never audited, so :func:`a11y_item` opens it itself."""
+
+    def __init__(self, strict: bool = False) -> None:
+        self.found: list[Violation] | None = None
+        self.moments: list[str] = []
+        self.strict = strict  # an audit error raised (the kit's own audit), not kept quiet (a scenario's)
+
+    def __call__(self, page: Any, moment: str) -> None:
+        if moment != READY and self.found is None:
+            return
+        try:
+            now = audit_frames(page, moment)
+        except Exception:  # an audit that cannot run must not fail the payment: a11y_item audits on its own
+            if self.strict:
+                raise
+            self.found = None if moment == READY else self.found
+            return
+        if moment == READY:
+            self.found, self.moments = now, [READY]
+            return
+        seen = {(v.rule, v.frame, t) for v in self.found for t in v.targets}
+        for v in now:  # only what is new
+            new = [(t, f) for t, f in zip(v.targets, v.fixes) if (v.rule, v.frame, t) not in seen]
+            v.targets, v.fixes = [t for t, _ in new], [f for _, f in new]
+            self.found += [v] if new else []
+        self.moments.append(moment)
+
+
+def a11y_item(url: str, timeout: float = 12.0, audit: PageAudit | None = None) -> Item:
+    """The ``a11y:checkout`` item: evidenced with no violation, else partial with each one and its fix.
+    ``audit``: what the scenarios' own run found (see :class:`PageAudit`); else the page is opened here."""
+    if audit is None or audit.found is None:
+        from labkit.browser import in_worker_thread
+
+        try:
+            audit = in_worker_thread(_audit_checkout, url, timeout, True)
+        except Exception as exc:  # the page never got ready, no browser: say so, the other checks say more
+            return item(CHECK, MISSING, f"the page could not be audited: {str(exc).splitlines()[0][:200]}",
+                        "Make the page load with its card field and Pay button (see scenario:success).")
+    found = audit.found or []
     rules = "WCAG 2.2 A/AA and best practices, target-size on"
     if not found:
         return item(CHECK, EVIDENCED, f"axe-core ({rules}) found no violation on the page or in its card field, "
-                                      "when ready and after a declined payment")
+                                      + " and ".join(audit.moments))
     lines = [f"{n}. {v.line()}" for n, v in enumerate(found[:MAX_LISTED], start=1)]
     if len(found) > MAX_LISTED:
         lines.append(f"(and {len(found) - MAX_LISTED} more: fix these, then run the check again)")

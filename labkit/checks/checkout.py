@@ -4,14 +4,14 @@ server, for the server's own checks (:mod:`labkit.checks.server`)."""
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from typing import Any, Callable
 
 from labkit.browser import CheckoutBrowser, Scenario, in_worker_thread, load_scenarios
+from labkit.checks.a11y import PageAudit
 from labkit.checks.cart import Recorder
 from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, clip, item
-from labkit.checks.pages import (PageRun, latest_payment_intent, page_cause, pay_on_page,
+from labkit.checks.pages import (PageRun, latest_payment_intent, page_cause, pay_on_page, payment_intent_ids,
                                  payments_from_a_double_click, read_result, stripe_messages_for)
 from labkit.checks.today import review
 
@@ -68,6 +68,9 @@ def judge(run: PageRun, pi: dict[str, Any] | None, scenario: Scenario, log: str 
     return item(check, status_, Feedback(name, expected, seen, extra=extra).text(), cause_hint or HINTS[scenario.key])
 
 
+AUDITED = "generic_decline"  # the scenario whose page a11y:checkout audits, ready and after the decline
+
+
 class RecordingBrowser(CheckoutBrowser):
     """The kit's browser, each page it opens watched by a :class:`Recorder`."""
 
@@ -84,15 +87,16 @@ class RecordingBrowser(CheckoutBrowser):
 
 def _all_scenarios(url: str, client: Any, shots: Path | None, timeout: float,
                    recorder: Recorder | None = None, log: Callable[[], str] | None = None,
-                   keys: tuple[str, ...] | None = None) -> list[Item]:
+                   keys: tuple[str, ...] | None = None, audit: PageAudit | None = None) -> list[Item]:
     items: list[Item] = []
     scenarios = [s for s in load_scenarios() if keys is None or s.key in keys]
     with RecordingBrowser(url, recorder, timeout=timeout) as browser:
         for sc in scenarios:
-            since = time.time()
+            known = payment_intent_ids(client)
             try:
                 run = pay_on_page(browser, url, sc, timeout=timeout, stripe_messages=stripe_messages_for(sc),
-                                  screenshot=(shots / f"{sc.key}.png") if shots else None)
+                                  screenshot=(shots / f"{sc.key}.png") if shots else None,
+                                  audit=audit if sc.key == AUDITED else None)
             except Exception as exc:  # one scenario's browser trouble fails that scenario only
                 first = (str(exc).strip().splitlines() or [""])[0]
                 items.append(item(f"scenario:{sc.key}", MISSING, f"{sc.title}: the browser run could not finish "
@@ -104,7 +108,7 @@ def _all_scenarios(url: str, client: Any, shots: Path | None, timeout: float,
                     pi = client.v1.payment_intents.retrieve(run.payment_intent).to_dict()
                 except Exception:
                     pi = None
-            pi = pi or latest_payment_intent(client, since)
+            pi = pi or latest_payment_intent(client, known)
             log_text = log() if log else ""
             items.append(review(judge(run, pi, sc, log_text), run, pi,
                                 lambda u: read_result(browser, u, timeout=timeout)))
@@ -124,8 +128,9 @@ def _all_scenarios(url: str, client: Any, shots: Path | None, timeout: float,
 
 def scenarios(url: str, client: Any, *, screenshots: Path | None = None, timeout: float = 12.0,
               recorder: Recorder | None = None, log: Callable[[], str] | None = None,
-              keys: tuple[str, ...] | None = None) -> list[Item]:
+              keys: tuple[str, ...] | None = None, audit: PageAudit | None = None) -> list[Item]:
     """The five browser runs on the student's page (a worker thread: notebooks run an event loop);
     ``recorder`` keeps what the page sends to its server; ``log`` gives the server's log so far, for the
-    hints; ``keys`` runs only those scenarios (``("success",)``)."""
-    return in_worker_thread(_all_scenarios, url, client, screenshots, timeout, recorder, log, keys)
+    hints; ``keys`` runs only those scenarios (``("success",)``); ``audit`` is given the generic decline's
+    page (for ``a11y:checkout``, with no browser and no payment of its own)."""
+    return in_worker_thread(_all_scenarios, url, client, screenshots, timeout, recorder, log, keys, audit)

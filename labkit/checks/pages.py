@@ -21,16 +21,20 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from labkit.browser import COMPLETE_3DS, FAIL_3DS, CheckoutBrowser, Scenario
 from labkit.checks import integrations
+from labkit.checks.a11y import AFTER_DECLINE, AFTER_PAYMENT, READY
 from labkit.checks.items import clip, exception_line
 from labkit.checks.outcome import UNCLEAR, classify
 
 CARD_FRAMES = ("#card-element iframe", 'iframe[name^="__privateStripeFrame"][title*="card" i]')
 SUBMIT = "#submit-btn, form button[type=submit], button[type=submit], form button:not([type])"
 PI_ID = re.compile(r"\bpi_[A-Za-z0-9]{8,}")
+POLL_MS = 50  # how often a waiting driver looks at the page again (each look is one round trip to Chromium)
+SETTLE_S = 0.5  # at most this long for a page's message to stop changing once it says something decisive
+STABLE_S = 0.1  # unchanged this long: the page has finished writing it
 
 
 @dataclass
@@ -128,7 +132,7 @@ def _card_frame(page, timeout: float) -> str:
                     return selector
             except Exception:  # navigating
                 pass
-        page.wait_for_timeout(100)
+        page.wait_for_timeout(POLL_MS)
     return ""
 
 
@@ -143,7 +147,7 @@ def _click_pay(page, timeout: float) -> str:
                 return ""
         except Exception:
             pass
-        page.wait_for_timeout(100)
+        page.wait_for_timeout(POLL_MS)
     if not page.locator(SUBMIT).count():
         return "no Pay button (#submit-btn or a submit button) on the page"
     return "the Pay button (#submit-btn) stayed disabled after the card was typed"
@@ -155,28 +159,42 @@ def _answer_challenge(page, selector: str, deadline: float, before: list[str], s
         for frame in page.frames:
             try:
                 button = frame.locator(selector)
-                if button.count() and button.first.is_visible() and button.first.is_enabled():
-                    page.wait_for_timeout(200)
+                if (button.count() and button.first.is_visible() and button.first.is_enabled()
+                        and frame.evaluate("document.readyState") == "complete"):  # its script has run
                     button.first.click()
                     return True
             except Exception:  # a frame navigating or detaching: look again
                 continue
         if _observe(page, before, start_url)["verdict"] not in ("nothing", UNCLEAR):
             return False
-        page.wait_for_timeout(100)
+        page.wait_for_timeout(POLL_MS)
     return False
 
 
 def _await_outcome(page, before: list[str], start_url: str, deadline: float,
                    stripe_messages: Iterable[str]) -> dict[str, Any]:
-    """Wait until the page says something decisive (or the time is up), then let it settle."""
+    """Wait until the page says something decisive (or the time is up), then until its words stop changing."""
     seen = _observe(page, before, start_url, stripe_messages)
     while time.monotonic() < deadline:
         if seen["verdict"] not in ("nothing", UNCLEAR):
-            page.wait_for_timeout(300)  # let the page finish writing its message
-            return _observe(page, before, start_url, stripe_messages)
-        page.wait_for_timeout(100)
+            return _settled(page, seen, lambda: _observe(page, before, start_url, stripe_messages))
+        page.wait_for_timeout(POLL_MS)
         seen = _observe(page, before, start_url, stripe_messages)
+    return seen
+
+
+def _settled(page, seen: dict[str, Any], look: Any) -> dict[str, Any]:
+    """What the page says once its words have not changed for :data:`STABLE_S` (it finished writing
+    its message: a title, then the details), looking at most :data:`SETTLE_S` in all."""
+    end, stable_since = time.monotonic() + SETTLE_S, time.monotonic()
+    while time.monotonic() < end:
+        page.wait_for_timeout(POLL_MS)
+        again = look()
+        if (again["verdict"], again.get("text"), again["url"]) != (seen["verdict"], seen.get("text"), seen["url"]):
+            stable_since = time.monotonic()
+        elif time.monotonic() - stable_since >= STABLE_S:
+            return again
+        seen = again
     return seen
 
 
@@ -192,15 +210,19 @@ def _open(page, url: str, timeout: float) -> tuple[str, int | None]:
     return "", status
 
 
-def _start_paying(browser: CheckoutBrowser, page, flow: Any, number: str, timeout: float) -> tuple[str, list[str], str]:
-    """Type the card and press Pay on whichever integration the page uses: (problem, lines before, url)."""
+def _start_paying(browser: CheckoutBrowser, page, flow: Any, number: str, timeout: float,
+                  ready: Callable[[Any], None]) -> tuple[str, list[str], str]:
+    """Type the card and press Pay on whichever integration the page uses: (problem, lines before, url).
+    ``ready(page)`` is called once the page is ready for the card (its card field there)."""
     if flow.kind != integrations.CARD:
+        ready(page)
         before, start_url = _visible_lines(page), page.url
         page.labkit_dialogs_before = len(page.labkit_dialogs)
         return integrations.pay(page, flow, number, timeout), before, start_url
     frame = _card_frame(page, timeout)
     if not frame:
         return "no Stripe card field appeared in #card-element", [], page.url
+    ready(page)
     if page.locator("#cardholder-name").count():
         page.fill("#cardholder-name", "Lab Student")
     browser.type_card(page, number, frame_selector=frame)
@@ -210,8 +232,11 @@ def _start_paying(browser: CheckoutBrowser, page, flow: Any, number: str, timeou
 
 
 def pay_on_page(browser: CheckoutBrowser, url: str, scenario: Scenario, *, timeout: float = 12.0,
-                screenshot: Path | None = None, stripe_messages: Iterable[str] = ()) -> PageRun:
-    """Open the page, type the card, pay, answer 3D Secure if asked, and read what the page ends up saying."""
+                screenshot: Path | None = None, stripe_messages: Iterable[str] = (),
+                audit: Callable[[Any, str], None] | None = None) -> PageRun:
+    """Open the page, type the card, pay, answer 3D Secure if asked, and read what the page ends up saying.
+    ``audit(page, moment)`` (:class:`labkit.checks.a11y.PageAudit`) looks at the page when it is ready for
+    the card and, on the card Element, once it shows the outcome."""
     page = browser.new_page()
     try:
         flow = integrations.Flow()
@@ -224,7 +249,8 @@ def pay_on_page(browser: CheckoutBrowser, url: str, scenario: Scenario, *, timeo
         if problem:
             return stop(problem, status)
         flow = integrations.detect(page, timeout)
-        problem, before, start_url = _start_paying(browser, page, flow, scenario.number, timeout)
+        problem, before, start_url = _start_paying(browser, page, flow, scenario.number, timeout,
+                                                   lambda p: audit(p, READY) if audit else None)
         if problem:
             return stop(problem, status)
         deadline = time.monotonic() + timeout
@@ -237,6 +263,8 @@ def pay_on_page(browser: CheckoutBrowser, url: str, scenario: Scenario, *, timeo
             error = integrations.checkout_error(page)  # Checkout shows a decline on Stripe's own form
             if error:
                 seen = {**seen, "verdict": "failure", "text": error, "rule": "Stripe's Checkout form"}
+        if audit and flow.kind == integrations.CARD and seen["verdict"] != "nothing":
+            audit(page, AFTER_DECLINE if seen["verdict"] == "failure" else AFTER_PAYMENT)
         text = seen.get("text", "")
         found = seen.get("pi") or next((m.group(0) for m in (PI_ID.search(text), PI_ID.search(seen["url"])) if m), None)
         if screenshot is not None:
@@ -281,20 +309,41 @@ def payments_from_a_double_click(browser: CheckoutBrowser, url: str, client: Any
         if page.locator("#cardholder-name").count():
             page.fill("#cardholder-name", "Lab Student")
         browser.type_card(page, "4242424242424242", frame_selector=frame)
-        known = {pi.id for pi in client.v1.payment_intents.list(params={"limit": 20}).data}
+        known = payment_intent_ids(client)
         before, start_url = _visible_lines(page), page.url
         button = page.locator(SUBMIT).first
         end = time.monotonic() + timeout
         while time.monotonic() < end and not (button.count() and button.is_visible() and button.is_enabled()):
-            page.wait_for_timeout(100)
+            page.wait_for_timeout(POLL_MS)
+        pending = _pending_requests(page)
         button.dblclick(timeout=timeout * 1000)
         _await_outcome(page, before, start_url, time.monotonic() + timeout, ())
-        page.wait_for_timeout(500)  # a second request still under way
+        _until_quiet(page, pending)  # a second click's requests still under way
         return sum(1 for pi in client.v1.payment_intents.list(params={"limit": 20}).data if pi.id not in known)
     except Exception:  # a page that cannot be double-clicked says nothing either way
         return None
     finally:
         page.context.close()
+
+
+def _pending_requests(page) -> set:
+    """The page's requests still under way, kept up to date from now on."""
+    pending: set = set()
+    page.on("request", lambda req: pending.add(req))  # (Playwright wraps handlers: no bound built-ins)
+    page.on("requestfinished", lambda req: pending.discard(req))
+    page.on("requestfailed", lambda req: pending.discard(req))
+    return pending
+
+
+def _until_quiet(page, pending: set, quiet_s: float = 0.1, most_s: float = 0.5) -> None:
+    """Wait until no request of the page has been under way for ``quiet_s`` (at most ``most_s``)."""
+    end, quiet_since = time.monotonic() + most_s, time.monotonic()
+    while time.monotonic() < end:
+        page.wait_for_timeout(POLL_MS)
+        if pending:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet_s:
+            return
 
 
 def _own_errors(run: PageRun) -> list[str]:
@@ -332,10 +381,16 @@ def page_cause(run: PageRun, log: str = "") -> tuple[str, str]:
     return said, "Fix the error the browser's console shows (above), then check again."
 
 
-def latest_payment_intent(client: Any, since: float) -> dict[str, Any] | None:
-    """The newest PaymentIntent created at or after ``since`` (epoch seconds), as a dict."""
+def payment_intent_ids(client: Any) -> set[str]:
+    """The ids of the newest PaymentIntents (to tell the ones a run makes from the ones before it)."""
+    return {pi.id for pi in client.v1.payment_intents.list(params={"limit": 20}).data}
+
+
+def latest_payment_intent(client: Any, known: set[str]) -> dict[str, Any] | None:
+    """The newest PaymentIntent not in ``known`` (:func:`payment_intent_ids` before the run), as a dict:
+    the one a page that does not show its id made (by id, not by time: the run before may be a second old)."""
     for pi in client.v1.payment_intents.list(params={"limit": 3}).data:
-        if pi.created >= int(since) - 1:
+        if pi.id not in known:
             return pi.to_dict()
     return None
 
@@ -361,7 +416,7 @@ def _page_runs(url: str, client: Any, out_dir: Path | None, timeout: float) -> l
     runs = []
     with CheckoutBrowser(url, timeout=timeout) as browser:
         for sc in load_scenarios():
-            since = time.time()
+            known = payment_intent_ids(client)
             shot = out_dir / f"{sc.key}.png" if out_dir else None
             run = pay_on_page(browser, url, sc, timeout=timeout, screenshot=shot, stripe_messages=stripe_messages_for(sc))
             pi = None
@@ -371,7 +426,7 @@ def _page_runs(url: str, client: Any, out_dir: Path | None, timeout: float) -> l
                                                             params={"expand": ["latest_charge"]}).to_dict()
                 except Exception:
                     pi = None
-            pi = pi or latest_payment_intent(client, since)
+            pi = pi or latest_payment_intent(client, known)
             runs.append(_record(run, pi, sc, shot if shot and shot.is_file() else None))
     return runs
 

@@ -68,13 +68,13 @@ def checkout_items(lab: Any, screenshots: Path | None) -> list[Item]:
     if "checkout" in lab.errors:
         return _failed(B_CHECKS + (a11y.CHECK,), str(lab.errors["checkout"]), "Fix the error, then run the check again.")
     srv = lab.checkout
-    recorder = b.Recorder(srv.url)
+    recorder, audit = b.Recorder(srv.url), a11y.PageAudit()
     items = guarded(B_CHECKS[len(server.CHECKS):], b.scenarios, srv.url, lab.client, screenshots=screenshots,
-                    recorder=recorder, log=srv.log_text)
+                    recorder=recorder, log=srv.log_text, audit=audit)
     items = guarded(server.CHECKS, server_checks, lab, srv, recorder) + items
     if srv.debug_requested:
         items[0].evidence += " (note: the app asked for debug mode; the kit turned it off)"
-    return items + guarded((a11y.CHECK,), a11y.a11y_item, srv.url)  # formative: 0 points unless rubric.json says
+    return items + guarded((a11y.CHECK,), a11y.a11y_item, srv.url, audit=audit)  # formative: 0 points unless rubric.json says
 
 
 def server_checks(lab: Any, srv: Any, recorder: Any) -> list[Item]:
