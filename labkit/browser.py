@@ -20,13 +20,14 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
+
+from labkit import browser_thread
+from labkit.browser_thread import stopping as _stopping
 
 CARD_FRAME = '#card-element iframe[name^="__privateStripeFrame"]'
 COMPLETE_3DS = "#test-source-authorize-3ds"
@@ -93,49 +94,24 @@ class BrowserProblem(RuntimeError):
     one_line = True
 
 
-_run = threading.local()  # the worker thread's own "stop" event, set when its cell is interrupted
-
-
-def _stopping() -> bool:
-    """Was the cell running this browser run interrupted? (Checked between steps.)"""
-    stop = getattr(_run, "stop", None)
-    return stop is not None and stop.is_set()
-
-
 def in_worker_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run ``fn`` in a fresh thread (Playwright's sync API cannot run inside a notebook's event loop).
+    """Run ``fn`` in the kit's browser thread (:mod:`labkit.browser_thread`: Playwright's sync API cannot
+    run inside a notebook's event loop, and one Chromium is kept there for every run).
 
-    Interrupting (Ctrl-C, the notebook's stop button) returns at once; the browser run stops at
-    its next step and closes its browser in its own thread. Errors from the environment come
-    back as one line (:class:`BrowserProblem`), not as a thread-pool traceback.
+    Interrupting (Ctrl-C, the notebook's stop button) returns at once; the browser run stops at its
+    next step. Errors from the environment come back as one line (:class:`BrowserProblem`), not as a
+    thread's traceback.
     """
     from labkit.backend import notebook_messages
 
     notebook_messages((BrowserProblem,))
-    stop = threading.Event()
-
-    def work() -> Any:
-        _run.stop = stop
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            _run.stop = None
-
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labkit-browser")
     try:
-        future = pool.submit(work)
-        try:
-            return future.result()
-        except BaseException as exc:
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                stop.set()
-                raise
-            line = _problem(exc)
-            if line:
-                raise BrowserProblem(line) from None
-            raise
-    finally:
-        pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
+        return browser_thread.run(fn, *args, **kwargs)
+    except Exception as exc:
+        line = _problem(exc)
+        if line:
+            raise BrowserProblem(line) from None
+        raise
 
 
 def _problem(exc: BaseException) -> str | None:
@@ -181,6 +157,16 @@ class _QuietOrphans(logging.Filter):
 logging.getLogger("asyncio").addFilter(_QuietOrphans())
 
 
+def _enter(field: Any, value: str) -> None:
+    """``value`` into a card field: filled at once (a field formats it: "4242 4242…", "12 / 29"), or typed
+    key by key when the field kept other characters than the ones given (it reacts to keys only)."""
+    field.fill(value)
+    kept = field.input_value()
+    if "".join(ch for ch in kept if ch.isalnum()) != value:
+        field.fill("")
+        field.press_sequentially(value)
+
+
 class CheckoutBrowser:
     """One headless Chromium for a checkout URL. Use it from a single thread (see :func:`in_worker_thread`)."""
 
@@ -192,14 +178,20 @@ class CheckoutBrowser:
         self.viewport = viewport
         self._pw = None
         self._browser = None
+        self._contexts: list[Any] = []
 
     def start(self) -> "CheckoutBrowser":
-        from playwright.sync_api import sync_playwright
-
+        """The browser to open pages in: in the kit's browser thread, the Chromium kept there (launched
+        once per process); elsewhere (a test's own thread), a Chromium of its own, closed by :meth:`close`."""
         from labkit.chromium import find_chromium, launch_args
 
         require_server(self.checkout_url)
         path = self.executable_path or find_chromium()
+        if browser_thread.THREAD.is_current():
+            self._browser = browser_thread.THREAD.chromium(path, launch_args())
+            return self
+        from playwright.sync_api import sync_playwright
+
         self._pw = sync_playwright().start()
         try:
             self._browser = self._pw.chromium.launch(executable_path=path, args=launch_args(), headless=True)
@@ -210,12 +202,19 @@ class CheckoutBrowser:
         return self
 
     def close(self) -> None:
-        if self._browser is not None:
-            self._browser.close()
-            self._browser = None
-        if self._pw is not None:
+        """Close the pages this object opened and, if it launched its own Chromium, that Chromium."""
+        for context in self._contexts:
+            try:
+                context.close()
+            except Exception:  # closed already (each run closes its pages), or the browser is gone
+                pass
+        self._contexts.clear()
+        if self._pw is not None:  # its own browser
+            if self._browser is not None:
+                self._browser.close()
             self._pw.stop()
             self._pw = None
+        self._browser = None
 
     def __enter__(self) -> "CheckoutBrowser":
         return self.start()
@@ -227,6 +226,7 @@ class CheckoutBrowser:
     def new_page(self):
         context = self._browser.new_context(viewport={"width": self.viewport[0], "height": self.viewport[1]},
                                             device_scale_factor=1, locale="en-US")
+        self._contexts = [c for c in self._contexts if c.pages] + [context]  # those still open, and this one
         page = context.new_page()
         page.set_default_timeout(self.timeout_ms)
         from labkit.page_errors import watch_page
@@ -244,16 +244,17 @@ class CheckoutBrowser:
     @staticmethod
     def type_card(page, number: str, expiry: str | None = None, cvc: str = "123", postal: str = "42424",
                   frame_selector: str = CARD_FRAME) -> None:
-        """Type a card into the card iframe, key by key, as a person would."""
+        """Enter a card into the card iframe as a person pasting it would: each field filled at once (one
+        input event), and typed key by key instead where the field did not take the whole value."""
         if expiry is None:
             expiry = f"12{(time.gmtime().tm_year + 3) % 100:02d}"
         frame = page.frame_locator(frame_selector).first
-        frame.locator('input[name="cardnumber"]').press_sequentially(number)
-        frame.locator('input[name="exp-date"]').press_sequentially(expiry)
-        frame.locator('input[name="cvc"]').press_sequentially(cvc if len(number) != 15 else cvc.ljust(4, "4"))
+        _enter(frame.locator('input[name="cardnumber"]'), number)
+        _enter(frame.locator('input[name="exp-date"]'), expiry)
+        _enter(frame.locator('input[name="cvc"]'), cvc if len(number) != 15 else cvc.ljust(4, "4"))
         postal_input = frame.locator('input[name="postal"]')
         if postal_input.count() and postal_input.is_visible():
-            postal_input.press_sequentially(postal)
+            _enter(postal_input, postal)
 
     def _challenge_frame(self, page, selector: str, deadline: float):
         """The frame (any depth) showing the 3D Secure button, or None if the payment finished first."""
@@ -261,13 +262,14 @@ class CheckoutBrowser:
             for frame in page.frames:
                 try:
                     button = frame.locator(selector)
-                    if button.count() and button.first.is_visible() and button.first.is_enabled():
+                    if (button.count() and button.first.is_visible() and button.first.is_enabled()
+                            and frame.evaluate("document.readyState") == "complete"):  # its script has run
                         return frame
                 except Exception:  # a frame navigating or detaching: look again
                     continue
             if page.locator(RESULT).count():
                 return None
-            page.wait_for_timeout(100)
+            page.wait_for_timeout(50)
         raise TimeoutError(f"no 3D Secure challenge ({selector}) appeared within {self.timeout_ms / 1000:.0f} s")
 
     def pay(self, scenario: Scenario, *, screenshot: Path | None = None, challenge_screenshot: Path | None = None,
@@ -285,8 +287,8 @@ class CheckoutBrowser:
                 frame = self._challenge_frame(page, selector, time.monotonic() + self.timeout_ms / 1000)
                 if frame is not None:
                     challenged = True
-                    page.wait_for_timeout(300)  # let the modal finish painting for the screenshot
                     if challenge_screenshot is not None:
+                        page.wait_for_timeout(300)  # let the modal finish painting for the screenshot
                         challenge_screenshot.parent.mkdir(parents=True, exist_ok=True)
                         page.screenshot(path=str(challenge_screenshot), full_page=True)
                         shot_3ds = challenge_screenshot

@@ -1,0 +1,49 @@
+"""The kit's browser thread: every browser run of a process in one thread, one Chromium kept for all."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from labkit import browser_thread
+from labkit.browser import CheckoutBrowser, in_worker_thread
+
+
+def test_runs_happen_in_one_thread_in_order_and_a_nested_run_does_not_wait_for_itself():
+    names = [in_worker_thread(lambda: threading.current_thread().name) for _ in range(3)]
+    assert names == ["labkit-browser"] * 3
+    assert in_worker_thread(lambda: in_worker_thread(lambda: "inner")) == "inner"  # no deadlock
+
+
+def test_an_error_comes_back_to_the_caller_and_the_thread_goes_on():
+    with pytest.raises(ZeroDivisionError):
+        in_worker_thread(lambda: 1 / 0)
+    assert in_worker_thread(lambda: 42) == 42
+
+
+@pytest.mark.browser
+def test_one_chromium_serves_every_run_with_fresh_contexts_and_is_launched_again_when_gone(kit_lab, chromium):
+    def visit() -> tuple[object, list[str]]:
+        with CheckoutBrowser(kit_lab.checkout_url, executable_path=chromium) as b:
+            page = b.new_page()
+            page.goto(kit_lab.checkout_url)
+            cookies_before = [c["name"] for c in page.context.cookies()]
+            page.context.add_cookies([{"name": "left_behind", "value": "1", "url": kit_lab.checkout_url}])
+            return b._browser, cookies_before
+
+    first, cookies = in_worker_thread(visit)
+    second, cookies_again = in_worker_thread(visit)
+    assert first is second  # launched once
+    assert "left_behind" not in cookies_again  # each page has its own context
+    assert not in_worker_thread(lambda: first.contexts)  # CheckoutBrowser.close closed what it opened
+    in_worker_thread(first.close)  # a crash, or closed by someone
+    third, _ = in_worker_thread(visit)
+    assert third is not first and third.is_connected()
+
+
+@pytest.mark.browser
+def test_a_checkout_browser_in_another_thread_launches_and_closes_its_own(kit_lab, chromium):
+    with CheckoutBrowser(kit_lab.checkout_url, executable_path=chromium) as b:
+        own = b._browser
+        assert own.is_connected()
+    assert not own.is_connected()
