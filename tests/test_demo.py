@@ -97,3 +97,27 @@ def test_a_failing_notebook_is_named_with_its_cell_and_reason(tmp_path):
 def test_no_notebooks_is_a_clear_error(tmp_path):
     out = run_demo("--notebooks", str(tmp_path), tmp=tmp_path)
     assert out.returncode == 1 and "no notebooks" in out.stderr
+
+
+def test_the_demos_closing_check_reads_what_this_runs_check_cells_saved_and_checks_the_rest(tmp_path, monkeypatch):
+    """The notebooks' check cells ran moments ago: their saved items are shown, not run twice; a part whose
+    notebook did not run this time (``--only``, or a file from an earlier run) is checked now."""
+    import os
+    import time
+
+    from labkit import demo
+    from labkit.checks.items import EVIDENCED, MISSING, item
+    from labkit.checks.notebook import saved_checks_path
+    from labkit.checks.report import write_json
+    from labkit.settings import Settings
+
+    settings = Settings(backend="fake", out_dir=tmp_path)
+    write_json([item("setup:keys", EVIDENCED, "saved by notebook 01")], saved_checks_path(settings, "A"))
+    old = write_json([item("webhook:signature", EVIDENCED, "from an earlier run")], saved_checks_path(settings, "C"))
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    checked: list[str] = []
+    monkeypatch.setattr(demo, "run_checks", lambda settings, parts: checked.extend(parts) or
+                        [item(f"run:{parts[0]}", MISSING, "checked now")])
+    items = demo.checks_of_the_run(settings, since=time.time() - 60)
+    assert checked == ["B", "C", "D", "E"]
+    assert items[0].evidence == "saved by notebook 01" and [i.check for i in items[1:]] == [f"run:{p}" for p in "BCDE"]

@@ -87,3 +87,19 @@ def _say_when_answers_change(part: str) -> None:
 
 def saved_checks_path(settings: Any, part: str) -> Path:
     return Path(settings.out_dir) / "checks" / f"part_{part.upper()}.json"
+
+
+def saved_checks(settings: Any, part: str, since: float = 0.0) -> list | None:
+    """The items ``part``'s check cell saved (:func:`check_part`), or None when there are none saved at or
+    after ``since`` (epoch seconds) or the file cannot be read."""
+    import json
+
+    from labkit.checks.items import Item
+
+    path = saved_checks_path(settings, part)
+    try:
+        if path.stat().st_mtime < since:
+            return None
+        return [Item(**row) for row in json.loads(path.read_text(encoding="utf-8"))["items"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

@@ -1,0 +1,133 @@
+"""How long `labkit check` takes a student, and where the seconds go (a figure, not a test).
+
+    .venv/bin/python bench/bench_check.py [--runs 3] [--part B] [--part C] ...   (default: Part B, then all parts)
+
+First the command as a student runs it (``labkit check --part B``, a new process each time): the
+median wall time of ``--runs`` runs, and the CPU the whole process tree used (the kit, the student's
+servers, Chromium). Then one run in this process with each step timed: wall seconds and the CPU of
+the process tree during the step, so a step that waits shows little CPU and a step that computes
+shows a lot. On the 2-core machine the goals (issue 28) are Part B in 4 s and all parts in 6 s.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import psutil  # noqa: E402  (installed with ipykernel)
+
+
+def tree_cpu(proc: psutil.Process) -> float:
+    """CPU seconds of ``proc``, its children that ended (waited for) and the ones still running."""
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+        except psutil.Error:  # ended meanwhile
+            pass
+    return total
+
+
+def command_runs(parts: list[str], runs: int) -> tuple[float, float, int]:
+    """Median wall time and CPU of ``labkit check`` with ``parts``, and its exit status."""
+    walls, cpus, code = [], [], 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = psutil.Popen([sys.executable, "-m", "labkit.cli", "check", *[f"--part={p}" for p in parts]],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        code = proc.wait()
+        walls.append(time.perf_counter() - start)
+        t = proc.cpu_times()  # the process and the children it waited for (servers, Chromium, Playwright)
+        cpus.append(t.user + t.system + t.children_user + t.children_system)
+    return statistics.median(walls), statistics.median(cpus), code
+
+
+STEPS = [  # (module, attribute, step name): the check's steps, timed where they are defined
+    ("labkit.student.lab", "StudentLab.start", "start the student's servers"),
+    ("labkit.browser", "CheckoutBrowser.start", "launch Chromium (kept for the process)"),
+    ("labkit.checks.checkout", "pay_on_page", "pay one scenario on the page"),
+    ("labkit.checks.checkout", "payments_from_a_double_click", "the double click (idempotency)"),
+    ("labkit.checks.run", "server_checks", "Part B's server checks (HTTP)"),
+    ("labkit.checks.a11y", "a11y_item", "a11y:checkout (from the 0002 run's audit)"),
+    ("labkit.checks.run", "setup_items", "Part A (the API)"),
+    ("labkit.checks.run", "webhook_items", "Part C (events to copies of the handler)"),
+    ("labkit.checks.run", "writing_items", "Parts D and E (the answers)"),
+]
+
+
+def _timed(fn, name: str, wall: dict, cpu: dict, calls: dict, me: psutil.Process):
+    @functools.wraps(fn)
+    def timed(*args, **kwargs):
+        start, start_cpu = time.perf_counter(), tree_cpu(me)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            wall[name] += time.perf_counter() - start
+            cpu[name] += tree_cpu(me) - start_cpu
+            calls[name] += 1
+    return timed
+
+
+def breakdown(parts: list[str]) -> None:
+    """One in-process run of the checks with every step of :data:`STEPS` timed."""
+    import importlib
+
+    started = time.perf_counter()
+    from labkit.checks.run import run_checks
+    from labkit.settings import load_settings
+
+    imports = time.perf_counter() - started
+    me = psutil.Process()
+    wall: dict[str, float] = defaultdict(float)
+    cpu: dict[str, float] = defaultdict(float)
+    calls: dict[str, int] = defaultdict(int)
+    for module, attr, name in STEPS:
+        owner = importlib.import_module(module)
+        *path, last = attr.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        fn = owner.__dict__[last]
+        if isinstance(fn, classmethod):
+            setattr(owner, last, classmethod(_timed(fn.__func__, name, wall, cpu, calls, me)))
+        else:
+            setattr(owner, last, _timed(fn, name, wall, cpu, calls, me))
+    start, start_cpu = time.perf_counter(), tree_cpu(me)
+    items = run_checks(settings=load_settings(), parts=parts)
+    total, total_cpu = time.perf_counter() - start, tree_cpu(me) - start_cpu
+    print(f"  {'importing the checks':44s} {imports:6.2f} s")
+    for _module, _attr, name in STEPS:
+        if calls[name]:
+            each = f" ({calls[name]} calls)" if calls[name] > 1 else ""
+            print(f"  {name + each:44s} {wall[name]:6.2f} s   CPU {cpu[name]:5.2f} s")
+    rest = total - sum(wall.values())  # the steps do not nest
+    print(f"  {'the rest (report, closing, between steps)':44s} {max(rest, 0):6.2f} s")
+    print(f"  {'all, in this process':44s} {total:6.2f} s   CPU {total_cpu:5.2f} s"
+          f"   ({sum(i.status == 'missing' for i in items)} items missing)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--part", action="append", choices=list("ABCDE"))
+    args = parser.parse_args()
+    print(f"machine: {psutil.cpu_count()} cores, load {' '.join(f'{x:.1f}' for x in psutil.getloadavg())}")
+    for parts in ([args.part] if args.part else [["B"], list("ABCDE")]):
+        label = "labkit check " + " ".join(f"--part {p}" for p in parts) if len(parts) < 5 else "labkit check"
+        wall, cpu, code = command_runs(parts, args.runs)
+        print(f"{label}: median {wall:.2f} s of {args.runs} runs, CPU {cpu:.2f} s (exit {code})")
+    print("where the time goes (one run, in this process):")
+    breakdown(args.part or ["B"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
