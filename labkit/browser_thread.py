@@ -63,6 +63,10 @@ class BrowserThread:
             except BaseException as exc:  # handed to the caller, whatever it is
                 future.set_exception(exc)
 
+    def playwright_here(self) -> Any:
+        """The Playwright this thread keeps, when called in this thread (else None)."""
+        return self._playwright if self.is_current() else None
+
     def chromium(self, path: str | None, args: list[str]) -> Any:
         """This thread's Chromium for ``path`` (launched now if there is none, or it is gone)."""
         assert self.is_current(), "only the browser thread launches the kept Chromium"

@@ -14,11 +14,15 @@ Nothing runs at import time.
 """
 from __future__ import annotations
 
+import functools
+
 import os
 import shutil
 import sys
 from pathlib import Path
 from typing import Mapping
+
+from labkit import browser_thread
 
 ENV_VAR = "LABKIT_CHROMIUM"
 
@@ -56,12 +60,15 @@ def _platform_paths() -> list[Path]:
     return []
 
 
+@functools.lru_cache(maxsize=1)
 def playwright_chromium() -> str | None:
-    """Playwright's own Chromium if it is downloaded, else ``None`` (never downloads).
-
-    Starting Playwright's driver costs about half a second, so callers that need
-    the browser several times should call :func:`find_chromium` once and keep the path.
-    """
+    """Playwright's own Chromium if it is downloaded, else ``None`` (never downloads); asked once per
+    process (starting Playwright's driver costs about half a second). In the kit's browser thread, where
+    a Playwright already runs (:mod:`labkit.browser_thread`), that one is asked: a second cannot start there."""
+    kept = browser_thread.THREAD.playwright_here()
+    if kept is not None:
+        path = kept.chromium.executable_path
+        return path if path and _usable(path) else None
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -51,7 +51,7 @@ def side_by_side(lab: Any, out_dir: Path | None = None, handout_runs: list | Non
     (``handout_runs``: the runs already made on the student's own page, not made again)."""
     import pandas as pd
 
-    from labkit.checks.pages import page_runs
+    from labkit.checks.paid import page_runs
 
     rows = []
     for name, folder in folders(Path(lab.settings.root)).items():
@@ -60,7 +60,7 @@ def side_by_side(lab: Any, out_dir: Path | None = None, handout_runs: list | Non
         else:
             with checkout_of(lab, folder) as url:
                 shots = Path(out_dir) / re.sub(r"\W+", "_", name).strip("_").lower() if out_dir else None
-                runs = page_runs(url, lab.client, out_dir=shots)
+                runs, _payments = page_runs(url, lab.client, out_dir=shots)
         for run in runs:
             rows.append({"integration": name, "scenario": run.scenario, "page showed": run.outcome,
                          "Stripe status": run.status, "decline code": run.decline_code or run.error_code,

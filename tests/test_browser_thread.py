@@ -5,7 +5,6 @@ import threading
 
 import pytest
 
-from labkit import browser_thread
 from labkit.browser import CheckoutBrowser, in_worker_thread
 
 
@@ -47,3 +46,26 @@ def test_a_checkout_browser_in_another_thread_launches_and_closes_its_own(kit_la
         own = b._browser
         assert own.is_connected()
     assert not own.is_connected()
+
+
+@pytest.mark.browser
+def test_playwrights_browser_is_found_inside_the_thread_where_playwright_already_runs(kit_lab, chromium,
+                                                                                     monkeypatch):
+    """A second Playwright cannot start in the browser thread: finding Playwright's Chromium there asks the
+    kept one (a laptop without a system Chromium finds the browser on every run, not only the first)."""
+    from labkit import chromium as found
+
+    monkeypatch.setattr(found, "_usable", lambda path: True)  # as if Playwright's Chromium were downloaded
+    found.playwright_chromium.cache_clear()
+    outside = found.playwright_chromium()
+    assert outside
+
+    def inside() -> str | None:
+        with CheckoutBrowser(kit_lab.checkout_url, executable_path=chromium):
+            found.playwright_chromium.cache_clear()  # as if never asked in this process
+            return found.playwright_chromium()
+
+    try:
+        assert in_worker_thread(inside) == outside
+    finally:
+        found.playwright_chromium.cache_clear()

@@ -250,11 +250,6 @@ def test_a_missing_template_is_named_from_the_server_s_500(chromium, tmp_path, s
 
 # ---------------------------------------------------------------- the fake Stripe.js answers as Stripe does offline
 def test_fake_stripe_js_has_no_wallet_offline_and_names_what_it_lacks_in_one_line(chromium, fake):
-    from playwright.sync_api import sync_playwright
-
-    from labkit.chromium import launch_args
-    from labkit.page_errors import watch_page
-
     script = """async () => {
       const stripe = Stripe("pk_test_labkit_tests_fake_key");
       const pr = stripe.paymentRequest({country: "US", currency: "usd", total: {label: "Hat", amount: 1800}});
@@ -270,16 +265,10 @@ def test_fake_stripe_js_has_no_wallet_offline_and_names_what_it_lacks_in_one_lin
     }"""
 
     def work():
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, args=launch_args())
-            try:
-                context = browser.new_context()
-                page = context.new_page()
-                watch_page(context, page)
-                page.set_content(f"<div id=pr></div><div id=card></div><script src='{fake.url}/v3/'></script>")
-                return page.evaluate(script), list(page.labkit_errors)
-            finally:
-                browser.close()
+        with CheckoutBrowser(fake.url, executable_path=chromium) as browser:  # the kit's kept Chromium
+            page = browser.new_page()
+            page.set_content(f"<div id=pr></div><div id=card></div><script src='{fake.url}/v3/'></script>")
+            return page.evaluate(script), list(page.labkit_errors)
 
     got, errors = in_worker_thread(work)
     assert got == {"wallet": None, "token": "labkit_not_implemented", "split": "function"}

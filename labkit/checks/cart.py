@@ -15,7 +15,7 @@ import random
 import re
 import string
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -45,6 +45,13 @@ class Recorder:
         self.loaded: list[str] = []  # same-origin addresses the browser fetched (GET)
         self.pages = 0
         self.double_click: int | None = None  # PaymentIntents one double click on Pay made (None: not tried)
+
+    def adopt(self, other: "Recorder") -> None:
+        """What ``other`` recorded on the same checkout, as if recorded here first (its pages numbered first)."""
+        shift = other.pages
+        self.posts = [*other.posts, *(replace(r, page=r.page + shift) for r in self.posts)]
+        self.loaded = [*other.loaded, *(u for u in self.loaded if u not in other.loaded)]
+        self.pages += shift
 
     def attach(self, page: Any) -> None:
         self.pages += 1

@@ -7,12 +7,12 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-from labkit.browser import CheckoutBrowser, Scenario, in_worker_thread, load_scenarios
+from labkit.browser import Scenario, in_worker_thread, load_scenarios
 from labkit.checks.a11y import PageAudit
 from labkit.checks.cart import Recorder
 from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, clip, item
-from labkit.checks.pages import (PageRun, latest_payment_intent, page_cause, pay_on_page, payment_intent_ids,
-                                 payments_from_a_double_click, read_result, stripe_messages_for)
+from labkit.checks.paid import Paid, Payments, RecordingBrowser, pay_each
+from labkit.checks.pages import PageRun, page_cause, payments_from_a_double_click, read_result
 from labkit.checks.today import review
 
 
@@ -68,69 +68,54 @@ def judge(run: PageRun, pi: dict[str, Any] | None, scenario: Scenario, log: str 
     return item(check, status_, Feedback(name, expected, seen, extra=extra).text(), cause_hint or HINTS[scenario.key])
 
 
-AUDITED = "generic_decline"  # the scenario whose page a11y:checkout audits, ready and after the decline
-
-
-class RecordingBrowser(CheckoutBrowser):
-    """The kit's browser, each page it opens watched by a :class:`Recorder`."""
-
-    def __init__(self, url: str, recorder: Recorder | None, **kwargs: Any) -> None:
-        super().__init__(url, **kwargs)
-        self.recorder = recorder
-
-    def new_page(self):
-        page = super().new_page()
-        if self.recorder is not None:
-            self.recorder.attach(page)
-        return page
+def _judged(paid: list[Paid], scenarios: list[Scenario], read: Callable[[str], tuple[str, str]]) -> list[Item]:
+    items: list[Item] = []
+    for p in paid:
+        sc, run = p.scenario, p.run
+        if run is None:
+            items.append(item(f"scenario:{sc.key}", MISSING, f"{sc.title}: the browser run could not finish "
+                              f"({clip(p.error, 200)})", HINTS[sc.key]))
+            continue
+        items.append(review(judge(run, p.pi, sc, p.log), run, p.pi, read))
+        if sc.key == "success" and (run.problem or run.shown == "nothing"):  # no payment possible: say it once
+            cause, cause_hint = page_cause(run, p.log)
+            why = run.problem or "the page showed nothing new after Pay"
+            why = why if not cause else cause if run.page_status and run.page_status >= 400 else f"{cause}; so {why}"
+            rest = [s for s in scenarios if s.key != "success"]
+            return items + [item(f"scenario:{s.key}", MISSING, f"not tried: {why} (see scenario:success)",
+                                 cause_hint or HINTS["success"]) for s in rest]
+    return items
 
 
 def _all_scenarios(url: str, client: Any, shots: Path | None, timeout: float,
                    recorder: Recorder | None = None, log: Callable[[], str] | None = None,
-                   keys: tuple[str, ...] | None = None, audit: PageAudit | None = None) -> list[Item]:
-    items: list[Item] = []
+                   keys: tuple[str, ...] | None = None, audit: PageAudit | None = None,
+                   kept: Payments | None = None) -> list[Item]:
     scenarios = [s for s in load_scenarios() if keys is None or s.key in keys]
     with RecordingBrowser(url, recorder, timeout=timeout) as browser:
-        for sc in scenarios:
-            known = payment_intent_ids(client)
-            try:
-                run = pay_on_page(browser, url, sc, timeout=timeout, stripe_messages=stripe_messages_for(sc),
-                                  screenshot=(shots / f"{sc.key}.png") if shots else None,
-                                  audit=audit if sc.key == AUDITED else None)
-            except Exception as exc:  # one scenario's browser trouble fails that scenario only
-                first = (str(exc).strip().splitlines() or [""])[0]
-                items.append(item(f"scenario:{sc.key}", MISSING, f"{sc.title}: the browser run could not finish "
-                                  f"({type(exc).__name__}: {clip(first, 160)})", HINTS[sc.key]))
-                continue
-            pi = None
-            if run.payment_intent:
-                try:
-                    pi = client.v1.payment_intents.retrieve(run.payment_intent).to_dict()
-                except Exception:
-                    pi = None
-            pi = pi or latest_payment_intent(client, known)
-            log_text = log() if log else ""
-            items.append(review(judge(run, pi, sc, log_text), run, pi,
-                                lambda u: read_result(browser, u, timeout=timeout)))
-            if sc.key == "success" and (run.problem or run.shown == "nothing"):  # no payment possible: say it once
-                cause, cause_hint = page_cause(run, log_text)
-                why = run.problem or "the page showed nothing new after Pay"
-                why = why if not cause else cause if run.page_status and run.page_status >= 400 else f"{cause}; so {why}"
-                rest = [s for s in scenarios if s.key != "success"]
-                items += [item(f"scenario:{s.key}", MISSING, f"not tried: {why} (see scenario:success)",
-                               cause_hint or HINTS["success"]) for s in rest]
-                break
+        if kept is not None:  # the notebook paid these moments ago, on the page as it is now
+            paid = kept.paid
+            if recorder is not None:
+                recorder.adopt(kept.recorder)
+            if audit is not None:
+                audit.found, audit.moments = kept.audit.found, kept.audit.moments
         else:
-            if recorder is not None:  # for checkout:idempotency: what a hurried customer's double click does
-                recorder.double_click = payments_from_a_double_click(browser, url, client, timeout=timeout)
+            paid = pay_each(browser, url, client, scenarios, timeout=timeout, shots=shots, audit=audit, log=log,
+                            stop_when_nothing_works=True)
+        items = _judged(paid, scenarios, lambda u: read_result(browser, u, timeout=timeout))
+        if recorder is not None and not any(i.evidence.startswith("not tried:") for i in items):
+            # for checkout:idempotency: what a hurried customer's double click does
+            recorder.double_click = payments_from_a_double_click(browser, url, client, timeout=timeout)
     return items
 
 
 def scenarios(url: str, client: Any, *, screenshots: Path | None = None, timeout: float = 12.0,
               recorder: Recorder | None = None, log: Callable[[], str] | None = None,
-              keys: tuple[str, ...] | None = None, audit: PageAudit | None = None) -> list[Item]:
+              keys: tuple[str, ...] | None = None, audit: PageAudit | None = None,
+              kept: Payments | None = None) -> list[Item]:
     """The five browser runs on the student's page (a worker thread: notebooks run an event loop);
     ``recorder`` keeps what the page sends to its server; ``log`` gives the server's log so far, for the
     hints; ``keys`` runs only those scenarios (``("success",)``); ``audit`` is given the generic decline's
-    page (for ``a11y:checkout``, with no browser and no payment of its own)."""
-    return in_worker_thread(_all_scenarios, url, client, screenshots, timeout, recorder, log, keys, audit)
+    page (for ``a11y:checkout``, with no browser and no payment of its own); ``kept``: payments made on this
+    page as it is now (:mod:`labkit.checks.paid`), judged instead of paying again."""
+    return in_worker_thread(_all_scenarios, url, client, screenshots, timeout, recorder, log, keys, audit, kept)

@@ -6,6 +6,7 @@ from typing import Any, Callable, Iterable
 
 from labkit.checks import a11y
 from labkit.checks import checkout as b
+from labkit.checks import paid
 from labkit.checks import webhook_verdicts as c_verdicts
 from labkit.checks import server
 from labkit.checks import webhooks as c
@@ -69,8 +70,9 @@ def checkout_items(lab: Any, screenshots: Path | None) -> list[Item]:
         return _failed(B_CHECKS + (a11y.CHECK,), str(lab.errors["checkout"]), "Fix the error, then run the check again.")
     srv = lab.checkout
     recorder, audit = b.Recorder(srv.url), a11y.PageAudit()
+    kept = paid.take_kept(srv.url, paid.page_stamp(getattr(lab, "folder", None), srv))  # a notebook's own runs
     items = guarded(B_CHECKS[len(server.CHECKS):], b.scenarios, srv.url, lab.client, screenshots=screenshots,
-                    recorder=recorder, log=srv.log_text, audit=audit)
+                    recorder=recorder, log=srv.log_text, audit=audit, kept=kept)
     items = guarded(server.CHECKS, server_checks, lab, srv, recorder) + items
     if srv.debug_requested:
         items[0].evidence += " (note: the app asked for debug mode; the kit turned it off)"
