@@ -15,7 +15,7 @@ import stripe
 
 from labkit.errors import LabClosedError, RunFromTheTop
 from labkit.money import format_money
-from labkit.settings import Settings, load_settings, redact
+from labkit.settings import Settings, redact
 
 STRIPE_API_BASE = "https://api.stripe.com"
 STRIPE_JS_URL = "https://js.stripe.com/v3/"
@@ -180,9 +180,8 @@ def make_client(secret_key: str, api_base: str) -> stripe.StripeClient:
                                http_client=http_client)
 
 
-def connect(settings: Settings | None = None) -> Backend:
+def connect(settings: Settings) -> Backend:
     """Open the backend the settings choose; in offline mode start the fake unless one is given."""
-    settings = settings or load_settings()
     notebook_messages()
     fake = None
     if settings.offline:
