@@ -331,12 +331,10 @@ WORKERS = 4  # requests served at once: a slow Stripe call does not block the pa
 def make_server(wsgi: Callable[..., Any], port: int) -> Any:
     """A cheroot server bound to 127.0.0.1:``port`` (0: a free one), not yet serving.
 
-    Cheroot (CherryPy's production server) serves each request on one of ``WORKERS`` threads
-    from its first byte to its last; waitress, which the kit used before, parses requests on one
-    I/O thread and hands each to a worker and back. Under the GIL those hand-offs were most of a
-    webhook's latency: ``bench/bench_webhooks.py`` went from p99 50-70 ms to under 10 ms with the
-    same handler and the same four threads. Idle kept-alive connections wait in a selector, not
-    in a thread; limits are set here (cheroot's defaults have none).
+    Cheroot (CherryPy's production server) serves each request on one of ``WORKERS`` threads from its
+    first byte to its last (why cheroot here and waitress for the kit's own servers: :mod:`labkit.kit_server`).
+    Idle kept-alive connections wait in a selector, not in a thread; limits are set here (cheroot's
+    defaults have none).
     """
     import socket
 
