@@ -52,10 +52,10 @@ def command_runs(parts: list[str], runs: int) -> tuple[float, float, int]:
 
 
 STEPS = [  # (module, attribute, step name): the check's steps, timed where they are defined
-    ("labkit.student.lab", "StudentLab.start", "start the student's servers"),
+    ("labkit.lab", "Lab.start", "start the student's servers"),
     ("labkit.browser", "CheckoutBrowser.start", "launch Chromium (kept for the process)"),
-    ("labkit.checks.checkout", "pay_on_page", "pay one scenario on the page"),
-    ("labkit.checks.checkout", "payments_from_a_double_click", "the double click (idempotency)"),
+    ("labkit.checks.paid", "pay_on_page", "pay one scenario on the page"),
+    ("labkit.checks.scenarios", "payments_from_a_double_click", "the double click (idempotency)"),
     ("labkit.checks.run", "server_checks", "Part B's server checks (HTTP)"),
     ("labkit.checks.a11y", "a11y_item", "a11y:checkout (from the 0002 run's audit)"),
     ("labkit.checks.run", "setup_items", "Part A (the API)"),

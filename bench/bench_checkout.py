@@ -114,7 +114,7 @@ def profile(total: int) -> None:
     fake, fake_url = start_fake()
     try:
         os.environ.update(KEYS)
-        from labkit.student.serve import import_student_file, point_stripe_at
+        from labkit.student.server_process import import_student_file, point_stripe_at
 
         point_stripe_at(fake_url)  # as the kit's child process does offline
         app = import_student_file(ROOT / "checkout_server.py").app.test_client()

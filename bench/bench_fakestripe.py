@@ -20,7 +20,7 @@ import time
 import stripe
 
 from labkit.fakestripe import FakeStripe
-from labkit.serving import BackgroundServer
+from labkit.kit_server import BackgroundServer
 
 PI = {"amount": 1800, "currency": "usd", "automatic_payment_methods": {"enabled": True}}
 CONFIRM = {"payment_method": "pm_card_visa", "return_url": "http://127.0.0.1:5000/payment-success"}

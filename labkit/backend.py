@@ -5,7 +5,6 @@ both modes, only the API base and the Stripe.js URL differ.
 """
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 import urllib.request
@@ -16,7 +15,7 @@ import stripe
 
 from labkit.errors import LabClosedError, RunFromTheTop
 from labkit.money import format_money
-from labkit.settings import Settings, load_settings, redact
+from labkit.settings import Settings, redact
 
 STRIPE_API_BASE = "https://api.stripe.com"
 STRIPE_JS_URL = "https://js.stripe.com/v3/"
@@ -170,7 +169,7 @@ class Backend:
 
 def make_client(secret_key: str, api_base: str) -> stripe.StripeClient:
     """The kit's Stripe client; for the fake on this machine, over :mod:`labkit.stripe_transport`."""
-    from labkit.serving import is_loopback_url
+    from labkit.kit_server import is_loopback_url
 
     http_client = None
     if is_loopback_url(api_base):
@@ -181,9 +180,8 @@ def make_client(secret_key: str, api_base: str) -> stripe.StripeClient:
                                http_client=http_client)
 
 
-def connect(settings: Settings | None = None) -> Backend:
+def connect(settings: Settings) -> Backend:
     """Open the backend the settings choose; in offline mode start the fake unless one is given."""
-    settings = settings or load_settings()
     notebook_messages()
     fake = None
     if settings.offline:
@@ -257,25 +255,3 @@ def connect_shared(settings: Settings, start: bool = True) -> Backend | None:
     print(f"Started the offline fake Stripe at {fake.url}; other terminals reach it with "
           f"LABKIT_STRIPE_API_BASE={fake.url}", flush=True)
     return backend
-
-
-# ---------------------------------------------------------------------- labkit status
-def add_status_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--no-ping", action="store_true", help="do not call the API")
-
-
-def run_status(args: argparse.Namespace) -> int:
-    settings = load_settings()  # a live or malformed key raises SettingsError: the CLI prints it, exit 2
-    print(f"backend:          {'offline fake Stripe' if settings.offline else 'Stripe test mode'}")
-    print(f"secret key:       {redact(settings.secret_key)}  (server side only: creates and reads payments)")
-    print(f"publishable key:  {redact(settings.publishable_key)}  (sent to the browser: Stripe.js, card field)")
-    print(f"webhook secret:   {redact(settings.webhook_secret)}  (verifies Stripe-Signature on webhooks)")
-    print(f"database:         {settings.db_path}")
-    if args.no_ping:
-        return 0
-    with connect(settings) as backend:
-        ok, detail = backend.ping()
-        print(f"API:              {'OK' if ok else 'FAILED'}: {detail}")
-    if not ok:
-        print(f"labkit status: {detail} (README → Troubleshooting)", file=sys.stderr)
-    return 0 if ok else 1

@@ -33,9 +33,9 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {
-    "status": Command("labkit.backend", "add_status_arguments", "run_status",
+    "status": Command("labkit.status", "add_status_arguments", "run_status",
                       "show the backend, the redacted keys, and whether the API answers"),
-    "fakestripe": Command("labkit.fakestripe.server", "add_fakestripe_arguments", "run_fakestripe",
+    "fakestripe": Command("labkit.fakestripe.cli", "add_fakestripe_arguments", "run_fakestripe",
                           "run the offline fake Stripe in the foreground"),
     "checkout": Command("labkit.checkout", "add_checkout_arguments", "run_checkout",
                         "serve your checkout_server.py (port 5000)"),

@@ -20,7 +20,7 @@ import html
 import re
 from urllib.parse import urlsplit
 
-from labkit.serving import is_loopback_url
+from labkit.kit_server import is_loopback_url
 from labkit.settings import Settings, load_settings
 
 # jupyter-server-proxy's X-Forwarded-Prefix: "<base_url>proxy/<port>" (handlers.py, _get_context_path).

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from labkit.checkout import load_catalog
+from labkit.catalog import load_catalog
 
 MAX_BODY = 8 * 1024  # an order is a few dozen bytes; anything bigger is refused with 413
 INTEGRATION = "lab09-itec442"

@@ -102,7 +102,7 @@ def make_scenario_payments(client: Any, product_id: str = "prod_001") -> list[st
     import stripe
 
     from labkit.browser import load_scenarios
-    from labkit.checkout import load_catalog
+    from labkit.catalog import load_catalog
     from labkit.fakestripe import authenticate_3ds
     from labkit.fakestripe.cards import by_number
 

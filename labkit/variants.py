@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -33,17 +32,16 @@ def folders(root: Path) -> dict[str, Path]:
 @contextlib.contextmanager
 def checkout_of(lab: Any, folder: Path) -> Iterator[str]:
     """Serve ``folder``'s ``checkout_server.py`` against the lab's backend; yields its URL."""
-    from labkit.student.lab import StudentLab
+    from labkit.lab import Lab
 
     if Path(folder).resolve() == Path(lab.settings.root).resolve() and getattr(lab, "checkout_url", None):
         yield lab.checkout_url
         return
-    student = StudentLab(folder=Path(folder), backend=lab.backend, work=Path(tempfile.mkdtemp(prefix="labkit-")),
-                         own_backend=False)
+    other = Lab.open(lab.settings, Path(folder), backend=lab.backend)  # the backend stays the lab's
     try:
-        yield student.start_checkout().url
+        yield other.start_checkout().url
     finally:
-        student.close()
+        other.close()
 
 
 def side_by_side(lab: Any, out_dir: Path | None = None, handout_runs: list | None = None):

@@ -11,7 +11,7 @@ import stripe
 
 from labkit.fakestripe import FakeStripe
 from labkit.lab import Lab
-from labkit.serving import BackgroundServer
+from labkit.kit_server import BackgroundServer
 from labkit.settings import Settings, project_root
 
 try:  # property tests explore the same examples on every run (no test passes or fails by chance),

@@ -189,7 +189,7 @@ def test_the_check_audits_the_generic_declines_own_page_with_no_browser_of_its_o
                                                                                   monkeypatch):
     """labkit check pays with 0002 anyway: a11y:checkout reads that page (ready, then after the decline)."""
     from labkit.checks import a11y
-    from labkit.checks.checkout import scenarios
+    from labkit.checks.scenarios import scenarios
 
     folder = unlabelled_low_contrast(tmp_path / "student")
     with serve(folder, fake) as server:

@@ -101,3 +101,67 @@ def test_one_money_table():
                                                          ROOT / "webhook_handler.py"]
                if p.is_file() and re.search(r"[\"']krw[\"']", p.read_text(encoding="utf-8"), re.I)]
     assert holders == ["labkit/money.py"]
+
+
+def _classes_with_start_classmethod() -> list[str]:
+    found = []
+    for path in KIT.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                for fn in node.body:
+                    if (isinstance(fn, ast.FunctionDef) and fn.name == "start"
+                            and any(ast.unparse(d) == "classmethod" for d in fn.decorator_list)):
+                        found.append(f"{module_name(path)}.{node.name}")
+    return found
+
+
+def test_one_lab_class_starts_the_students_servers():
+    """One lab object (issue 29): the notebooks, the checks, grading and the commands all start the
+    student's servers through ``labkit.lab.Lab.start``; no second lab class beside it."""
+    assert _classes_with_start_classmethod() == ["labkit.lab.Lab"]
+
+
+# Stems several subpackages use for the same role, each read with its package: its command (`cli`), its
+# "run everything" entry (`run`), its report, its pages (browser pages in checks/, PDF pages in export/),
+# its errors and shared helpers. Any other stem names one capability in one place.
+ROLE_STEMS = {"__init__", "cli", "run", "report", "pages", "errors", "common"}
+
+
+def test_no_two_modules_share_a_name_outside_the_role_names():
+    """A newcomer finds each capability in one guess: no `serve.py` beside `serving.py`, no `checkout.py`
+    in two folders, no `lab.py` twice."""
+    by_stem: dict[str, list[str]] = {}
+    for path in KIT.rglob("*.py"):
+        by_stem.setdefault(path.stem, []).append(path.relative_to(ROOT).as_posix())
+    shared = {stem: sorted(paths) for stem, paths in by_stem.items() if len(paths) > 1 and stem not in ROLE_STEMS}
+    assert shared == {}
+    assert not ({"serve", "serving"} <= set(by_stem))
+
+
+def test_one_foreground_loop_catches_ctrl_c():
+    """`labkit checkout`, `webhooks` and `fakestripe` block until Ctrl-C in one function; besides it only the
+    command line's own catch-all (exit code 130) catches KeyboardInterrupt."""
+    catchers = []
+    for path in KIT.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ExceptHandler) and node.type is not None and "KeyboardInterrupt" in ast.unparse(node.type):
+                catchers.append(path.relative_to(ROOT).as_posix())
+    assert sorted(catchers) == ["labkit/cli.py", "labkit/kit_server.py"]
+
+
+def _layout() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return text[text.index("## Layout"):text.index("All `labkit` subcommands")]
+
+
+def test_the_readme_layout_matches_the_code():
+    """Every module and package at labkit/'s top has its line in README's Layout, every path it names exists,
+    and every file name it gives is a file of the kit (a renamed module leaves no stale name behind)."""
+    layout = _layout()
+    top = {p.name for p in KIT.iterdir() if (p.suffix == ".py" and p.stem != "__init__")
+           or (p.is_dir() and (p / "__init__.py").is_file())}
+    assert {name for name in top if f"labkit/{name}" not in layout} == set()
+    for path in re.findall(r"\blabkit/[\w/.]*\w", layout):
+        assert (ROOT / path).exists(), path
+    files = {p.name for p in [*KIT.rglob("*.py"), *ROOT.glob("*.py")]}
+    assert {name for name in re.findall(r"\b(\w+\.py)\b", layout) if name not in files} == set()

@@ -16,10 +16,10 @@ import pytest
 from labkit.backend import connect
 from labkit.browser import CARD_FRAME, CheckoutBrowser, Scenario, load_scenarios, run_scenarios
 from labkit.leaks import luhn_ok
-from labkit.serving import BackgroundServer
+from labkit.kit_server import BackgroundServer
 from labkit.settings import Settings
 from labkit.settings import project_root
-from labkit.student.serve import StripeRewrite
+from labkit.student.server_process import StripeRewrite
 from tests.conftest import PUBLISHABLE_KEY, SECRET_KEY, import_student_app
 
 pytest.importorskip("playwright")

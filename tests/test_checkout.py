@@ -11,7 +11,7 @@ import pytest
 import requests
 import stripe
 
-from labkit.checkout import load_catalog
+from labkit.catalog import load_catalog
 from labkit.settings import project_root
 from labkit.student.runner import StudentServer
 from tests.conftest import PUBLISHABLE_KEY, SECRET_KEY, import_student_app
@@ -352,7 +352,7 @@ def test_labkit_checkout_command_parses_port():
 
 
 def test_try_requests_shows_what_the_server_answers_each_example(served):
-    from labkit.checkout import EXAMPLE_REQUESTS, try_requests
+    from labkit.catalog import EXAMPLE_REQUESTS, try_requests
 
     table = try_requests(served.url)
     assert list(table.index) == [label for label, _ in EXAMPLE_REQUESTS]

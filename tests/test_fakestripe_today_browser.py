@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from labkit.serving import BackgroundServer
+from labkit.kit_server import BackgroundServer
 from tests.conftest import PUBLISHABLE_KEY
 
 pytest.importorskip("playwright")

@@ -109,7 +109,7 @@ def test_lab_runs_at_the_kits_top_folder(jupyter):
 # ---------------------------------------------------------------- the checkout through the proxy
 @pytest.fixture(scope="module")
 def shop():
-    """The kit's checkout_server.py in its own process, offline, as labkit.student.Lab serves it."""
+    """The kit's checkout_server.py in its own process, offline, as labkit.lab.Lab serves it."""
     with connect(Settings(backend="fake")) as backend:
         keys = {"STRIPE_SECRET_KEY": backend.settings.secret_key,
                 "STRIPE_PUBLISHABLE_KEY": backend.settings.publishable_key}

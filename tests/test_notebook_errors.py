@@ -46,7 +46,7 @@ SETUP = """
 CELLS = [
     ("setup", SETUP),
     ("broken", 'lab = Lab.start(settings("broken"), webhooks=False)'),
-    ("first", 'first = Lab.start(settings("plain"), webhooks=False)\nfirst_server = first.student.checkout'),
+    ("first", 'first = Lab.start(settings("plain"), webhooks=False)\nfirst_server = first.checkout'),
     ("second", 'second = Lab.start(settings("plain"), webhooks=False)\n'
                'print("first closed:", first.closed, "| its server running:", first_server.running, '
                '"| second open:", not second.closed)'),

@@ -1,4 +1,4 @@
-"""Part B's checks of the student's server (labkit.checks.server) on made-up submissions
+"""Part B's checks of the student's server (labkit.checks.checkout_api) on made-up submissions
 (tests/submissions/part_b.py): each mistake is found, each correct alternative gets full marks.
 
 The browser runs cost 10-30 s a submission, so only two pages are paid on in Chromium (the manual-
@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from labkit.checks import checkout as b
+from labkit.checks import scenarios as b
 from labkit.checks import run
 from labkit.checks.cart import Recorder, Request, fresh_value, learn
 from labkit.checks.exposure import exposed
-from labkit.checkout import load_catalog
+from labkit.catalog import load_catalog
 from labkit.settings import Settings, project_root
 
 from .submissions import builder
@@ -111,7 +111,7 @@ JSON = st.recursive(
 @given(first=JSON, second=JSON)
 def test_any_request_a_page_sends_is_read_and_rewritten_without_error(first, second):
     """Student pages send anything: learning its shape and writing carts and tampered copies never raises."""
-    from labkit.checks.server import Probe, _quantity_cases, _tampered
+    from labkit.checks.checkout_api import Probe, _quantity_cases, _tampered
 
     order = learn(_requests(first, second), CATALOG)
     probe = Probe("http://127.0.0.1:1", None, order, CATALOG, lambda: "pm_new12345")
@@ -140,9 +140,9 @@ def settings(fake, tmp_path_factory):
 def grade_b(folder: Path, settings: Settings, page: Recorder | None = None) -> tuple[dict, Recorder]:
     """Part B's statuses for ``folder``: the browser runs and the server checks, or (``page``: what a
     page sent before) the server checks alone with that page's requests."""
-    from labkit.student.lab import StudentLab
+    from labkit.lab import Lab
 
-    lab = StudentLab.start(folder, settings, checkout=True, webhooks=False)
+    lab = Lab.start(settings, folder, checkout=True, webhooks=False, strict=False, notebook=False)
     try:
         assert "checkout" not in lab.errors, lab.errors
         srv = lab.checkout

@@ -15,9 +15,9 @@ import pytest
 import requests
 
 from labkit.altpay import write_part_e
-from labkit.pci import checks, report
+from labkit.pci import report, saq_checks
 from labkit.pci.requirements import load_saq
-from labkit.serving import BackgroundServer
+from labkit.kit_server import BackgroundServer
 from labkit.settings import OFFLINE_PUBLISHABLE_KEY, OFFLINE_SECRET_KEY, Settings
 from tests import broken_servers
 
@@ -57,7 +57,7 @@ def test_saq_data_is_consistent_and_sourced():
     assert "reconstructed" in saq.provenance.lower()
     assert {c.id for c in saq.eligibility} >= {"not_susceptible_to_script_attacks", "payment_form_from_provider"}
     assert all(r.sources for r in saq.requirements) and all(c.sources for c in saq.eligibility)
-    assert saq.check_ids() <= set(checks.CHECKS)
+    assert saq.check_ids() <= set(saq_checks.CHECKS)
     handout = {h["handout"]: h for h in saq.handout_rows}
     assert set(handout) == {"2.2", "6.2", "6.3", "8.2", "8.3", "9.5", "12.1", "12.8", "12.9"}
     assert handout["12.1"]["now"] == []
@@ -65,24 +65,24 @@ def test_saq_data_is_consistent_and_sourced():
 
 # ----------------------------------------------------------------------------- helpers
 def test_card_findings_see_grouped_and_url_encoded_numbers():
-    assert checks.card_findings("card[number]=4242+4242+4242+4242&cvc=123")
-    assert checks.card_findings("card=4242%204242%204242%204242")
-    assert checks.card_findings('{"card": "4000-0025-0000-3155"}')
-    real = checks.card_findings("pan 4111 1111 1111 1111")  # Luhn-valid, not a Stripe test card
+    assert saq_checks.card_findings("card[number]=4242+4242+4242+4242&cvc=123")
+    assert saq_checks.card_findings("card=4242%204242%204242%204242")
+    assert saq_checks.card_findings('{"card": "4000-0025-0000-3155"}')
+    real = saq_checks.card_findings("pan 4111 1111 1111 1111")  # Luhn-valid, not a Stripe test card
     assert real and real[0].is_real_card and "1111" in real[0].redacted and "4111 1111" not in real[0].redacted
-    assert not checks.card_findings("order 4242424242424241 ts 1700000000000")  # Luhn fails; a timestamp
+    assert not saq_checks.card_findings("order 4242424242424241 ts 1700000000000")  # Luhn fails; a timestamp
 
 
 def test_parse_csp_and_webhook_endpoint():
-    policy = checks.parse_csp("default-src 'self'; script-src 'self' https://js.stripe.com ; frame-src x")
+    policy = saq_checks.parse_csp("default-src 'self'; script-src 'self' https://js.stripe.com ; frame-src x")
     assert policy["script-src"] == ["'self'", "https://js.stripe.com"]
-    assert checks.webhook_endpoint("http://127.0.0.1:5001") == "http://127.0.0.1:5001/webhook"
-    assert checks.webhook_endpoint("http://h:1/hooks/stripe") == "http://h:1/hooks/stripe"
+    assert saq_checks.webhook_endpoint("http://127.0.0.1:5001") == "http://127.0.0.1:5001/webhook"
+    assert saq_checks.webhook_endpoint("http://h:1/hooks/stripe") == "http://h:1/hooks/stripe"
 
 
 # ----------------------------------------------------------------------------- the kit passes
 def test_kit_webhook_rejects_forgeries(lab):
-    r = checks.check_webhook_forgery(lab.webhook_url)
+    r = saq_checks.check_webhook_forgery(lab.webhook_url)
     assert r.status == "pass", r.details
     assert any("unsigned: HTTP 400" in d for d in r.details)
     from labkit.webhooks.attacks import Target
@@ -91,19 +91,19 @@ def test_kit_webhook_rejects_forgeries(lab):
 
 
 def test_kit_debug_off(lab):
-    r = checks.check_debug_mode({"checkout": lab.checkout_url, "webhooks": lab.webhook_url})
+    r = saq_checks.check_debug_mode({"checkout": lab.checkout_url, "webhooks": lab.webhook_url})
     assert r.status == "pass", r.details
 
 
 def test_kit_csp_restricts_scripts(lab):
-    r = checks.check_scripts_csp(lab.checkout_url, lab.backend.js_origin)
+    r = saq_checks.check_scripts_csp(lab.checkout_url, lab.backend.js_origin)
     assert r.status == "pass", r.details
     assert any("/static/checkout.js" in d for d in r.details)
     assert any("/v3/" in d for d in r.details)
 
 
 def test_kit_pages_hold_no_secret(lab):
-    r = checks.check_secret_key_in_pages(lab.checkout_url)
+    r = saq_checks.check_secret_key_in_pages(lab.checkout_url)
     assert r.status == "pass", r.details
     assert any("publishable key" in d for d in r.details)
 
@@ -113,23 +113,23 @@ def test_kit_database_holds_no_card(lab, tmp_path):
 
     lab.backend.fake.wait_for_webhooks(10)
     assert stripe_deliveries(lab) is not None
-    r = checks.check_card_data_at_rest([lab.student.work / "orders.db"])
+    r = saq_checks.check_card_data_at_rest([lab.work / "orders.db"])
     assert r.status == "pass", r.details
 
 
 def test_plain_http_on_localhost_is_a_gap_with_remediation(lab):
-    r = checks.check_transport(lab.checkout_url, lab.webhook_url)
+    r = saq_checks.check_transport(lab.checkout_url, lab.webhook_url)
     assert r.status == "gap" and "localhost" in r.summary and "HTTPS" in r.remediation
-    assert checks.check_transport("https://shop.example.test/").status == "pass"
+    assert saq_checks.check_transport("https://shop.example.test/").status == "pass"
 
 
 def test_offline_credentials_pass_with_an_explanation(tmp_path):
-    r = checks.check_default_credentials(Settings(), root=tmp_path)
+    r = saq_checks.check_default_credentials(Settings(), root=tmp_path)
     assert r.status == "pass" and "offline" in r.summary
 
 
 def test_dependencies_listed_and_pinned():
-    r = checks.check_dependencies(ROOT)
+    r = saq_checks.check_dependencies(ROOT)
     assert r.status == "pass", r.details
     assert any(d.strip().startswith("- flask 3.1.3") for d in r.details)
 
@@ -138,48 +138,48 @@ def test_dependencies_listed_and_pinned():
 def test_unsigned_webhook_server_is_a_gap():
     app = broken_servers.unsigned_webhooks()
     with serve(app) as srv:
-        r = checks.check_webhook_forgery(srv.url)
+        r = saq_checks.check_webhook_forgery(srv.url)
     assert r.status == "gap" and "accepted" in r.summary
     assert len(app.extensions["received"]) == 2  # it really took both forgeries
 
 
 def test_missing_webhook_endpoint_is_an_error_not_a_pass():
     with serve(broken_servers.no_csp_checkout()) as srv:
-        r = checks.check_webhook_forgery(srv.url)
+        r = saq_checks.check_webhook_forgery(srv.url)
     assert r.status == "error"
 
 
 def test_debug_server_is_a_gap():
     with broken_servers.WerkzeugServer(broken_servers.debug_checkout()) as srv:
-        r = checks.check_debug_mode({"checkout": srv.url})
+        r = saq_checks.check_debug_mode({"checkout": srv.url})
     assert r.status == "gap", r.details
     assert any("Werkzeug" in d for d in r.details)
 
 
 def test_werkzeug_without_debugger_passes_but_says_so():
     with broken_servers.WerkzeugServer(broken_servers.debug_checkout(), debugger=False) as srv:
-        r = checks.check_debug_mode({"checkout": srv.url})
+        r = saq_checks.check_debug_mode({"checkout": srv.url})
     assert r.status == "pass"
     assert any("development server" in d for d in r.details)
 
 
 def test_page_without_csp_is_a_gap():
     with serve(broken_servers.no_csp_checkout()) as srv:
-        r = checks.check_scripts_csp(srv.url)
+        r = saq_checks.check_scripts_csp(srv.url)
     assert r.status == "gap" and "no Content-Security-Policy" in r.summary
     assert any("cdn.example-analytics.test" in d for d in r.details)  # the inventory names the tracker
 
 
 def test_loose_csp_is_a_gap():
     with serve(broken_servers.loose_csp_checkout()) as srv:
-        r = checks.check_scripts_csp(srv.url)
+        r = saq_checks.check_scripts_csp(srv.url)
     assert r.status == "gap"
     assert any("'unsafe-inline'" in d for d in r.details) and any("allows *" in d for d in r.details)
 
 
 def test_secret_key_in_a_script_is_a_gap():
     with serve(broken_servers.secret_in_page_checkout(FAKE_SECRET)) as srv:
-        r = checks.check_secret_key_in_pages(srv.url, paths=("/",))
+        r = saq_checks.check_secret_key_in_pages(srv.url, paths=("/",))
     assert r.status == "gap" and "/config.js" in r.summary
     assert FAKE_SECRET not in json.dumps(r.to_dict())  # reported redacted
 
@@ -190,7 +190,7 @@ def test_logged_card_number_is_a_gap(tmp_path):
     try:
         with serve(app) as srv:
             requests.post(srv.url + "/pay", json={"card": "4242 4242 4242 4242", "cvc": "123"}, timeout=10)
-        r = checks.check_card_data_at_rest(log_paths=[log])
+        r = saq_checks.check_card_data_at_rest(log_paths=[log])
     finally:
         app.extensions["broken_log_handler"].close()
     assert r.status == "gap" and "4242" in r.summary
@@ -201,18 +201,18 @@ def test_card_in_a_database_is_a_gap_and_masked(tmp_path):
     with sqlite3.connect(db) as con:
         con.execute("CREATE TABLE orders (id TEXT, note TEXT)")
         con.execute("INSERT INTO orders VALUES ('o1', 'customer card 4111-1111-1111-1111')")
-    r = checks.check_card_data_at_rest([db])
+    r = saq_checks.check_card_data_at_rest([db])
     assert r.status == "gap" and "orders.note" in r.summary
     assert "4111-1111-1111-1111" not in json.dumps(r.to_dict())
 
 
 def test_nothing_to_scan_is_not_applicable():
-    assert checks.check_card_data_at_rest().status == "n/a"
+    assert saq_checks.check_card_data_at_rest().status == "n/a"
 
 
 def test_offline_key_in_stripe_mode_is_a_gap(tmp_path):
     settings = Settings(backend="stripe", secret_key=OFFLINE_SECRET_KEY, publishable_key=OFFLINE_PUBLISHABLE_KEY)
-    r = checks.check_default_credentials(settings, root=tmp_path)
+    r = saq_checks.check_default_credentials(settings, root=tmp_path)
     assert r.status == "gap" and "offline key" in r.summary
     assert any("STRIPE_WEBHOOK_SECRET" in d for d in r.details)
 
@@ -222,28 +222,28 @@ def test_world_readable_env_is_a_gap(tmp_path):
     env = tmp_path / ".env"
     env.write_text("LABKIT_BACKEND=fake\n")
     env.chmod(0o644)
-    assert checks.check_default_credentials(Settings(), env, root=tmp_path).status == "gap"
+    assert saq_checks.check_default_credentials(Settings(), env, root=tmp_path).status == "gap"
     env.chmod(0o600)
-    assert checks.check_default_credentials(Settings(), env, root=tmp_path).status == "pass"
+    assert saq_checks.check_default_credentials(Settings(), env, root=tmp_path).status == "pass"
 
 
 def test_unpinned_or_drifted_dependency_is_a_gap(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname="x"\ndependencies=["flask>=1", "requests==0.0.1"]\n')
-    r = checks.check_dependencies(tmp_path)
+    r = saq_checks.check_dependencies(tmp_path)
     assert r.status == "gap" and "flask (not pinned)" in r.summary and "requests" in r.summary
 
 
 # ----------------------------------------------------------------------------- report
 def _evidence(*results):
-    checks.attach_requirements(results)
-    return checks.Evidence(checks.Target("http://127.0.0.1:5000", "http://127.0.0.1:5001"), list(results))
+    saq_checks.attach_requirements(results)
+    return saq_checks.Evidence(saq_checks.Target("http://127.0.0.1:5000", "http://127.0.0.1:5001"), list(results))
 
 
 def test_prefill_follows_the_evidence():
     saq = load_saq()
-    good = checks.CheckResult("no_default_credentials", "t", "pass", "fine")
-    bad = checks.CheckResult("no_default_credentials", "t", "gap", "shared key", remediation="roll it")
-    deps = checks.CheckResult("dependency_inventory", "t", "pass", "listed")
+    good = saq_checks.CheckResult("no_default_credentials", "t", "pass", "fine")
+    bad = saq_checks.CheckResult("no_default_credentials", "t", "gap", "shared key", remediation="roll it")
+    deps = saq_checks.CheckResult("dependency_inventory", "t", "pass", "listed")
     a = report.prefill(saq, _evidence(good, deps))
     assert a["2.2.2"].value == "Yes" and a["2.2.2"].source == "evidence"
     assert a["6.3.1"].value is None  # an inventory informs the answer, it does not decide it
@@ -253,7 +253,7 @@ def test_prefill_follows_the_evidence():
 
 
 def test_report_has_the_handout_sections_and_lists_gaps():
-    ev = _evidence(checks.check_transport("http://127.0.0.1:5000"))
+    ev = _evidence(saq_checks.check_transport("http://127.0.0.1:5000"))
     text = report.render_assessment(evidence=ev, date="2025-09-01")
     for heading in ("# PCI DSS SAQ A Self-Assessment — Lab 09", "**Merchant type:**", "## Why SAQ A Applies",
                     "## SAQ A Requirements Checklist", "**How we avoid handling card data:**",
@@ -316,8 +316,8 @@ def test_cli_checks_given_servers_without_a_browser(lab, tmp_path):
 
 
 def test_explain_puts_checks_in_words(lab):
-    transport = checks.check_transport(lab.checkout_url, lab.webhook_url)
-    evidence = checks.Evidence(target=checks.Target(lab.checkout_url, lab.webhook_url), results=[transport])
+    transport = saq_checks.check_transport(lab.checkout_url, lab.webhook_url)
+    evidence = saq_checks.Evidence(target=saq_checks.Target(lab.checkout_url, lab.webhook_url), results=[transport])
     text = evidence.explain(transport.id, details=False)
     assert text.startswith(" gap  ") and "remediation: " in text and transport.summary in text
     assert all(line in evidence.explain(transport.id) for line in transport.details)

@@ -14,11 +14,11 @@ from flask import Flask
 
 import labkit.pci
 from labkit.answers import load_pci
-from labkit.pci import checks, report
+from labkit.pci import report, saq_checks
 from labkit.pci.requirements import load_saq
 from labkit.pci.student_answers import MIN_WORDS, PLACEHOLDERS, Answer, text_problem
 from labkit.pci.widgets import Checklist
-from labkit.serving import BackgroundServer
+from labkit.kit_server import BackgroundServer
 from labkit.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,13 +34,13 @@ def kit(tmp_path, monkeypatch):
     return load_settings()
 
 
-def _pass(check_id: str) -> checks.CheckResult:
-    return checks.CheckResult(check_id, checks.CHECKS[check_id], "pass", f"{check_id} seen")
+def _pass(check_id: str) -> saq_checks.CheckResult:
+    return saq_checks.CheckResult(check_id, saq_checks.CHECKS[check_id], "pass", f"{check_id} seen")
 
 
-def _evidence(*results: checks.CheckResult) -> checks.Evidence:
-    checks.attach_requirements(results)
-    return checks.Evidence(checks.Target("http://127.0.0.1:5000"), list(results))
+def _evidence(*results: saq_checks.CheckResult) -> saq_checks.Evidence:
+    saq_checks.attach_requirements(results)
+    return saq_checks.Evidence(saq_checks.Target("http://127.0.0.1:5000"), list(results))
 
 
 # ----------------------------------------------------------------------------- answers are files
@@ -179,9 +179,9 @@ def test_issue_24_corrections_are_in_the_data(kit):
     assert "saq_a_321_guidance" in r321.sources and "not verified" in saq.sources["saq_a_321_guidance"]["note"]
     clean = _evidence(_pass("no_card_data_at_rest"))
     assert report.prefill(saq, clean)["3.2.1"].value == "N/A"  # the checks found nothing stored
-    stored = checks.CheckResult("no_card_data_at_rest", checks.CHECKS["no_card_data_at_rest"], "gap", "a PAN in a log")
-    checks.attach_requirements([stored])
-    assert report.prefill(saq, checks.Evidence(checks.Target("http://127.0.0.1:5000"), [stored]))["3.2.1"].value == "No"
+    stored = saq_checks.CheckResult("no_card_data_at_rest", saq_checks.CHECKS["no_card_data_at_rest"], "gap", "a PAN in a log")
+    saq_checks.attach_requirements([stored])
+    assert report.prefill(saq, saq_checks.Evidence(saq_checks.Target("http://127.0.0.1:5000"), [stored]))["3.2.1"].value == "No"
     ui = Checklist(clean, settings=kit)
     assert "3.2.1" in ui.accept_suggestions()
     assert load_pci(kit)["requirements"]["3.2.1"]["status"] == "n/a"  # what "Take the suggested answers" writes
@@ -212,7 +212,7 @@ def test_model_answers_answer_everything_honestly():
     keys = {r.number for r in saq.requirements} | {f"eligibility:{c.id}" for c in saq.eligibility}
     assert set(doc["requirements"]) == keys
     assert all(a["status"] in ("yes", "no", "n/a") and len(a["note"]) > 20 for a in doc["requirements"].values())
-    evidence_ids = set(checks.CHECKS)
+    evidence_ids = set(saq_checks.CHECKS)
     for rid, a in doc["requirements"].items():  # an answer the checks decide names the check it rests on
         checked = set(saq.requirement(rid).checks) if ":" not in rid else set(saq.criterion(rid[12:]).checks)
         if checked:
@@ -235,10 +235,10 @@ def _bare_shop() -> Flask:
 
 def test_checks_report_what_a_bare_server_has_without_crashing(tmp_path):
     with BackgroundServer(_bare_shop(), name="bare shop") as srv:
-        ev = checks.run_checks(checks.Target(srv.url, srv.url, label="a student's servers"), browser=False,
+        ev = saq_checks.run_checks(saq_checks.Target(srv.url, srv.url, label="a student's servers"), browser=False,
                                root=ROOT)
     status = {r.id: r for r in ev.results}
-    assert set(status) == set(checks.CHECKS)
+    assert set(status) == set(saq_checks.CHECKS)
     assert status["webhook_rejects_forgeries"].status == "error"
     assert "no webhook endpoint" in status["webhook_rejects_forgeries"].summary
     assert status["scripts_restricted_by_csp"].status == "gap"
@@ -257,7 +257,7 @@ def test_an_error_page_is_not_judged_for_its_csp():
         return "boom", 500
 
     with BackgroundServer(app, name="broken index") as srv:
-        r = checks.check_scripts_csp(srv.url)
+        r = saq_checks.check_scripts_csp(srv.url)
     assert r.status == "error" and "HTTP 500" in r.summary
 
 

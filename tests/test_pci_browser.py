@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from labkit.pci import checks, report
-from labkit.serving import BackgroundServer
+from labkit.pci import report, saq_checks
+from labkit.kit_server import BackgroundServer
 from tests import broken_servers
 
 pytest.importorskip("playwright")
@@ -21,13 +21,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def kit_evidence(kit_lab):
-    return kit_lab, checks.run_lab_checks(kit_lab)
+    return kit_lab, saq_checks.run_lab_checks(kit_lab)
 
 
 def test_every_check_passes_on_the_kit_except_plain_http(kit_evidence):
     _, ev = kit_evidence
     status = {r.id: r.status for r in ev.results}
-    assert set(status) == set(checks.CHECKS)
+    assert set(status) == set(saq_checks.CHECKS)
     assert status.pop("transport_security") == "gap"  # localhost: a gap to fix before going live
     assert set(status.values()) == {"pass"}, {r.id: (r.status, r.summary, r.details) for r in ev.results if r.status != "pass"}
 
@@ -36,9 +36,9 @@ def test_the_card_went_to_stripe_and_nowhere_else(kit_evidence):
     lab, ev = kit_evidence
     b = ev.browser
     assert [r["outcome"] for r in b.runs] == ["succeeded", "succeeded"]
-    carrying = [q for q in b.requests if checks.card_findings(f"{q.url}\n{q.post_data or ''}")]
+    carrying = [q for q in b.requests if saq_checks.card_findings(f"{q.url}\n{q.post_data or ''}")]
     assert carrying and {b.classify(q.url) for q in carrying} == {"stripe"}
-    assert {checks.origin_of(q.url) for q in carrying} == {lab.backend.js_origin}
+    assert {saq_checks.origin_of(q.url) for q in carrying} == {lab.backend.js_origin}
     assert any(b.classify(q.url) == "merchant" and q.method == "POST" for q in b.requests)  # the page did talk to us
     frames = [f for f in b.frames if f.card_inputs]
     assert len(frames) == 1 and not frames[0].main and frames[0].origin == lab.backend.js_origin
@@ -68,10 +68,10 @@ def test_self_hosted_card_form_that_logs_the_body_fails(tmp_path):
     app = broken_servers.logging_checkout(log)
     try:
         with BackgroundServer(app, name="broken checkout") as srv:
-            ev = checks.collect_browser_evidence(srv.url, timeout=10)
-            requests_check = checks.check_requests_carry_no_card(ev)
-            fields_check = checks.check_card_fields_origin(ev)
-        at_rest = checks.check_card_data_at_rest(log_paths=[log])
+            ev = saq_checks.collect_browser_evidence(srv.url, timeout=10)
+            requests_check = saq_checks.check_requests_carry_no_card(ev)
+            fields_check = saq_checks.check_card_fields_origin(ev)
+        at_rest = saq_checks.check_card_data_at_rest(log_paths=[log])
     finally:
         app.extensions["broken_log_handler"].close()
     assert requests_check.status == "gap", requests_check.details
@@ -132,7 +132,7 @@ def test_a_students_own_elements_page_is_checked_without_the_kits_routes(kit_lab
         return jsonify(ok=True)
 
     with BackgroundServer(app, name="student shop") as srv:
-        ev = checks.run_checks(checks.Target(srv.url, srv.url, label="a student's servers"), root=ROOT)
+        ev = saq_checks.run_checks(saq_checks.Target(srv.url, srv.url, label="a student's servers"), root=ROOT)
     status = {r.id: r for r in ev.results}
     assert status["card_fields_from_provider"].status == "pass", status["card_fields_from_provider"].details
     assert status["no_card_data_in_requests"].status == "pass", status["no_card_data_in_requests"].details

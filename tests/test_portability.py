@@ -26,7 +26,7 @@ from flask import Flask
 
 from labkit.console import setup_console, to_ascii
 from labkit.files import FileBusyError, delete, write_bytes
-from labkit.serving import (BackgroundServer, PortInUseError, _socket_options, listening_socket,
+from labkit.kit_server import (BackgroundServer, PortInUseError, _socket_options, listening_socket,
                             port_in_use_message, wait_while_running)
 from labkit.settings import SettingsError, load_settings, read_env_file, shown_path
 
@@ -208,7 +208,7 @@ def js_is_text_plain():
 
 def students_checkout(fake):
     """checkout_server.py in this process, prepared as the kit's child process prepares it."""
-    from labkit.serving import register_static_types
+    from labkit.kit_server import register_static_types
     from labkit.settings import project_root
     from tests.conftest import import_student_app
 
@@ -235,7 +235,7 @@ def test_the_fake_stripes_files_keep_their_types_too(js_is_text_plain, fake):
 @pytest.mark.solution
 def test_a_payment_goes_through_when_the_os_maps_js_to_text_plain(js_is_text_plain, fake, client, chromium):
     from labkit.browser import load_scenarios, run_scenarios
-    from labkit.student.serve import StripeRewrite
+    from labkit.student.server_process import StripeRewrite
 
     success = [s for s in load_scenarios() if s.key == "success"]
     with BackgroundServer(StripeRewrite(students_checkout(fake), fake.url)) as shop:
@@ -418,7 +418,7 @@ def test_an_occupied_port_is_refused_even_where_the_os_would_let_a_second_server
     sock.bind(("127.0.0.1", occupied))  # the OS allows it...
     sock.close()
     permissive = [(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)]
-    monkeypatch.setattr("labkit.serving._socket_options", lambda windows=False: permissive)
+    monkeypatch.setattr("labkit.kit_server._socket_options", lambda windows=False: permissive)
     with pytest.raises(PortInUseError):  # ...the kit does not
         listening_socket("127.0.0.1", occupied)
 

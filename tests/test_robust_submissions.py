@@ -16,7 +16,7 @@ from hypothesis import assume, given, settings as hsettings, strategies as st
 from labkit import answers
 from labkit.browser import CheckoutBrowser, in_worker_thread, load_scenarios
 from labkit.checks import outcome
-from labkit.checks.checkout import judge
+from labkit.checks.scenarios import judge
 from labkit.checks.items import EVIDENCED, MISSING
 from labkit.checks.items import clip
 from labkit.checks.pages import latest_payment_intent, pay_on_page, payment_intent_ids, stripe_messages_for
@@ -148,9 +148,9 @@ def settings(fake, tmp_path):
 
 
 def _checkout(folder, settings):
-    from labkit.student.lab import StudentLab
+    from labkit.lab import Lab
 
-    return StudentLab.start(folder, settings, webhooks=False, strict=True)
+    return Lab.start(settings, folder, webhooks=False, strict=True, notebook=False)
 
 
 @needs_handout
@@ -292,14 +292,14 @@ def test_a_cp1252_server_that_cannot_start_says_why_in_one_line(tmp_path):
 
 def test_a_lab_that_cannot_start_fails_parts_a_to_c_and_still_reads_the_answers(tmp_path, monkeypatch):
     from labkit.checks.run import run_checks
-    from labkit.student.lab import StudentLab
+    from labkit.lab import Lab
 
     robust.windows_files(tmp_path)
 
     def broken(*args, **kwargs):
         raise OSError("no free port")
 
-    monkeypatch.setattr(StudentLab, "start", broken)
+    monkeypatch.setattr(Lab, "start", broken)
     got = {i.check: i for i in run_checks(tmp_path, Settings(answers_dir=tmp_path / "answers"), parts={"B", "D"})}
     assert got["scenario:success"].status == MISSING
     assert got["scenario:success"].evidence == "the lab could not start: OSError: no free port"

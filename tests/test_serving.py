@@ -7,7 +7,7 @@ import pytest
 import requests
 from flask import Flask
 
-from labkit.serving import BackgroundServer
+from labkit.kit_server import BackgroundServer
 
 
 def hello_app():

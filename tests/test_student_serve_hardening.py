@@ -1,4 +1,4 @@
-"""A student's server as the kit runs it (labkit.student.serve on cheroot) under a burst of connections
+"""A student's server as the kit runs it (labkit.student.server_process on cheroot) under a burst of connections
 and malformed bodies: no connection reset, and every bad body a 4xx with a JSON error, never a 500 (an unknown
 transfer coding is the 501 RFC 9112 asks for, with a JSON error too)."""
 from __future__ import annotations

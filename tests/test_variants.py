@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.checks import checkout as b
+from labkit.checks import scenarios as b
 from labkit.checks.items import EVIDENCED, MISSING, PARTIAL
 from labkit.checks.run import B_CHECKS, C_CHECKS, run_checks
+from labkit.lab import Lab
 from labkit.settings import Settings, project_root
-from labkit.student.lab import StudentLab
 from tests.submissions import variants as v
 
 pytest.importorskip("playwright")
@@ -32,7 +32,7 @@ def test_a_model_variant_gets_every_mark_of_parts_b_and_c(build, settings, tmp_p
 
 
 def scenario_items(folder, settings, *keys):
-    with StudentLab.start(folder, settings, checkout=True, webhooks=False) as lab:
+    with Lab.start(settings, folder, checkout=True, webhooks=False, strict=False, notebook=False) as lab:
         return {i.check: i for i in b.scenarios(lab.checkout.url, lab.client, keys=keys)}
 
 
@@ -56,7 +56,7 @@ def test_a_return_page_that_shows_success_before_reading_the_status_is_caught(se
 
 def test_a_checkout_session_priced_from_the_browser_is_caught(settings, tmp_path, chromium):
     """The page's own form post, recorded in the browser, sent again with a price: the session's amount_total
-    must stay the catalog's (labkit.checks.server counts the Checkout Sessions a request makes)."""
+    must stay the catalog's (labkit.checks.checkout_api counts the Checkout Sessions a request makes)."""
     found = {i.check: i for i in run_checks(v.cs_priced_from_browser(tmp_path / "s"), settings, parts={"B"})}
     price = found["checkout:server_price"]
     assert price.status == MISSING and "price: 51" in price.evidence and "cs_test_" in price.evidence, price.evidence
@@ -75,7 +75,8 @@ def test_the_embedded_checkout_form_is_driven_too(settings, tmp_path, chromium):
 def test_the_checkout_session_variant_fulfils_from_checkout_session_completed(settings, tmp_path):
     import requests
 
-    with StudentLab.start(v.checkout_session(tmp_path / "s"), settings, checkout=False, webhooks=True) as lab:
+    with Lab.start(settings, v.checkout_session(tmp_path / "s"), checkout=False, webhooks=True, strict=False,
+                   notebook=False) as lab:
         session = lab.client.v1.checkout.sessions.create(params={
             "mode": "payment", "success_url": "http://127.0.0.1:9/ok", "metadata": {"product_name": "Safety Hard Hat"},
             "line_items": [{"price": "price_labkit_prod_001", "quantity": 1}]})
@@ -115,7 +116,8 @@ def test_part_d_evidence_types_into_the_payment_element_and_finds_its_card_field
     from labkit.pci.browser_evidence import check_card_fields_origin, collect_browser_evidence
 
     success = [s for s in load_scenarios() if s.key == "success"]
-    with StudentLab.start(v.payment_element(tmp_path / "s"), settings, checkout=True, webhooks=False) as lab:
+    with Lab.start(settings, v.payment_element(tmp_path / "s"), checkout=True, webhooks=False, strict=False,
+                   notebook=False) as lab:
         ev = collect_browser_evidence(lab.checkout.url, success, executable_path=chromium, timeout=15)
     assert "card typed into a Stripe iframe" in ev.notes
     assert check_card_fields_origin(ev).status == "pass"

@@ -10,20 +10,6 @@ from labkit.checks.run import run_checks
 from labkit.runproof import stamp
 
 
-class _SharedCheckout:
-    """A checkout the demo runs for every notebook (its log is not ours to read)."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.debug_requested = False
-
-    def log_text(self) -> str:
-        return ""
-
-    def stop(self) -> None:  # not ours to stop
-        pass
-
-
 NEEDS_LAB = ("B", "C")  # the parts checked against the servers the notebook's Lab.start() runs
 
 
@@ -45,12 +31,9 @@ def check_part(part: str, lab: Any = None, settings: Any = None) -> list:
                                 "near the top of this notebook, and this kernel has none (was it restarted?)")
     if lab is not None and hasattr(lab, "check_open"):
         lab.check_open()
-    student = getattr(lab, "student", None)
     settings = settings or (lab.settings if lab is not None else load_settings())
-    if student is not None and student.checkout is None and getattr(lab, "checkout_url", None) and part == "B":
-        student.checkout = _SharedCheckout(lab.checkout_url)
     shots = settings.out_dir / "check" / "screenshots" if settings is not None else None
-    items = run_checks(settings=settings, parts=[part], lab=student, screenshots=shots)
+    items = run_checks(settings=settings, parts=[part], lab=lab, screenshots=shots)
     print(format_items(items))
     write_json(items, saved_checks_path(settings, part))  # for the grader's page of the PDF
     stamp(part, settings)  # the run proof `labkit export` checks

@@ -157,10 +157,8 @@ def lab_page_runs(lab: Any) -> list[PaymentRun]:
     """:func:`page_runs` for a running :class:`labkit.lab.Lab`: screenshots in ``out/screenshots/``, the
     records in ``out/evidence/browser_runs.json`` (the evidence pages of the PDF print them); the payments
     kept for this notebook's check of Part B (see the module's text)."""
-    student = getattr(lab, "student", None)
-    server = getattr(student, "checkout", None)
-    folder = getattr(student, "folder", None) or lab.settings.root
-    stamp = page_stamp(folder, server)
+    server = lab.checkout
+    stamp = page_stamp(lab.folder, server)
     runs, payments = page_runs(lab.checkout_url, lab.client, out_dir=lab.settings.out_dir / "screenshots",
                                log=getattr(server, "log_text", None))
     save_runs(runs, lab.settings.out_dir / "evidence" / "browser_runs.json")

@@ -5,11 +5,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from labkit.checks import a11y
-from labkit.checks import checkout as b
 from labkit.checks import paid
+from labkit.checks import scenarios as b
 from labkit.checks import webhook_verdicts as c_verdicts
-from labkit.checks import server
-from labkit.checks import webhooks as c
+from labkit.checks import checkout_api as server
+from labkit.checks import webhook_probes as c
 from labkit.checks.webhook_runs import COPY_START_TIMEOUT
 from labkit.checks import writing
 from labkit.checks.items import EVIDENCED, GRADER, MISSING, Item, item, rubric
@@ -70,7 +70,7 @@ def checkout_items(lab: Any, screenshots: Path | None) -> list[Item]:
         return _failed(B_CHECKS + (a11y.CHECK,), str(lab.errors["checkout"]), "Fix the error, then run the check again.")
     srv = lab.checkout
     recorder, audit = b.Recorder(srv.url), a11y.PageAudit()
-    kept = paid.take_kept(srv.url, paid.page_stamp(getattr(lab, "folder", None), srv))  # a notebook's own runs
+    kept = paid.take_kept(srv.url, paid.page_stamp(lab.folder, srv))  # the notebook's own runs, if still true
     items = guarded(B_CHECKS[len(server.CHECKS):], b.scenarios, srv.url, lab.client, screenshots=screenshots,
                     recorder=recorder, log=srv.log_text, audit=audit, kept=kept)
     items = guarded(server.CHECKS, server_checks, lab, srv, recorder) + items
@@ -81,7 +81,7 @@ def checkout_items(lab: Any, screenshots: Path | None) -> list[Item]:
 
 def server_checks(lab: Any, srv: Any, recorder: Any) -> list[Item]:
     """Part B's checks of the server, with the request the page sent during the browser runs."""
-    from labkit.checkout import load_catalog
+    from labkit.catalog import load_catalog
 
     settings = lab.settings
     secrets = [s for s in (settings.secret_key, getattr(lab, "webhook_secret", None)) if s]
@@ -170,9 +170,9 @@ def run_checks(folder: Path | None = None, settings: Settings | None = None, *, 
                screenshots: Path | None = None, answers_dir: Path | None = None, lab: Any = None) -> list[Item]:
     """Start the student's servers from ``folder`` (default: the kit's top) and run every check.
 
-    ``lab``: an already running :class:`labkit.student.lab.StudentLab` (a notebook's) to use instead.
+    ``lab``: an already running :class:`labkit.lab.Lab` (a notebook's) to use instead.
     """
-    from labkit.student.lab import StudentLab
+    from labkit.lab import Lab
 
     settings = settings or load_settings()
     if answers_dir is not None:
@@ -182,7 +182,8 @@ def run_checks(folder: Path | None = None, settings: Settings | None = None, *, 
     if wanted & {"A", "B", "C"}:
         own = lab is None
         try:
-            lab = lab or StudentLab.start(folder, settings, checkout="B" in wanted, webhooks="C" in wanted)
+            lab = lab or Lab.start(settings, folder, checkout="B" in wanted, webhooks="C" in wanted,
+                                   strict=False, notebook=False)
         except Exception as exc:  # no backend or servers at all: parts A-C say why, D and E are still read
             server_checks = [c for part, checks in (("A", ("setup:keys", "setup:account")), ("B", B_CHECKS),
                                                     ("C", C_CHECKS)) if part in wanted for c in checks]

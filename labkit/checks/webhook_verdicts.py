@@ -1,4 +1,4 @@
-"""The Part C items from what the probes saw (:class:`labkit.checks.webhooks.Findings`).
+"""The Part C items from what the probes saw (:class:`labkit.checks.webhook_probes.Findings`).
 
 Each item names the real cause first: a genuine event refused (the signature step), a crash (the
 5xx with the exception's last line from the handler's log), a timeout (as a timeout), and only
@@ -7,7 +7,7 @@ then what ``GET /orders`` showed.
 from __future__ import annotations
 
 from labkit.checks.items import EVIDENCED, MISSING, PARTIAL, Feedback, Item, clip, item
-from labkit.checks.webhooks import FACTS, REPLAY_AGE, TOLERANCE, WAIT, Findings, Sent
+from labkit.checks.webhook_probes import FACTS, REPLAY_AGE, TOLERANCE, WAIT, Findings, Sent
 from labkit.webhooks.probe import PROBE_TIMEOUT, is_paid
 
 RAW_BYTES_HINT = ("Stripe's genuine events are refused: verify the exact bytes received (request.get_data()), "

@@ -11,7 +11,7 @@ from typing import Any
 
 from labkit.fakestripe.api import FakeStripeApp, create_app
 from labkit.fakestripe.webhooks import DEFAULT_RETRY_SCHEDULE
-from labkit.serving import BackgroundServer
+from labkit.kit_server import BackgroundServer
 
 __all__ = ["FakeStripe", "FakeStripeApp", "RemoteFake", "authenticate_3ds", "create_app"]
 

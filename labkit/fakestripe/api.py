@@ -31,7 +31,7 @@ from labkit.fakestripe.listing import expand_paths
 from labkit.fakestripe.state import Store, new_id
 from labkit.fakestripe.webhooks import DEFAULT_RETRY_SCHEDULE, Deliverer, Job
 from labkit.hostcheck import HostCheck
-from labkit.serving import static_type
+from labkit.kit_server import static_type
 
 log = logging.getLogger("labkit.fakestripe")
 

@@ -10,7 +10,7 @@ from typing import Any
 from labkit.fakestripe.common import EVENT_TYPES, Ctx, as_bool, as_str, check_params, metadata, now, str_or_none
 from labkit.fakestripe.errors import invalid, missing
 from labkit.fakestripe.state import Store, new_id
-from labkit.serving import is_loopback_url
+from labkit.kit_server import is_loopback_url
 
 MAX_ENDPOINTS = 16  # docs.stripe.com/webhooks: "up to 16 webhook endpoints" per account (2026-11-26)
 WE_CREATE = {"url", "enabled_events", "description", "metadata", "api_version", "connect", "expand"}

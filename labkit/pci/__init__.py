@@ -1,7 +1,7 @@
 """Part D: a PCI DSS v4.0.1 SAQ A self-assessment backed by evidence from the running kit.
 
 * :mod:`labkit.pci.requirements` loads the questionnaire (``labkit/data/saq_a_v401.json``);
-* :mod:`labkit.pci.checks` gathers evidence from live servers and a browser run (the checks live
+* :mod:`labkit.pci.saq_checks` gathers evidence from live servers and a browser run (the checks live
   in :mod:`~labkit.pci.page`, :mod:`~labkit.pci.http_checks`, :mod:`~labkit.pci.config_checks`,
   :mod:`~labkit.pci.at_rest`, :mod:`~labkit.pci.browser_evidence`, and :mod:`~labkit.pci.run` runs them);
 * :mod:`labkit.pci.student_answers` reads and saves the student's answers (``answers/pci.json``);

@@ -45,7 +45,7 @@ def _print(evidence) -> None:
 
 
 def run_pci(args: argparse.Namespace) -> int:
-    from labkit.pci import checks, report
+    from labkit.pci import report, saq_checks
 
     try:
         config = load_settings()
@@ -58,10 +58,10 @@ def run_pci(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
     if args.checkout_url:
-        target = checks.Target(args.checkout_url.rstrip("/"), args.webhook_url, args.stripe_origin,
-                               db_paths=tuple(args.db or ()), log_paths=tuple(args.log), label="given servers")
+        target = saq_checks.Target(args.checkout_url.rstrip("/"), args.webhook_url, args.stripe_origin,
+                                   db_paths=tuple(args.db or ()), log_paths=tuple(args.log), label="given servers")
         print(f"labkit pci: checking {target.checkout_url}" + (f" and {target.webhook_url}" if target.webhook_url else ""))
-        evidence = checks.run_checks(target, settings=config, browser=not args.no_browser)
+        evidence = saq_checks.run_checks(target, settings=config, browser=not args.no_browser)
     else:
         if args.webhook_url:
             print("labkit pci: --webhook-url needs --checkout-url too", file=sys.stderr)
@@ -71,8 +71,8 @@ def run_pci(args: argparse.Namespace) -> int:
         offline = load_settings(overrides={"LABKIT_BACKEND": "fake"})
         print("labkit pci: starting the kit's own servers offline (fake Stripe, checkout, webhooks)")
         with Lab.start(offline) as lab:
-            evidence = checks.run_lab_checks(lab, browser=not args.no_browser, config=config,
-                                             extra_db=tuple(args.db or ()), log_paths=tuple(args.log))
+            evidence = saq_checks.run_lab_checks(lab, browser=not args.no_browser, config=config,
+                                                 extra_db=tuple(args.db or ()), log_paths=tuple(args.log))
     _print(evidence)
     path = report.write_assessment(out, evidence=evidence, date=args.date)
     if args.json:

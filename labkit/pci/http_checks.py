@@ -20,7 +20,7 @@ from labkit.pci.page import (BrowserEvidence, PageParser, guess_stripe_origin, o
 from labkit.pci.results import CheckResult, result
 from labkit.webhook_signing import signature_header
 from labkit.webhooks import probe
-from labkit.serving import is_loopback_url
+from labkit.kit_server import is_loopback_url
 
 
 TIMEOUT = 10.0

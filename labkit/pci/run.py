@@ -118,7 +118,7 @@ def run_lab_checks(lab: Any, *, browser: bool = True, scenarios: Sequence[Any] |
 
     ``config``: the settings whose credentials are checked (default: the lab's own).
     """
-    work = Path(lab.student.work)  # the student's servers' own database and logs
+    work = Path(lab.work)  # the student's servers' own database and logs
     target = Target(lab.checkout_url, lab.webhook_url, lab.backend.js_origin,
                     db_paths=(Path(lab.settings.db_path), *sorted(work.glob("*.db")), *map(Path, extra_db)),
                     log_paths=(*sorted(work.glob("*.log")), *map(Path, log_paths)))

@@ -1,4 +1,4 @@
-"""Start, watch and stop one student server in its own process (see :mod:`labkit.student.serve`).
+"""Start, watch and stop one student server in its own process (see :mod:`labkit.student.server_process`).
 
 >>> server = StudentServer(Path("checkout_server.py"), env={...}, api_base=fake.url).start()
 >>> server.url, server.log_tail()
@@ -52,7 +52,7 @@ class StudentServerError(RuntimeError):
     @property
     def what_to_do(self) -> str:
         if self.kind == "port":
-            return ""  # the message says it already (labkit.serving.port_in_use_message)
+            return ""  # the message says it already (labkit.kit_server.port_in_use_message)
         if self.kind == "missing":
             return "put the file back (git checkout -- FILE restores the starter), then run the notebook from the top"
         return "fix it, save the file, then run the notebook again from the top (Kernel → Restart Kernel and Run All)"
@@ -112,7 +112,7 @@ class StudentServer:
             raise StudentServerError(f"{self.path.name} not found in {self.path.parent}", kind="missing")
         # -P: the student's folder (the working directory) is not put first on sys.path, so a file there
         # named like a kit module or a package (labkit/, stripe.py) cannot run before the kit's own code.
-        cmd = [sys.executable, "-P", "-m", "labkit.student.serve", str(self.path), "--port", str(self.port)]
+        cmd = [sys.executable, "-P", "-m", "labkit.student.server_process", str(self.path), "--port", str(self.port)]
         if self.api_base:
             cmd += ["--api-base", self.api_base]
         for host in self.allowed_hosts:

@@ -181,7 +181,7 @@ def kill_restart_drill(lab, payments: int = 6, timeout: float = 45.0) -> dict[st
     fake = getattr(lab.backend, "fake", None)
     if fake is None:
         raise RuntimeError("the drill needs the offline fake Stripe (it delivers to localhost and retries)")
-    server = lab.student.webhooks
+    server = lab.webhooks
     before = len(fake.deliveries())
     server.kill()
     paid = [trigger(lab.client, "payment_intent.succeeded", product_id="prod_002")["payment_intent"]

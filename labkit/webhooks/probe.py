@@ -1,6 +1,6 @@
 """Sending events at a webhook handler and reading its orders: the one probe of the kit.
 
-The Part C checks (:mod:`labkit.checks.webhooks`), the PCI forgery check
+The Part C checks (:mod:`labkit.checks.webhook_probes`), the PCI forgery check
 (:mod:`labkit.pci.http_checks`) and the notebook's drills (:mod:`labkit.webhooks.attacks`) all
 post events through :func:`post_event` and read ``GET /orders`` through :func:`orders_by_pi`:
 

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from labkit.files import FileBusyError, write_text
+from labkit.kit_server import serve_in_foreground
+from labkit.lab import WEBHOOK_FILE, Lab, register_endpoint
 from labkit.settings import Settings, load_settings
-from labkit.student.lab import StudentLab, register_endpoint
 from labkit.student.runner import StudentServerError
+from labkit.student.watch import serve_and_watch
 
 ENDPOINT_FILE = "webhook_endpoint.json"
 LISTEN_HELP = ("No STRIPE_WEBHOOK_SECRET: in Stripe test mode run `stripe listen --forward-to "
@@ -59,20 +61,21 @@ def kept_endpoint(client: Any, path: Path, url: str) -> tuple[str, str]:
     return endpoint_id, secret
 
 
-def _start(settings: Settings, port: int, db: Path) -> StudentLab:
-    from labkit.backend import connect, connect_shared
-
-    backend = connect_shared(settings) if settings.offline else connect(settings)
-    lab = StudentLab(folder=settings.root, backend=backend, work=Path(tempfile.mkdtemp(prefix="labkit-")))
-    env = {"ORDERS_DB": str(db)}
-    if settings.offline:
-        url = f"http://127.0.0.1:{port}/webhook"
-        lab.endpoint_id, lab.webhook_secret = kept_endpoint(backend.client, db.parent / ENDPOINT_FILE, url)
-        lab.keep_endpoint = True  # however the command stops, Stripe keeps retrying to it (read back next run)
-    else:
-        lab.webhook_secret = settings.webhook_secret
-    env["STRIPE_WEBHOOK_SECRET"] = lab.webhook_secret or ""
-    lab.webhooks = lab.server("webhook_handler.py", env, port).start()
+def _start(settings: Settings, port: int, db: Path) -> Lab:
+    lab = Lab.open(settings, shared_fake=True)
+    try:
+        env = {"ORDERS_DB": str(db)}
+        if settings.offline:
+            url = f"http://127.0.0.1:{port}/webhook"
+            lab.endpoint_id, lab.webhook_secret = kept_endpoint(lab.client, db.parent / ENDPOINT_FILE, url)
+            lab.keep_endpoint = True  # however the command stops, Stripe keeps retrying to it (read back next run)
+        else:
+            lab.webhook_secret = settings.webhook_secret
+        env["STRIPE_WEBHOOK_SECRET"] = lab.webhook_secret or ""
+        lab.webhooks = lab.server(WEBHOOK_FILE, env, port).start()
+    except BaseException:
+        lab.close()
+        raise
     return lab
 
 
@@ -109,14 +112,7 @@ def run_webhooks(args: argparse.Namespace) -> int:
         if getattr(exc, "log", ""):
             print(exc.log, file=sys.stderr)
         return 1
-    try:
-        print(f"webhook_handler.py on {lab.webhooks.url}/webhook (orders: {lab.webhooks.url}/orders; "
-              f"database {db}). Ctrl-C to stop; saving a change restarts it.", flush=True)
-        from labkit.student.watch import serve_and_watch
-
-        return serve_and_watch(lab.webhooks, "labkit webhooks")
-    except KeyboardInterrupt:
-        print("\nWebhook handler stopped.", flush=True)
-        return 0
-    finally:
-        lab.close()
+    return serve_in_foreground(
+        [f"webhook_handler.py on {lab.webhooks.url}/webhook (orders: {lab.webhooks.url}/orders; "
+         f"database {db}). Ctrl-C to stop; saving a change restarts it."],
+        lambda: serve_and_watch(lab.webhooks, "labkit webhooks"), lab.close, "Webhook handler stopped.")

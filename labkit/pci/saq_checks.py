@@ -1,4 +1,4 @@
-"""The SAQ A evidence checks, in one namespace: ``from labkit.pci import checks``.
+"""The SAQ A evidence checks, in one namespace: ``from labkit.pci import saq_checks``.
 
 Every check takes URLs (and, where it reads files, paths), never the kit's objects, so an
 instructor can point it at any checkout and webhook server, a student's own included. Each

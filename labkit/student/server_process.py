@@ -1,4 +1,4 @@
-"""The child process that serves one student file: ``python -m labkit.student.serve FILE --port N``.
+"""The child process that serves one student file: ``python -m labkit.student.server_process FILE --port N``.
 
 It imports the file the way Flask would (its folder first on ``sys.path`` and as the working
 directory, so ``templates/`` and ``static/`` beside it work), takes its module-level ``app``, and
@@ -227,7 +227,7 @@ def import_student_file(path: Path, run_calls: list[dict[str, Any]] | None = Non
 def point_stripe_at(api_base: str) -> None:
     import stripe
 
-    from labkit.serving import is_loopback_url
+    from labkit.kit_server import is_loopback_url
 
     stripe.api_base = api_base
     if is_loopback_url(api_base):  # the fake on this machine: no proxy, no per-call lookups
@@ -266,7 +266,7 @@ def student_traceback(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m labkit.student.serve")
+    parser = argparse.ArgumentParser(prog="python -m labkit.student.server_process")
     parser.add_argument("file", type=Path)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--api-base", default="", help="offline: the fake Stripe's URL")
@@ -283,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     path = args.file.resolve()
     if args.api_base:
         point_stripe_at(args.api_base)
-    from labkit.serving import register_static_types
+    from labkit.kit_server import register_static_types
 
     register_static_types()  # the student's static/checkout.js is served as JavaScript on every OS
     run_calls: list[dict[str, Any]] = []
@@ -331,18 +331,16 @@ WORKERS = 4  # requests served at once: a slow Stripe call does not block the pa
 def make_server(wsgi: Callable[..., Any], port: int) -> Any:
     """A cheroot server bound to 127.0.0.1:``port`` (0: a free one), not yet serving.
 
-    Cheroot (CherryPy's production server) serves each request on one of ``WORKERS`` threads
-    from its first byte to its last; waitress, which the kit used before, parses requests on one
-    I/O thread and hands each to a worker and back. Under the GIL those hand-offs were most of a
-    webhook's latency: ``bench/bench_webhooks.py`` went from p99 50-70 ms to under 10 ms with the
-    same handler and the same four threads. Idle kept-alive connections wait in a selector, not
-    in a thread; limits are set here (cheroot's defaults have none).
+    Cheroot (CherryPy's production server) serves each request on one of ``WORKERS`` threads from its
+    first byte to its last (why cheroot here and waitress for the kit's own servers: :mod:`labkit.kit_server`).
+    Idle kept-alive connections wait in a selector, not in a thread; limits are set here (cheroot's
+    defaults have none).
     """
     import socket
 
     from cheroot import wsgi as cheroot_wsgi
 
-    from labkit.serving import listening_socket
+    from labkit.kit_server import listening_socket
 
     strict_chunks()
 

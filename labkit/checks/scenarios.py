@@ -1,6 +1,6 @@
 """Part B checks on the student's running checkout: the four test cards (five runs: 3155 completed and
 failed) in a real browser, each compared with Stripe. The runs also record what the page sends to its
-server, for the server's own checks (:mod:`labkit.checks.server`)."""
+server, for the server's own checks (:mod:`labkit.checks.checkout_api`)."""
 from __future__ import annotations
 
 import re

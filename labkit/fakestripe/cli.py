@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 
 from labkit.fakestripe import FakeStripe
 from labkit.fakestripe.state import DatabaseError
+from labkit.kit_server import serve_in_foreground, wait_while_running
 from labkit.settings import load_settings
 
 
@@ -32,16 +32,10 @@ def run_fakestripe(args: argparse.Namespace) -> int:
         print(f"labkit fakestripe: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}. "
               "Choose another port with --port.", file=sys.stderr)
         return 1
-    print(f"Fake Stripe listening on {fake.url}", flush=True)
-    print(f"  API        {fake.url}/v1   (any sk_test_… key works)")
-    print(f"  Stripe.js  {fake.js_url}")
-    print("  Python:    stripe.StripeClient('sk_test_…', base_addresses={'api': '%s'})" % fake.url)
-    print("  Ctrl-C to stop.", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        print("\nFake Stripe stopped.")
-    finally:
-        fake.stop()
-    return 0
+    return serve_in_foreground(
+        [f"Fake Stripe listening on {fake.url}",
+         f"  API        {fake.url}/v1   (any sk_test_… key works)",
+         f"  Stripe.js  {fake.js_url}",
+         "  Python:    stripe.StripeClient('sk_test_…', base_addresses={'api': '%s'})" % fake.url,
+         "  Ctrl-C to stop."],
+        lambda: wait_while_running(fake.server), fake.stop, "Fake Stripe stopped.")

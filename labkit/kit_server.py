@@ -1,9 +1,22 @@
-"""Run any WSGI app in a background daemon thread, quietly, on 127.0.0.1 by default.
+"""The kit's own HTTP servers: any WSGI app in a background daemon thread, quietly, on 127.0.0.1 by
+default; and :func:`serve_in_foreground`, the one "serve until Ctrl-C" loop of the ``labkit checkout``,
+``webhooks`` and ``fakestripe`` commands.
 
 The server is waitress (a production WSGI server, pure Python): HTTP/1.1 keep-alive and
 a worker pool, no debugger, and no access log, so nothing lands in notebook cells.
 Werkzeug's development server closes every connection, which made each API call pay
 for a new TCP connection and a new thread (see bench/bench_fakestripe.py).
+
+Why the student's servers run on another WSGI server (cheroot, in :mod:`labkit.student.server_process`):
+each of them is a child process of its own that serves one file, and there cheroot parses and answers
+each request on one worker thread from its first byte to its last, with no hand-off between an I/O
+thread and a worker; under the GIL waitress's hand-offs were most of a webhook's latency there
+(``bench/bench_webhooks.py``: p99 50-70 ms on waitress, under 10 ms on cheroot, same handler, same four
+threads). The child also makes cheroot's chunked reader strict and its refusals JSON by patching
+cheroot's classes, which is safe only in a process that serves nothing else. The kit's servers live in
+the kit's own process (a notebook kernel, a test), beside each other, where one waitress loop per server
+in a daemon thread keeps them quiet and unpatched. So two servers, each where it fits; this is the one
+place that says so.
 
 Every app is served behind :class:`labkit.hostcheck.HostCheck` (against DNS rebinding):
 only ``localhost``, ``127.0.0.1``/``::1`` and the names in ``LABKIT_ALLOWED_HOSTS`` are answered.
@@ -17,6 +30,7 @@ import os
 import socket
 import threading
 import time
+from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 from waitress import wasyncore
@@ -24,7 +38,7 @@ from waitress.server import create_server
 
 from labkit.hostcheck import HostCheck
 
-log = logging.getLogger("labkit.serving")
+log = logging.getLogger("labkit.kit_server")
 
 
 def is_loopback_url(url: str) -> bool:
@@ -119,6 +133,25 @@ def wait_while_running(server: "BackgroundServer") -> None:
     """
     while server.running:
         time.sleep(0.2)
+
+
+def serve_in_foreground(lines: Iterable[str], wait: Callable[[], int | None], close: Callable[[], None],
+                        stopped: str) -> int:
+    """The foreground loop of the ``labkit checkout``, ``webhooks`` and ``fakestripe`` commands: print
+    ``lines`` (the URLs, how to stop), block in ``wait`` until Ctrl-C, then say ``stopped``; ``close``
+    runs however it ends. Returns ``wait``'s exit code (a server that stopped by itself), 0 after Ctrl-C.
+
+    SIGTERM or a closed terminal count as Ctrl-C where the command turns them into KeyboardInterrupt.
+    """
+    try:
+        for line in lines:
+            print(line, flush=True)
+        return int(wait() or 0)
+    except KeyboardInterrupt:
+        print(f"\n{stopped}", flush=True)
+        return 0
+    finally:
+        close()
 
 
 class BackgroundServer:
