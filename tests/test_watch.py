@@ -113,3 +113,19 @@ def test_file_watch_compares_contents_not_times(tmp_path):
     (tmp_path / "templates" / "checkout.html").write_text("<p>")
     assert watch.changed() == ["checkout.html"]
     assert watch.changed() == []
+
+
+def test_a_file_saved_while_the_server_started_is_not_missed(tmp_path):
+    """The watch begins after the server has read its file: a save in between restarts it once."""
+    import time
+
+    path = tmp_path / "checkout_server.py"
+    path.write_text("a = 1\n")
+    started = time.time()
+    stamp = int((started + 1) * 1e9)
+    path.write_text("a = 2\n")  # saved after the server started reading it, before the watch begins
+    os.utime(path, ns=(stamp, stamp))
+    watch = FileWatch([path], since=started)
+    assert watch.changed() == ["checkout_server.py"]
+    assert watch.changed() == []
+    assert FileWatch([path], since=started + 5).changed() == []  # saved before the start: what it runs

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,7 @@ class StudentServer:
         # each process has its own ready flag and status: the log thread of a process stopped before
         # (a restart) may still be reading its last lines, and must not mark this one as ended
         self._ready, self._status = threading.Event(), {}
+        self.started_at = time.time()  # files saved after this may not be what the process read
         self.proc = subprocess.Popen(cmd, cwd=str(self.path.parent), env=env,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         threading.Thread(target=self._pump, args=(self.proc, self._ready, self._status),

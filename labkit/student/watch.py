@@ -23,9 +23,12 @@ POLL_S = 0.5
 class FileWatch:
     """Content hashes of the files a server runs: its ``.py`` file and any folders given (``templates/``)."""
 
-    def __init__(self, paths: Iterable[Path]) -> None:
+    def __init__(self, paths: Iterable[Path], since: float | None = None) -> None:
+        """``since``: when the server started reading its files; one saved after that (before this watch
+        began) is reported by the first :meth:`changed`, so a save in the first moments is not missed."""
         self.paths = [Path(p) for p in paths]
         self.seen = self.snapshot()
+        self.late = sorted({p.name for p in self._files() if since is not None and _mtime(p) > since})
 
     def _files(self) -> list[Path]:
         found = []
@@ -48,9 +51,17 @@ class FileWatch:
     def changed(self) -> list[str]:
         """The names of the files whose content changed since the last call (or the start)."""
         now = self.snapshot()
-        names = sorted({Path(k).name for k in set(now) | set(self.seen) if now.get(k) != self.seen.get(k)})
-        self.seen = now
+        names = sorted({Path(k).name for k in set(now) | set(self.seen) if now.get(k) != self.seen.get(k)}
+                       | set(self.late))
+        self.seen, self.late = now, []
         return names
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # removed meanwhile: the content check sees it
+        return 0.0
 
 
 def restart(server: StudentServer, names: list[str], say: Callable[[str], None], command: str) -> bool:
@@ -70,7 +81,7 @@ def serve_and_watch(server: StudentServer, command: str, also: Iterable[Path] = 
     """Keep ``server`` running until Ctrl-C (KeyboardInterrupt propagates), restarting it when its file or
     ``also`` changes. Returns 1, after its last lines, if the server stops by itself."""
     say = say or (lambda line: print(line, flush=True))
-    watch = FileWatch([server.path, *also])
+    watch = FileWatch([server.path, *also], since=getattr(server, "started_at", None))
     up = server.running
     while True:
         time.sleep(POLL_S)
