@@ -12,7 +12,7 @@ from labkit.browser import CheckoutBrowser
 from labkit.checks.a11y import CHECK, EXCLUDED, a11y_item, audit_checkout, audit_frames
 from labkit.settings import project_root
 from labkit.student.runner import StudentServer
-from tests.conftest import PUBLISHABLE_KEY, SECRET_KEY
+from tests.helpers import PUBLISHABLE_KEY, SECRET_KEY
 from tests.submissions.a11y import unlabelled_low_contrast
 
 ROOT = project_root(Path(__file__).parent)

@@ -101,3 +101,13 @@ def test_one_money_table():
                                                          ROOT / "webhook_handler.py"]
                if p.is_file() and re.search(r"[\"']krw[\"']", p.read_text(encoding="utf-8"), re.I)]
     assert holders == ["labkit/money.py"]
+
+
+def test_no_test_imports_another_test_module():
+    """Shared test code lives in tests/helpers.py (fixtures in conftest.py): a test module, or conftest, is
+    never imported, so each test file runs, moves or is left out of an edition on its own."""
+    tests = ROOT / "tests"
+    importers = [p.relative_to(ROOT).as_posix() for p in tests.rglob("*.py")
+                 if re.search(r"^\s*(from|import)\s+(tests\.|\.)(test_\w+|conftest)\b",
+                              p.read_text(encoding="utf-8"), re.M)]
+    assert importers == []

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from labkit.export import PDF_NAME, export_submission
 from labkit.export.common import MODEL_BANNER, MODEL_PDF_NAME
 
-from .test_export import pages_text, write_lab
+from tests.helpers import pages_text, write_lab
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from labkit.serving import BackgroundServer
-from tests.conftest import PUBLISHABLE_KEY
+from tests.helpers import PUBLISHABLE_KEY
 
 pytest.importorskip("playwright")
 

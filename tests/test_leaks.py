@@ -348,7 +348,7 @@ def test_binary_attachments_are_listed_as_not_scanned():
 
 
 def _lab_with_hidden_number(tmp_path, where: str, number: str):
-    from tests.test_export import write_lab
+    from tests.helpers import write_lab
 
     paths, settings, root = write_lab(tmp_path)
     nb = nbformat.read(paths[1], as_version=4)
@@ -375,7 +375,7 @@ def test_labkit_export_exits_non_zero_on_a_hidden_number(tmp_path, monkeypatch, 
     from labkit.cli import main
 
     number = not_a_test_card(34)
-    from tests.test_export import use_lab_for_the_cli
+    from tests.helpers import use_lab_for_the_cli
 
     paths, settings, root = _lab_with_hidden_number(tmp_path, "cell metadata", number)
     use_lab_for_the_cli(monkeypatch, settings, root)
@@ -391,7 +391,7 @@ def test_the_pdf_text_check_finds_a_number_only_the_printed_page_shows(tmp_path,
     """Digits in separate HTML elements are no number in the notebook's text, but the printed
     page shows one: the check of the PDF's own text stops the export."""
     from labkit.export import PDF_NAME, ExportError, export_submission
-    from tests.test_export import write_lab
+    from tests.helpers import write_lab
 
     number = not_a_test_card(35)
     paths, settings, root = write_lab(tmp_path)
