@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
+from labkit.data import test_cards
+
 CARD_FRAME = '#card-element iframe[name^="__privateStripeFrame"]'
 COMPLETE_3DS = "#test-source-authorize-3ds"
 FAIL_3DS = "#test-source-fail-3ds"
@@ -71,8 +73,6 @@ class PaymentRun:
 
 def load_scenarios() -> list[Scenario]:
     """The lab's five browser runs, from ``labkit/data/test_cards.json`` (``lab_scenarios``)."""
-    from labkit.data import test_cards
-
     return [Scenario(s["key"], s["number"], s["title"], s.get("challenge")) for s in test_cards()["lab_scenarios"]]
 
 

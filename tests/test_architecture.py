@@ -111,3 +111,10 @@ def test_no_test_imports_another_test_module():
                  if re.search(r"^\s*(from|import)\s+(tests\.|\.)(test_\w+|conftest)\b",
                               p.read_text(encoding="utf-8"), re.M)]
     assert importers == []
+
+
+def test_one_test_card_reader():
+    """Stripe's test-card files are read by labkit/data (``test_cards()``, ``more_test_cards()``) only."""
+    readers = [p.relative_to(ROOT).as_posix() for p in KIT.rglob("*.py")
+               if re.search(r"[\"'](stripe_more_)?test_cards\.json[\"']", p.read_text(encoding="utf-8"))]
+    assert readers == ["labkit/data/__init__.py"]
