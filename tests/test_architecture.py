@@ -118,3 +118,12 @@ def test_one_test_card_reader():
     readers = [p.relative_to(ROOT).as_posix() for p in KIT.rglob("*.py")
                if re.search(r"[\"'](stripe_more_)?test_cards\.json[\"']", p.read_text(encoding="utf-8"))]
     assert readers == ["labkit/data/__init__.py"]
+
+
+def test_one_http_client_besides_requests():
+    """The kit's own HTTP calls use ``requests``, or, between its own processes (the fake's webhook deliveries, the
+    ``stripe`` package's transport to the fake), the kept-alive client of labkit/loopback_http.py: no other module
+    speaks ``http.client`` or ``urllib.request`` itself."""
+    users = [p.relative_to(ROOT).as_posix() for p in KIT.rglob("*.py")
+             if re.search(r"^\s*(import|from)\s+(http\.client|urllib\.request)\b", p.read_text(encoding="utf-8"), re.M)]
+    assert users == ["labkit/loopback_http.py"]
