@@ -127,3 +127,15 @@ def test_one_http_client_besides_requests():
     users = [p.relative_to(ROOT).as_posix() for p in KIT.rglob("*.py")
              if re.search(r"^\s*(import|from)\s+(http\.client|urllib\.request)\b", p.read_text(encoding="utf-8"), re.M)]
     assert users == ["labkit/loopback_http.py"]
+
+
+def test_no_test_waits_for_the_handout():
+    """A plain clone has no ../shared/lab09_handout.txt: tests find it through tests/helpers.py's handout_path()
+    only, and none is skipped without it (the kit's handout-style code stands in; the handout is one more case)."""
+    tests = [p for p in (ROOT / "tests").rglob("*.py") if p.name != "test_architecture.py"]
+    locators = [p.relative_to(ROOT).as_posix() for p in tests
+                if re.search(r"[\"']lab09_handout\.txt[\"']", p.read_text(encoding="utf-8"))]
+    assert locators == ["tests/helpers.py"]
+    skips = [p.relative_to(ROOT).as_posix() for p in tests
+             if re.search(r"skip(if)?\(.*handout", p.read_text(encoding="utf-8"), re.I)]
+    assert skips == []
