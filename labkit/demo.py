@@ -79,7 +79,7 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"labkit demo: no notebooks 0*.ipynb found in {folder}", file=sys.stderr)
         return 1
     prefill_answers(settings)
-    executed_dir = settings.out_dir / "executed"
+    executed_dir = settings.executed_dir
     print(f"labkit demo: {len(notebooks)} notebooks, offline (fake Stripe), outputs in {shown_path(executed_dir)}/")
     timings: list[tuple[str, float]] = []
     lab = Lab.start(settings, webhooks=False)
@@ -117,7 +117,7 @@ def export(args: argparse.Namespace, settings, executed_dir: Path) -> bool:
     from labkit.export import ExportError, export_submission
     from labkit.files import FileBusyError
 
-    dest = args.out or Path(settings.out_dir) / "submission"
+    dest = args.out or settings.demo_submission_dir
     try:
         result = export_submission(sorted(executed_dir.glob("0*.ipynb")), dest, settings,
                                    student_name=args.student or settings.student_name or "Model solution (labkit demo)",

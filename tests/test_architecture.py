@@ -139,3 +139,11 @@ def test_no_test_waits_for_the_handout():
     skips = [p.relative_to(ROOT).as_posix() for p in tests
              if re.search(r"skip(if)?\(.*handout", p.read_text(encoding="utf-8"), re.I)]
     assert skips == []
+
+
+def test_the_paths_the_kit_writes_are_spelled_once():
+    """``<out>/evidence/browser_runs.json`` and the kit's other output folders are Settings properties
+    (labkit/settings.py): no other module joins a folder name onto ``out_dir`` itself."""
+    spellers = [p.relative_to(ROOT).as_posix() for p in KIT.rglob("*.py")
+                if re.search(r"out_dir\)?\s*/\s*[\"']", p.read_text(encoding="utf-8"))]
+    assert spellers == ["labkit/settings.py"]

@@ -109,7 +109,7 @@ def part_items(part: str, settings: Any) -> list[dict[str, Any]]:
     from labkit.checks.report import as_json
     from labkit.checks.run import run_checks
 
-    cache = settings.out_dir / "classroom" / f"part-{part}.json"
+    cache = settings.classroom_dir / f"part-{part}.json"
     fingerprint = files_fingerprint(settings.root)
     try:
         saved = json.loads(cache.read_text(encoding="utf-8"))
@@ -117,7 +117,7 @@ def part_items(part: str, settings: Any) -> list[dict[str, Any]]:
             return saved["items"]
     except (OSError, ValueError, AttributeError):
         pass
-    items = as_json(run_checks(None, settings, parts={part}, screenshots=settings.out_dir / "classroom" / "screens"))
+    items = as_json(run_checks(None, settings, parts={part}, screenshots=settings.classroom_dir / "screens"))
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps({"fingerprint": fingerprint, **items}, indent=1), encoding="utf-8")
     return items["items"]

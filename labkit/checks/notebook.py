@@ -49,7 +49,7 @@ def check_part(part: str, lab: Any = None, settings: Any = None) -> list:
     settings = settings or (lab.settings if lab is not None else load_settings())
     if student is not None and student.checkout is None and getattr(lab, "checkout_url", None) and part == "B":
         student.checkout = _SharedCheckout(lab.checkout_url)
-    shots = settings.out_dir / "check" / "screenshots" if settings is not None else None
+    shots = settings.check_screenshots_dir if settings is not None else None
     items = run_checks(settings=settings, parts=[part], lab=student, screenshots=shots)
     print(format_items(items))
     write_json(items, saved_checks_path(settings, part))  # for the grader's page of the PDF
@@ -86,4 +86,4 @@ def _say_when_answers_change(part: str) -> None:
 
 
 def saved_checks_path(settings: Any, part: str) -> Path:
-    return Path(settings.out_dir) / "checks" / f"part_{part.upper()}.json"
+    return settings.checks_dir / f"part_{part.upper()}.json"

@@ -386,6 +386,6 @@ def lab_page_runs(lab: Any) -> list:
     records in ``out/evidence/browser_runs.json`` (the evidence pages of the PDF print them)."""
     from labkit.browser import save_runs
 
-    runs = page_runs(lab.checkout_url, lab.client, out_dir=lab.settings.out_dir / "screenshots")
-    save_runs(runs, lab.settings.out_dir / "evidence" / "browser_runs.json")
+    runs = page_runs(lab.checkout_url, lab.client, out_dir=lab.settings.screenshots_dir)
+    save_runs(runs, lab.settings.browser_runs_path)
     return runs

@@ -136,7 +136,7 @@ def _thumb(path: Path, width: int = 760) -> bytes | None:
 
 
 def screenshots_html(settings: Settings) -> str:
-    path = Path(settings.out_dir) / "evidence" / "browser_runs.json"
+    path = settings.browser_runs_path
     try:
         runs = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -196,7 +196,7 @@ def _assessment_html(texts: Mapping[str, str]) -> str:
 
 
 def evidence_html(settings: Settings, texts: Mapping[str, str]) -> str:
-    charts = Path(settings.out_dir) / "charts"
+    charts = settings.charts_dir
     parts = ["<h1>Evidence</h1><h2>Part B: the test cards in a real browser</h2>",
              f"<div class='shots'>{screenshots_html(settings)}</div>",
              "<h2>Part B: the payments, read through the API</h2>",
