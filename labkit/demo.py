@@ -27,7 +27,7 @@ from labkit.console import setup_console
 from labkit.lab import Lab
 from labkit.notebooks import NotebookFailed, execute, notebook_paths
 from labkit.files import write_bytes, write_text
-from labkit.settings import Settings, load_settings, project_root, shown_path
+from labkit.settings import Settings, load_settings, shown_path
 
 MODEL_ANSWERS = "model_answers"  # labkit/data/model_answers/: the demo's answers, when shipped
 
@@ -73,7 +73,7 @@ def run_demo(args: argparse.Namespace) -> int:
     base = load_settings(overrides={"LABKIT_BACKEND": "fake"})
     demo_env = demo_environ(base)
     settings = load_settings(overrides={"LABKIT_BACKEND": "fake", **demo_env})
-    folder = args.notebooks or project_root() / "notebooks"
+    folder = args.notebooks or settings.root / "notebooks"
     notebooks = [p for p in notebook_paths(folder) if not args.only or p.name.startswith(args.only)]
     if not notebooks:
         print(f"labkit demo: no notebooks 0*.ipynb found in {folder}", file=sys.stderr)
@@ -106,7 +106,7 @@ def run_demo(args: argparse.Namespace) -> int:
         from labkit.checks.run import run_checks
 
         print()
-        print(format_items(run_checks(settings=settings)))
+        print(format_items(run_checks(None, settings)))
     finally:
         lab.close()
     print(f"labkit demo: done in {time.perf_counter() - started:.1f} s")

@@ -55,7 +55,7 @@ def exported(tmp_path_factory, chromium):
 
     tmp = tmp_path_factory.mktemp("export")
     paths, settings, root = write_lab(tmp)
-    result = export_submission(paths, tmp / "submission", settings, chromium=chromium, root=root,
+    result = export_submission(paths, tmp / "submission", settings, chromium=chromium,
                                date="November 26, 2025")
     return result, tmp
 

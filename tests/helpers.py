@@ -120,7 +120,7 @@ def write_lab(tmp: Path, extra_output: str = "", stamp: bool = True) -> tuple[li
         "8.2.1": {"status": "yes", "note": PCI_NOTE}, "3.1.1": {"status": "n/a", "note": "no paper kept"}},
         "gaps": "- HTTP on localhost", "remediation": "- serve over HTTPS"}))
     (answers / "part_e.md").write_text(f"# Part E\n\n<!-- starter comment -->\n\n{ESSAY}\n")
-    settings = load_settings(environ={}, env_file=None).with_(out_dir=outdir, answers_dir=answers,
+    settings = load_settings(environ={}, env_file=None).with_(out_dir=outdir, answers_dir=answers, root=root,
                                                               student_name="Ada Lovelace")
     runs = []
     for i, s in enumerate(scenarios()):
@@ -128,7 +128,7 @@ def write_lab(tmp: Path, extra_output: str = "", stamp: bool = True) -> tuple[li
         shot.write_bytes(png_bytes(380, 520, rgb=(20 * i, 90, 160)))
         runs.append({"scenario": s["key"], "title": s["title"], "message": message(s["key"]),
                      "screenshot": str(shot), "challenge_screenshot": None})
-    (outdir / "evidence" / "browser_runs.json").write_text(json.dumps(runs))
+    settings.browser_runs_path.write_text(json.dumps(runs))
     (outdir / "charts" / "payments.png").write_bytes(png_bytes(rgb=(200, 80, 20)))
     whsec = planted_key("whsec_", 32)
     (outdir / "pci_assessment.md").write_text(
@@ -138,7 +138,7 @@ def write_lab(tmp: Path, extra_output: str = "", stamp: bool = True) -> tuple[li
     paths = []
     for i, title in enumerate(TITLES, start=1):
         part = "ABC"[i - 1]
-        proof = runproof.stamp_line(part, settings, root) if stamp else "no proof"
+        proof = runproof.stamp_line(part, settings) if stamp else "no proof"
         p = nb_dir / f"0{i}_part.ipynb"
         nbformat.write(make_notebook(title, key, part, proof, extra_output if i == 2 else ""), p)
         paths.append(p)

@@ -147,7 +147,7 @@ def test_notebooks_without_a_run_proof_are_refused_and_nothing_is_written(tmp_pa
     paths, settings, root = write_lab(tmp_path, stamp=False)
     dest = tmp_path / "submission"
     with pytest.raises(ExportError) as err:
-        export_submission(paths, dest, settings, root=root, chromium="/nonexistent/never-run")
+        export_submission(paths, dest, settings, chromium="/nonexistent/never-run")
     msg = str(err.value)
     for p in paths:
         assert p.name in msg
@@ -163,7 +163,7 @@ def test_a_student_file_changed_after_the_run_is_refused(tmp_path):
     os.utime(server, (later, later))
     dest = tmp_path / "submission"
     with pytest.raises(ExportError) as err:
-        export_submission(paths, dest, settings, root=root, chromium="/nonexistent/never-run")
+        export_submission(paths, dest, settings, chromium="/nonexistent/never-run")
     msg = str(err.value)
     assert "02_part.ipynb: checkout_server.py changed after it ran" in msg
     assert "01_part.ipynb" not in msg  # part A does not read the student's files
@@ -191,7 +191,7 @@ def test_a_real_card_number_stops_the_export_and_writes_nothing(tmp_path):
     paths, settings, root = write_lab(tmp_path, extra_output=f"charged card {number}\n")
     dest = tmp_path / "submission"
     with pytest.raises(ExportError) as err:
-        export_submission(paths, dest, settings, root=root, chromium="/nonexistent/never-run")
+        export_submission(paths, dest, settings, chromium="/nonexistent/never-run")
     assert f"…{number[-4:]}" in str(err.value) and number not in str(err.value)
     assert "02_part.ipynb, cell 5, output 1" in str(err.value)
     assert not dest.exists()
@@ -224,7 +224,7 @@ def test_series_text_becomes_a_table_and_reprs_go():
 @pytest.mark.browser
 def test_full_prints_the_narration_and_code_with_the_command_line_route(tmp_path, chromium):
     paths, settings, root = write_lab(tmp_path)
-    result = export_submission(paths[:2], tmp_path / "sub", settings, chromium=chromium, root=root,
+    result = export_submission(paths[:2], tmp_path / "sub", settings, chromium=chromium,
                                use_playwright=False, include_deliverables=False, full=True)
     reader = PdfReader(result.pdf)
     assert [o.title for o in reader.outline] == ["Grader's page"] + TITLES[:2]

@@ -365,7 +365,7 @@ def test_the_export_refuses_a_hidden_number_and_writes_nothing(tmp_path, where):
     paths, settings, root = _lab_with_hidden_number(tmp_path, where, number)
     dest = tmp_path / "submission"
     with pytest.raises(ExportError) as err:
-        export_submission(paths, dest, settings, root=root, chromium="/nonexistent/never-run")
+        export_submission(paths, dest, settings, chromium="/nonexistent/never-run")
     assert f"…{number[-4:]}" in str(err.value) and "02_part.ipynb" in str(err.value)
     assert number[:-4] not in str(err.value).replace(" ", "")
     assert not dest.exists()
@@ -403,6 +403,6 @@ def test_the_pdf_text_check_finds_a_number_only_the_printed_page_shows(tmp_path,
     assert scan_notebook(nb).real_cards == []  # the notebook's text alone shows no number
     dest = tmp_path / "submission"
     with pytest.raises(ExportError) as err:
-        export_submission(paths, dest, settings, root=root, chromium=chromium, include_deliverables=False)
+        export_submission(paths, dest, settings, chromium=chromium, include_deliverables=False)
     assert f"…{number[-4:]}" in str(err.value) and f"{PDF_NAME}, page" in str(err.value)
     assert not dest.exists()

@@ -50,7 +50,7 @@ def check_part(part: str, lab: Any = None, settings: Any = None) -> list:
     if student is not None and student.checkout is None and getattr(lab, "checkout_url", None) and part == "B":
         student.checkout = _SharedCheckout(lab.checkout_url)
     shots = settings.check_screenshots_dir if settings is not None else None
-    items = run_checks(settings=settings, parts=[part], lab=student, screenshots=shots)
+    items = run_checks(None, settings, parts=[part], lab=student, screenshots=shots)
     print(format_items(items))
     write_json(items, saved_checks_path(settings, part))  # for the grader's page of the PDF
     stamp(part, settings)  # the run proof `labkit export` checks

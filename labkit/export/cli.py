@@ -50,7 +50,7 @@ def run_export(args: argparse.Namespace) -> int:
     # LABKIT_CHROMIUM (Settings.chromium) checked before any work: a wrong path is one line, exit 1
     chromium = find_chromium({"LABKIT_CHROMIUM": settings.chromium}) if settings.chromium else None
     try:
-        result = export_submission(notebooks, dest, settings, student_name=student, full=args.full, root=root,
+        result = export_submission(notebooks, dest, settings, student_name=student, full=args.full,
                                    chromium=chromium,
                                    progress=lambda m: print(f"export: {m}", flush=True))
     except (ExportError, FileBusyError) as exc:

@@ -12,10 +12,9 @@ from labkit.settings import Settings
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf"}
 
 
-def sources(settings: Settings, root: Path, extra_files: Sequence[Path] | None = None
-            ) -> tuple[list[tuple[Path, str]], list[str]]:
-    """(source, name in dest) for the deliverables, and warnings for missing ones."""
-    out = Path(settings.out_dir)
+def sources(settings: Settings, extra_files: Sequence[Path] | None = None) -> tuple[list[tuple[Path, str]], list[str]]:
+    """(source, name in dest) for the deliverables in ``settings.root`` and ``out/``, and warnings for missing ones."""
+    out, root = Path(settings.out_dir), Path(settings.root)
     found: list[tuple[Path, str]] = []
     warnings: list[str] = []
     for name in SERVERS:
@@ -36,10 +35,10 @@ def sources(settings: Settings, root: Path, extra_files: Sequence[Path] | None =
         found.append((out / "pci_assessment.md", "pci_assessment.md"))
     else:
         warnings.append(f"missing pci_assessment.md in {out} (run notebooks/04_pci.ipynb)")
-    for folder in ("screenshots", "charts"):
-        pngs = sorted((out / folder).glob("*.png")) if (out / folder).is_dir() else []
+    for folder, where in (("screenshots", settings.screenshots_dir), ("charts", settings.charts_dir)):
+        pngs = sorted(where.glob("*.png")) if where.is_dir() else []
         if not pngs:
-            warnings.append(f"no {folder} in {out / folder}")
+            warnings.append(f"no {folder} in {where}")
         found += [(p, f"{folder}/{p.name}") for p in pngs]
     for p in extra_files or ():
         p = Path(p)
