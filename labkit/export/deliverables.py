@@ -4,7 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from labkit import answers, sections
 from labkit.export.common import ExportError
+from labkit.files import UnreadableFile, decode_text
 from labkit.leaks import LeakReport, redact_text
 from labkit.runproof import ASSET_DIRS, SERVERS
 from labkit.settings import Settings
@@ -52,8 +54,6 @@ def sources(settings: Settings, extra_files: Sequence[Path] | None = None) -> tu
 def as_text(path: Path, data: bytes) -> str | None:
     """A handed-in file's text in any common encoding (:func:`labkit.files.decode_text`), None for images
     and what is not text. Text is scanned for leaks and copied as UTF-8."""
-    from labkit.files import UnreadableFile, decode_text
-
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return None
     try:
@@ -69,8 +69,6 @@ def is_text(path: Path) -> bool:
 def assessment_with_part_e(text: str, settings: Settings) -> str:
     """``pci_assessment.md`` as handed in: its Part E section is the student's own ``answers/part_e.md``
     (the handout wants the analysis in this file), whatever a notebook last wrote there."""
-    from labkit import answers, sections
-
     own = answers.load_part_e(settings)
     return sections.replace_section(text, "e", sections.block("e", own)) if own else text
 

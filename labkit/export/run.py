@@ -16,16 +16,33 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from labkit import __version__
+from labkit.chromium import find_chromium
 from labkit.export import deliverables
-from labkit.export.common import (LAB_TITLE, MODEL_BANNER, MODEL_PDF_NAME, PDF_NAME, REPORT_NAME, ExportError,
-                                  ExportResult, Section)
+from labkit.export.common import (
+    LAB_TITLE,
+    MODEL_BANNER,
+    MODEL_PDF_NAME,
+    PDF_NAME,
+    REPORT_NAME,
+    ExportError,
+    ExportResult,
+    Section,
+)
 from labkit.export.grader_page import grader_page_html, rubric_items
 from labkit.export.nbhtml import html_exporter, notebook_title, notebooks_html
 from labkit.export.pages import evidence_html, student_html
-from labkit.export.pdf import PdfPrinter, banner_html, merge, page_count, scan_pdf, start_pages
+from labkit.export.pdf import (
+    PdfPrinter,
+    banner_html,
+    merge,
+    page_count,
+    scan_pdf,
+    start_pages,
+)
 from labkit.files import write_bytes, write_text
 from labkit.leaks import LeakReport
 from labkit.leaks_notebook import redact_notebook
+from labkit.runproof import verify
 from labkit.settings import Settings, shown_path
 
 GRADER_TITLE = "Grader's page"
@@ -50,8 +67,6 @@ class _Job:
 
 def check_run_proofs(notebooks: Sequence[tuple[Path, object]], settings: Settings) -> str:
     """Raise :class:`ExportError` naming every notebook without a valid run proof; else a summary."""
-    from labkit.runproof import verify
-
     bad, times = [], []
     for path, nb in notebooks:
         proof = verify(nb, settings)
@@ -209,8 +224,6 @@ def export_submission(
 def _print_and_merge(job: _Job, prepared, files, chromium, use_playwright, dest: Path
                      ) -> tuple[list[Path], Path, int]:
     """Print every part, merge with bookmarks, scan the PDF's text, then write ``dest``."""
-    from labkit.chromium import find_chromium
-
     chromium = chromium or find_chromium()
     sections = _front_sections(job, files) if files else []
     # the notebooks one after the other, each with its bookmark (not each on a new page)

@@ -45,7 +45,7 @@ def _print(evidence) -> None:
 
 
 def run_pci(args: argparse.Namespace) -> int:
-    from labkit.pci import checks, report
+    from labkit.pci import checks, report  # deferred: requests and waitress, not for `labkit pci --help`
 
     try:
         config = load_settings()
@@ -66,7 +66,7 @@ def run_pci(args: argparse.Namespace) -> int:
         if args.webhook_url:
             print("labkit pci: --webhook-url needs --checkout-url too", file=sys.stderr)
             return 2
-        from labkit.lab import Lab
+        from labkit.lab import Lab  # deferred: stripe and the servers, only for the offline lab
 
         offline = load_settings(overrides={"LABKIT_BACKEND": "fake"})
         print("labkit pci: starting the kit's own servers offline (fake Stripe, checkout, webhooks)")

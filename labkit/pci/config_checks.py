@@ -13,6 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from labkit.pci.results import CheckResult, result
+from labkit.settings import (
+    OFFLINE_PUBLISHABLE_KEY,
+    OFFLINE_SECRET_KEY,
+    load_settings,
+    project_root,
+    redact,
+)
 
 _PLACEHOLDER = re.compile(r"(example|your|xxxx|placeholder|changeme|dummy|123456)", re.I)
 
@@ -21,8 +28,6 @@ def check_default_credentials(settings: Any = None, env_file: str | os.PathLike 
                               root: str | os.PathLike | None = None) -> CheckResult:
     """The kit's configuration: the offline fake keys used with real Stripe, placeholder keys, a
     missing webhook secret, a ``.env`` readable by others or tracked by git."""
-    from labkit.settings import OFFLINE_PUBLISHABLE_KEY, OFFLINE_SECRET_KEY, load_settings, project_root, redact
-
     settings = settings or load_settings()
     root = Path(root) if root else project_root()
     env_path = Path(env_file) if env_file else root / ".env"
@@ -79,8 +84,6 @@ def check_dependencies(root: str | os.PathLike | None = None) -> CheckResult:
     """The pinned dependencies (pyproject.toml) and what is installed: the list to review
     against advisories for 6.3.1 and to keep patched for 6.3.3."""
     from importlib import metadata
-
-    from labkit.settings import project_root
 
     root = Path(root) if root else project_root()
     pyproject = root / "pyproject.toml"

@@ -9,19 +9,20 @@ section and keeps everything else in the file, in particular the Part E section 
 """
 from __future__ import annotations
 
-from labkit import sections
-
 import datetime as _dt
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from labkit import sections
+from labkit.files import read_text, write_text
 from labkit.pci.requirements import SAQ, Criterion, Requirement, load_saq
 from labkit.pci.results import CheckResult
 from labkit.pci.run import Evidence
-from labkit.pci.student_answers import Answer, load as load_answers
-from labkit.settings import Settings
+from labkit.pci.student_answers import Answer
+from labkit.pci.student_answers import load as load_answers
+from labkit.settings import Settings, load_settings
 
 PART_D_START, PART_D_END = sections.start_marker("d"), sections.end_marker("d")
 FILE_NAME = "pci_assessment.md"
@@ -338,9 +339,6 @@ def write_assessment(path: str | Path | None = None, saq: SAQ | None = None, evi
     The answers, gaps and remediation plan come from the answers file (``settings.answers_dir``)
     unless given, so re-running notebook 04 or ``labkit pci`` never loses what the student wrote.
     """
-    from labkit.files import read_text, write_text
-    from labkit.settings import load_settings
-
     settings = settings or load_settings()
     saved = load_answers(settings)
     path = Path(path) if path is not None else settings.out_dir / FILE_NAME

@@ -9,12 +9,23 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from labkit.pci.at_rest import capture_logs, check_card_data_at_rest
-from labkit.pci.browser_evidence import (BrowserEvidence, check_card_fields_origin, check_requests_carry_no_card,
-                                         collect_browser_evidence)
+from labkit.pci.browser_evidence import (
+    BrowserEvidence,
+    check_card_fields_origin,
+    check_requests_carry_no_card,
+    collect_browser_evidence,
+)
 from labkit.pci.config_checks import check_default_credentials, check_dependencies
-from labkit.pci.http_checks import (check_debug_mode, check_scripts_csp, check_secret_key_in_pages, check_transport,
-                                    check_webhook_forgery)
+from labkit.pci.http_checks import (
+    check_debug_mode,
+    check_scripts_csp,
+    check_secret_key_in_pages,
+    check_transport,
+    check_webhook_forgery,
+)
+from labkit.pci.requirements import load_saq
 from labkit.pci.results import CHECKS, CheckResult, result
+
 
 @dataclass
 class Target:
@@ -69,8 +80,6 @@ class Evidence:
 
 def attach_requirements(results: Iterable[CheckResult], saq: Any = None) -> None:
     """Fill each result's ``requirements`` from the SAQ data (requirements and criteria naming it)."""
-    from labkit.pci.requirements import load_saq
-
     saq = saq or load_saq()
     for r in results:
         reqs = [q.number for q in saq.requirements if r.id in q.checks]

@@ -16,10 +16,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from labkit.backend import connect, connect_shared
 from labkit.files import FileBusyError, write_text
 from labkit.settings import Settings, load_settings
 from labkit.student.lab import StudentLab, register_endpoint
 from labkit.student.runner import StudentServerError
+from labkit.student.watch import serve_and_watch
 
 ENDPOINT_FILE = "webhook_endpoint.json"
 LISTEN_HELP = ("No STRIPE_WEBHOOK_SECRET: in Stripe test mode run `stripe listen --forward-to "
@@ -60,8 +62,6 @@ def kept_endpoint(client: Any, path: Path, url: str) -> tuple[str, str]:
 
 
 def _start(settings: Settings, port: int, db: Path) -> StudentLab:
-    from labkit.backend import connect, connect_shared
-
     backend = connect_shared(settings) if settings.offline else connect(settings)
     lab = StudentLab(folder=settings.root, backend=backend, work=Path(tempfile.mkdtemp(prefix="labkit-")))
     env = {"ORDERS_DB": str(db)}
@@ -112,8 +112,6 @@ def run_webhooks(args: argparse.Namespace) -> int:
     try:
         print(f"webhook_handler.py on {lab.webhooks.url}/webhook (orders: {lab.webhooks.url}/orders; "
               f"database {db}). Ctrl-C to stop; saving a change restarts it.", flush=True)
-        from labkit.student.watch import serve_and_watch
-
         return serve_and_watch(lab.webhooks, "labkit webhooks")
     except KeyboardInterrupt:
         print("\nWebhook handler stopped.", flush=True)
