@@ -74,7 +74,7 @@ def run_pci(args: argparse.Namespace) -> int:
             evidence = checks.run_lab_checks(lab, browser=not args.no_browser, config=config,
                                              extra_db=tuple(args.db or ()), log_paths=tuple(args.log))
     _print(evidence)
-    path = report.write_assessment(out, evidence=evidence, date=args.date)
+    path = report.write_assessment(out, evidence=evidence, date=args.date, settings=config)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(evidence.to_dict(), indent=2), encoding="utf-8")

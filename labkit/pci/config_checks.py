@@ -16,7 +16,6 @@ from labkit.pci.results import CheckResult, result
 from labkit.settings import (
     OFFLINE_PUBLISHABLE_KEY,
     OFFLINE_SECRET_KEY,
-    load_settings,
     project_root,
     redact,
 )
@@ -24,12 +23,11 @@ from labkit.settings import (
 _PLACEHOLDER = re.compile(r"(example|your|xxxx|placeholder|changeme|dummy|123456)", re.I)
 
 
-def check_default_credentials(settings: Any = None, env_file: str | os.PathLike | None = None,
-                              root: str | os.PathLike | None = None) -> CheckResult:
+def check_default_credentials(settings: Any, env_file: str | os.PathLike | None = None) -> CheckResult:
     """The kit's configuration: the offline fake keys used with real Stripe, placeholder keys, a
-    missing webhook secret, a ``.env`` readable by others or tracked by git."""
-    settings = settings or load_settings()
-    root = Path(root) if root else project_root()
+    missing webhook secret, a ``.env`` (``env_file``, default the one in ``settings.root``) readable by others or
+    tracked by git."""
+    root = Path(settings.root)
     env_path = Path(env_file) if env_file else root / ".env"
     details: list[str] = []
     gaps: list[str] = []

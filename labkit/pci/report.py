@@ -22,7 +22,7 @@ from labkit.pci.results import CheckResult
 from labkit.pci.run import Evidence
 from labkit.pci.student_answers import Answer
 from labkit.pci.student_answers import load as load_answers
-from labkit.settings import Settings, load_settings
+from labkit.settings import Settings
 
 PART_D_START, PART_D_END = sections.start_marker("d"), sections.end_marker("d")
 FILE_NAME = "pci_assessment.md"
@@ -332,14 +332,13 @@ def merge_part_d(old: str, block: str) -> str:
 
 def write_assessment(path: str | Path | None = None, saq: SAQ | None = None, evidence: Evidence | None = None,
                      answers: Mapping[str, Answer] | None = None, *, date: str | None = None,
-                     settings: Settings | None = None, gaps: str | None = None,
+                     settings: Settings, gaps: str | None = None,
                      remediation: str | None = None) -> Path:
     """Write the Part D section into ``path`` (default ``<out_dir>/pci_assessment.md``), keeping Part E.
 
     The answers, gaps and remediation plan come from the answers file (``settings.answers_dir``)
     unless given, so re-running notebook 04 or ``labkit pci`` never loses what the student wrote.
     """
-    settings = settings or load_settings()
     saved = load_answers(settings)
     path = Path(path) if path is not None else settings.out_dir / FILE_NAME
     old = read_text(path) if path.exists() else ""  # the student may have edited it in any editor
