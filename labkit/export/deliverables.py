@@ -29,9 +29,9 @@ def sources(settings: Settings, extra_files: Sequence[Path] | None = None) -> tu
         if (root / folder).is_dir():
             found += [(p, p.relative_to(root).as_posix()) for p in sorted((root / folder).rglob("*"))
                       if p.is_file() and "__pycache__" not in p.parts]
-    answers = Path(settings.answers_dir)
-    if answers.is_dir():
-        found += [(p, f"answers/{p.name}") for p in sorted(answers.iterdir())
+    answers_dir = Path(settings.answers_dir)
+    if answers_dir.is_dir():
+        found += [(p, f"answers/{p.name}") for p in sorted(answers_dir.iterdir())
                   if p.is_file() and not p.name.startswith(".")]
     if (out / "pci_assessment.md").is_file():
         found.append((out / "pci_assessment.md", "pci_assessment.md"))
