@@ -147,3 +147,16 @@ def test_the_paths_the_kit_writes_are_spelled_once():
     spellers = [p.relative_to(ROOT).as_posix() for p in KIT.rglob("*.py")
                 if re.search(r"out_dir\)?\s*/\s*[\"']", p.read_text(encoding="utf-8"))]
     assert spellers == ["labkit/settings.py"]
+
+
+# the entry points a notebook calls without settings (each loads them once, at its top)
+NOTEBOOK_ENTRY_POINTS = {"labkit/backend.py", "labkit/lab.py", "labkit/student/lab.py", "labkit/links.py",
+                         "labkit/checks/notebook.py", "labkit/pci/widgets.py"}
+
+
+def test_settings_are_loaded_by_the_commands_and_passed_down():
+    """Below the commands (and the notebooks' entry points) nothing falls back to ``load_settings()`` or
+    ``project_root()`` itself: the caller's settings, and their ``root``, are the one way in."""
+    fallback = re.compile(r"settings (or|if settings is not None else) .*load_settings\(\)|\bor project_root\(\)")
+    found = {p.relative_to(ROOT).as_posix() for p in KIT.rglob("*.py") if fallback.search(p.read_text(encoding="utf-8"))}
+    assert found <= NOTEBOOK_ENTRY_POINTS, found - NOTEBOOK_ENTRY_POINTS

@@ -16,7 +16,6 @@ from labkit.pci.results import CheckResult, result
 from labkit.settings import (
     OFFLINE_PUBLISHABLE_KEY,
     OFFLINE_SECRET_KEY,
-    project_root,
     redact,
 )
 
@@ -78,12 +77,12 @@ def _git_tracked(root: Path, path: Path) -> bool:
     return out.returncode == 0
 
 
-def check_dependencies(root: str | os.PathLike | None = None) -> CheckResult:
+def check_dependencies(root: str | os.PathLike) -> CheckResult:
     """The pinned dependencies (pyproject.toml) and what is installed: the list to review
     against advisories for 6.3.1 and to keep patched for 6.3.3."""
     from importlib import metadata
 
-    root = Path(root) if root else project_root()
+    root = Path(root)
     pyproject = root / "pyproject.toml"
     specs: list[str] = []
     origin = ""
