@@ -101,7 +101,7 @@ def breakdown(parts: list[str]) -> None:
         else:
             setattr(owner, last, _timed(fn, name, wall, cpu, calls, me))
     start, start_cpu = time.perf_counter(), tree_cpu(me)
-    items = run_checks(settings=load_settings(), parts=parts)
+    items = run_checks(None, load_settings(), parts=parts)
     total, total_cpu = time.perf_counter() - start, tree_cpu(me) - start_cpu
     print(f"  {'importing the checks':44s} {imports:6.2f} s")
     for _module, _attr, name in STEPS:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from labkit.files import UnreadableFile, read_text, write_text
-from labkit.settings import Settings, load_settings
+from labkit.settings import Settings
 
 PCI_FILE = "pci.json"
 PART_E_FILE = "part_e.md"
@@ -50,15 +50,15 @@ def _saved(name: str) -> None:
             pass
 
 
-def answers_dir(settings: Settings | None = None) -> Path:
-    return (settings or load_settings()).answers_dir
+def answers_dir(settings: Settings) -> Path:
+    return Path(settings.answers_dir)
 
 
 def empty_pci() -> dict[str, Any]:
     return {"requirements": {}, "gaps": "", "remediation": ""}
 
 
-def load_pci(settings: Settings | None = None) -> dict[str, Any]:
+def load_pci(settings: Settings) -> dict[str, Any]:
     """The saved checklist; an empty one when nothing was saved (or the file is not JSON)."""
     path = answers_dir(settings) / PCI_FILE
     data = empty_pci()
@@ -111,7 +111,7 @@ def read_requirements(reqs: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
-def save_pci(data: dict[str, Any], settings: Settings | None = None) -> Path:
+def save_pci(data: dict[str, Any], settings: Settings) -> Path:
     clean = empty_pci()
     for rid, ans in sorted((data.get("requirements") or {}).items()):
         status = str(ans.get("status") or "").lower()
@@ -127,8 +127,8 @@ def save_pci(data: dict[str, Any], settings: Settings | None = None) -> Path:
     return path
 
 
-def set_requirement(req_id: str, status: str | None = None, note: str | None = None,
-                    settings: Settings | None = None) -> dict[str, Any]:
+def set_requirement(req_id: str, status: str | None = None, note: str | None = None, *,
+                    settings: Settings) -> dict[str, Any]:
     """Change one requirement's answer and save at once; returns the whole checklist."""
     data = load_pci(settings)
     ans = data["requirements"].setdefault(req_id, {"status": "", "note": ""})
@@ -140,7 +140,7 @@ def set_requirement(req_id: str, status: str | None = None, note: str | None = N
     return data
 
 
-def set_text(name: str, text: str, settings: Settings | None = None) -> dict[str, Any]:
+def set_text(name: str, text: str, settings: Settings) -> dict[str, Any]:
     """Save the gaps or the remediation plan (``name`` is ``"gaps"`` or ``"remediation"``)."""
     if name not in TEXT_FIELDS:
         raise ValueError(f"unknown answer {name!r}: one of {', '.join(TEXT_FIELDS)}")
@@ -150,7 +150,7 @@ def set_text(name: str, text: str, settings: Settings | None = None) -> dict[str
     return data
 
 
-def load_part_e(settings: Settings | None = None) -> str:
+def load_part_e(settings: Settings) -> str:
     """The student's Part E text (without the starter's comment), or ``""``."""
     path = answers_dir(settings) / PART_E_FILE
     try:
@@ -160,7 +160,7 @@ def load_part_e(settings: Settings | None = None) -> str:
     return strip_comments(text)
 
 
-def read_problem(filename: str, settings: Settings | None = None) -> str:
+def read_problem(filename: str, settings: Settings) -> str:
     """Why ``answers/<filename>`` cannot be read, in one line ("" when it reads, or is not there yet).
 
     Any common encoding reads (:func:`labkit.files.read_text`); ``pci.json`` must also be JSON.
@@ -185,7 +185,7 @@ def read_problem(filename: str, settings: Settings | None = None) -> str:
     return ""
 
 
-def save_part_e(text: str, settings: Settings | None = None) -> Path:
+def save_part_e(text: str, settings: Settings) -> Path:
     path = write_text(answers_dir(settings) / PART_E_FILE, text if text.endswith("\n") else text + "\n")
     _saved(PART_E_FILE)
     return path

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 import sys
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
+import requests
 import stripe
 
 from labkit.errors import LabClosedError, RunFromTheTop
@@ -220,12 +220,13 @@ def key_table(settings: Settings) -> list[dict[str, str]]:
 
 
 def _fake_answers(url: str) -> bool:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url + "/", timeout=0.5) as resp:
-            return b"fake Stripe" in resp.read(200)
-    except OSError:
-        return False
+    with requests.Session() as session:
+        session.trust_env = False  # 127.0.0.1: no proxy from the environment may capture it, no .netrc
+        try:
+            with session.get(url + "/", timeout=0.5, stream=True, allow_redirects=False) as resp:
+                return b"fake Stripe" in next(resp.iter_content(200), b"")
+        except requests.RequestException:
+            return False
 
 
 def connect_shared(settings: Settings, start: bool = True) -> Backend | None:

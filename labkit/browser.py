@@ -13,7 +13,7 @@ against real Stripe test mode:
 Playwright's sync API refuses to run inside a running asyncio loop (a notebook kernel), so
 the public functions do their browser work in a worker thread.
 
->>> runs = run_scenarios(lab.checkout_url, client=lab.client, out_dir=settings.out_dir / "screenshots")
+>>> runs = run_scenarios(lab.checkout_url, client=lab.client, out_dir=settings.screenshots_dir)
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from labkit import browser_thread
 from labkit.browser_thread import stopping as _stopping
+from labkit.data import test_cards
 
 CARD_FRAME = '#card-element iframe[name^="__privateStripeFrame"]'
 COMPLETE_3DS = "#test-source-authorize-3ds"
@@ -72,8 +73,6 @@ class PaymentRun:
 
 def load_scenarios() -> list[Scenario]:
     """The lab's five browser runs, from ``labkit/data/test_cards.json`` (``lab_scenarios``)."""
-    from labkit.data import test_cards
-
     return [Scenario(s["key"], s["number"], s["title"], s.get("challenge")) for s in test_cards()["lab_scenarios"]]
 
 
@@ -378,8 +377,8 @@ def run_lab_scenarios(lab: Any, scenarios: Iterable[Scenario] | None = None) -> 
     """:func:`run_scenarios` for a running :class:`labkit.lab.Lab`: screenshots in ``out/screenshots/``,
     the records in ``out/evidence/browser_runs.json`` (for the rubric self-check)."""
     getattr(lab, "check_open", lambda: None)()  # a closed lab says so, in one line
-    runs = run_scenarios(lab.checkout_url, scenarios, out_dir=lab.settings.out_dir / "screenshots", client=lab.client)
-    save_runs(runs, lab.settings.out_dir / "evidence" / "browser_runs.json")
+    runs = run_scenarios(lab.checkout_url, scenarios, out_dir=lab.settings.screenshots_dir, client=lab.client)
+    save_runs(runs, lab.settings.browser_runs_path)
     return runs
 
 

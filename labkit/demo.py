@@ -30,7 +30,7 @@ from labkit.console import setup_console
 from labkit.lab import Lab
 from labkit.notebooks import NotebookFailed, execute, notebook_paths
 from labkit.files import write_bytes, write_text
-from labkit.settings import Settings, load_settings, project_root, shown_path
+from labkit.settings import Settings, load_settings, shown_path
 
 MODEL_ANSWERS = "model_answers"  # labkit/data/model_answers/: the demo's answers, when shipped
 
@@ -76,13 +76,13 @@ def run_demo(args: argparse.Namespace) -> int:
     base = load_settings(overrides={"LABKIT_BACKEND": "fake"})
     demo_env = demo_environ(base)
     settings = load_settings(overrides={"LABKIT_BACKEND": "fake", **demo_env})
-    folder = args.notebooks or project_root() / "notebooks"
+    folder = args.notebooks or settings.root / "notebooks"
     notebooks = [p for p in notebook_paths(folder) if not args.only or p.name.startswith(args.only)]
     if not notebooks:
         print(f"labkit demo: no notebooks 0*.ipynb found in {folder}", file=sys.stderr)
         return 1
     prefill_answers(settings)
-    executed_dir = settings.out_dir / "executed"
+    executed_dir = settings.executed_dir
     print(f"labkit demo: {len(notebooks)} notebooks, offline (fake Stripe), outputs in {shown_path(executed_dir)}/")
     timings: list[tuple[str, float]] = []
     lab = Lab.start(settings, webhooks=False)
@@ -119,7 +119,7 @@ def checks_of_the_run(settings: Settings, since: float) -> list:
     items: list = []
     for part in "ABCDE":
         saved = saved_checks(settings, part, since)
-        items += saved if saved is not None else run_checks(settings=settings, parts=[part])
+        items += saved if saved is not None else run_checks(None, settings, parts=[part])
     return items
 
 
@@ -127,7 +127,7 @@ def export(args: argparse.Namespace, settings, executed_dir: Path) -> bool:
     from labkit.export import ExportError, export_submission
     from labkit.files import FileBusyError
 
-    dest = args.out or Path(settings.out_dir) / "submission"
+    dest = args.out or settings.demo_submission_dir
     try:
         result = export_submission(sorted(executed_dir.glob("0*.ipynb")), dest, settings,
                                    student_name=args.student or settings.student_name or "Model solution (labkit demo)",

@@ -32,6 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from labkit.data import more_test_cards, test_cards
 from labkit.fakestripe.cards import luhn_valid
 
 SECRET_KINDS = ("secret_key", "restricted_key", "webhook_secret")
@@ -87,11 +88,8 @@ luhn_ok = luhn_valid  # the Luhn checksum every card number carries in its last 
 
 def load_test_cards() -> dict[str, str]:
     """Stripe's public test numbers: ``{digits: label}`` from both data files."""
-    from labkit.data import load_json
-
     cards: dict[str, str] = {}
-    for name in ("test_cards.json", "stripe_more_test_cards.json"):
-        doc = load_json(name)
+    for doc in (test_cards(), more_test_cards()):
         for card in doc.get("cards", []) + doc.get("lab_scenarios", []):
             number = re.sub(r"\D", "", str(card.get("number", "")))
             if number:

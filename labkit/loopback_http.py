@@ -18,6 +18,7 @@ import select
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+CALL_ERRORS = (OSError, http.client.HTTPException)  # what a failed call raises (a timeout is an OSError)
 STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 

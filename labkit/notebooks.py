@@ -30,8 +30,8 @@ class NotebookFailed(RuntimeError):
         self.path, self.cell_index, self.reason = path, cell_index, reason
 
 
-def notebook_paths(folder: Path | None = None) -> list[Path]:
-    return sorted((folder or project_root() / "notebooks").glob("0*.ipynb"))
+def notebook_paths(folder: Path) -> list[Path]:
+    return sorted(Path(folder).glob("0*.ipynb"))
 
 
 @contextmanager
@@ -78,6 +78,6 @@ def execute(path: Path, env: dict[str, str] | None = None, write: bool = True, t
 
 
 if __name__ == "__main__":
-    for arg in sys.argv[1:] or [str(p) for p in notebook_paths()]:
+    for arg in sys.argv[1:] or [str(p) for p in notebook_paths(project_root() / "notebooks")]:
         print(f"executing {arg}", flush=True)
         execute(Path(arg))

@@ -40,7 +40,7 @@ from typing import Any, Iterable
 
 from labkit import __version__
 from labkit.files import write_bytes
-from labkit.settings import Settings, load_settings, project_root
+from labkit.settings import Settings
 
 KEY_FILE = ".runproof_key"
 PREFIX = "labkit run proof:"
@@ -61,9 +61,9 @@ _PART_FILES = {
 
 # ------------------------------------------------------------------ the student's files
 
-def student_files(settings: Settings, part: str | None = None, root: Path | None = None) -> list[tuple[str, Path]]:
-    """(name shown to the student, path) of the files that ``part``'s proof covers, sorted."""
-    root = Path(root) if root else project_root()
+def student_files(settings: Settings, part: str | None = None) -> list[tuple[str, Path]]:
+    """(name shown to the student, path) of the files that ``part``'s proof covers (in ``settings.root``), sorted."""
+    root = Path(settings.root)
     wanted = _PART_FILES.get((part or "").upper(), (*SERVERS, "assets", "answers/*"))
     found: dict[str, Path] = {}
     for want in wanted:
@@ -85,10 +85,10 @@ def student_files(settings: Settings, part: str | None = None, root: Path | None
     return sorted(found.items())
 
 
-def file_digests(settings: Settings, part: str | None = None, root: Path | None = None) -> dict[str, str]:
+def file_digests(settings: Settings, part: str | None = None) -> dict[str, str]:
     """name → SHA-256 of the content of each of the part's files (``"missing"`` for one not there)."""
     out = {}
-    for name, path in student_files(settings, part, root):
+    for name, path in student_files(settings, part):
         try:
             out[name] = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError:
@@ -96,10 +96,10 @@ def file_digests(settings: Settings, part: str | None = None, root: Path | None 
     return out
 
 
-def files_hash(settings: Settings, part: str | None = None, root: Path | None = None) -> str:
+def files_hash(settings: Settings, part: str | None = None) -> str:
     """16 hex digits over the names and contents of the part's files (a missing file counts too)."""
     h = hashlib.sha256()
-    for name, path in student_files(settings, part, root):
+    for name, path in student_files(settings, part):
         try:
             data = path.read_bytes()
         except OSError:
@@ -146,7 +146,7 @@ def _mac(key: bytes, part: str, when: str, files: str) -> str:
 DIGESTS_FILE = "runproof_files.json"  # in out/: each part's file contents at its last stamp
 
 
-def _record_digests(settings: Settings, part: str, when: str, root: Path | None) -> None:
+def _record_digests(settings: Settings, part: str, when: str) -> None:
     """What each file of ``part`` held when it was stamped, so export can name the ones changed since."""
     import json
 
@@ -157,28 +157,26 @@ def _record_digests(settings: Settings, part: str, when: str, root: Path | None)
         record = {}
     if not isinstance(record, dict):
         record = {}
-    record[part] = {"time": when, "files": file_digests(settings, part, root)}
+    record[part] = {"time": when, "files": file_digests(settings, part)}
     try:
         write_bytes(path, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode("utf-8"))
     except OSError:  # the proof line still stands; export then names every file of the part
         pass
 
 
-def stamp_line(part: str, settings: Settings | None = None, root: Path | None = None,
-               now: dt.datetime | None = None) -> str:
+def stamp_line(part: str, settings: Settings, now: dt.datetime | None = None) -> str:
     """The proof line for ``part`` now (makes the secret if there is none yet)."""
-    settings = settings or load_settings()
     part = part.upper()
     when = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    files = files_hash(settings, part, root)
+    files = files_hash(settings, part)
     line = f"{PREFIX} part={part} time={when} files={files} mac={_mac(_key(settings), part, when, files)}"
-    _record_digests(settings, part, when, root)
+    _record_digests(settings, part, when)
     return line
 
 
-def stamp(part: str, settings: Settings | None = None, root: Path | None = None) -> str:
+def stamp(part: str, settings: Settings) -> str:
     """Print the proof line (the last cell of a notebook); ``labkit export`` checks it."""
-    line = stamp_line(part, settings, root)
+    line = stamp_line(part, settings)
     print(line)
     return line
 
@@ -199,7 +197,7 @@ def _stamps(nb: Any) -> Iterable[re.Match]:
             yield from LINE.finditer(text)
 
 
-def _changed_since(settings: Settings, part: str, when: str, root: Path | None) -> list[str] | None:
+def _changed_since(settings: Settings, part: str, when: str) -> list[str] | None:
     """The files of ``part`` whose content differs from what they held at the stamp made at ``when``
     (by content, never by modification time); ``None`` when that stamp's record is not in ``out/``."""
     import json
@@ -210,7 +208,7 @@ def _changed_since(settings: Settings, part: str, when: str, root: Path | None) 
         return None
     if record.get("time") != when or not isinstance(record.get("files"), dict):
         return None
-    then, now = record["files"], file_digests(settings, part, root)
+    then, now = record["files"], file_digests(settings, part)
     return [f"{name} (now missing)" if now.get(name) == "missing" else name
             for name in sorted(set(then) | set(now)) if then.get(name) != now.get(name)]
 
@@ -229,7 +227,7 @@ def _out_of_order(nb: Any) -> str:
     return ""
 
 
-def verify(nb: Any, settings: Settings, root: Path | None = None, now: dt.datetime | None = None) -> Proof:
+def verify(nb: Any, settings: Settings, now: dt.datetime | None = None) -> Proof:
     """Does the notebook (an nbformat node) carry a valid proof of a run on this machine?"""
     found = list(_stamps(nb))
     if not found:
@@ -248,10 +246,10 @@ def verify(nb: Any, settings: Settings, root: Path | None = None, now: dt.dateti
     if out_of_order:
         return Proof(False, part, when_s, f"its cells did not all run in order in one go ({out_of_order}): "
                                           "run it again from the top")
-    if files != files_hash(settings, part, root):
-        changed = _changed_since(settings, part, when_s, root)
+    if files != files_hash(settings, part):
+        changed = _changed_since(settings, part, when_s)
         if changed:
             return Proof(False, part, when_s, f"{', '.join(changed)} changed after it ran (at {when_s})")
-        names = ", ".join(n for n, _ in student_files(settings, part, root))
+        names = ", ".join(n for n, _ in student_files(settings, part))
         return Proof(False, part, when_s, f"one of its files ({names}) changed after it ran (at {when_s})")
     return Proof(True, part, when_s)

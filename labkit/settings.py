@@ -107,6 +107,47 @@ class Settings:
     def offline(self) -> bool:
         return self.backend == "fake"
 
+    # -- what the kit writes under out_dir (one spelling of each path) --------------------------
+    @property
+    def screenshots_dir(self) -> Path:
+        """The lab's browser runs' screenshots (notebook 02, the demo): ``<out>/screenshots``."""
+        return Path(self.out_dir) / "screenshots"
+
+    @property
+    def browser_runs_path(self) -> Path:
+        """What each browser run showed (labkit.browser.save_runs), read by the export: ``<out>/evidence/browser_runs.json``."""
+        return Path(self.out_dir) / "evidence" / "browser_runs.json"
+
+    @property
+    def charts_dir(self) -> Path:
+        """The charts the notebooks save for the PDF: ``<out>/charts``."""
+        return Path(self.out_dir) / "charts"
+
+    @property
+    def checks_dir(self) -> Path:
+        """Each part's saved check results (labkit.checks.notebook): ``<out>/checks``."""
+        return Path(self.out_dir) / "checks"
+
+    @property
+    def check_screenshots_dir(self) -> Path:
+        """Screenshots of `labkit check` and the notebooks' checks: ``<out>/check/screenshots``."""
+        return Path(self.out_dir) / "check" / "screenshots"
+
+    @property
+    def classroom_dir(self) -> Path:
+        """`labkit classroom-check`'s cached parts and screenshots: ``<out>/classroom``."""
+        return Path(self.out_dir) / "classroom"
+
+    @property
+    def executed_dir(self) -> Path:
+        """The notebooks `labkit demo` executed: ``<out>/executed``."""
+        return Path(self.out_dir) / "executed"
+
+    @property
+    def demo_submission_dir(self) -> Path:
+        """The PDF and folder `labkit demo` exports: ``<out>/submission``."""
+        return Path(self.out_dir) / "submission"
+
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)
 

@@ -14,7 +14,6 @@ to the proxy.
 """
 from __future__ import annotations
 
-import http.client
 import io
 import threading
 from typing import Any, Mapping
@@ -22,7 +21,7 @@ from urllib.parse import urlsplit
 
 import stripe
 
-from labkit.loopback_http import KeptAlive
+from labkit.loopback_http import CALL_ERRORS, KeptAlive
 
 
 class LoopbackHTTPClient(stripe.HTTPClient):
@@ -45,7 +44,7 @@ class LoopbackHTTPClient(stripe.HTTPClient):
         body = post_data.encode("utf-8") if isinstance(post_data, str) else post_data
         try:
             reply = self._connection().request(method.upper(), url, body, dict(headers or {}))
-        except (OSError, http.client.HTTPException) as exc:
+        except CALL_ERRORS as exc:
             raise stripe.APIConnectionError(f"Could not reach the Stripe API at {urlsplit(url).netloc} "
                                             f"({type(exc).__name__}: {exc}).", should_retry=True) from None
         return reply

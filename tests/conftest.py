@@ -13,6 +13,7 @@ from labkit.fakestripe import FakeStripe
 from labkit.lab import Lab
 from labkit.kit_server import BackgroundServer
 from labkit.settings import Settings, project_root
+from tests.helpers import PUBLISHABLE_KEY, SECRET_KEY
 
 try:  # property tests explore the same examples on every run (no test passes or fails by chance),
     # keep no example database, and give slow CI machines no deadline
@@ -23,8 +24,6 @@ try:  # property tests explore the same examples on every run (no test passes or
 except ImportError:
     pass
 
-SECRET_KEY = "sk_test_labkit_tests_fake_key"
-PUBLISHABLE_KEY = "pk_test_labkit_tests_fake_key"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -50,13 +49,13 @@ def chromium():
 
 @pytest.fixture(scope="session")
 def exported(tmp_path_factory, chromium):
-    """The made-up lab of tests/test_export.py exported once for every export test: (result, its folder)."""
+    """The made-up lab of tests/helpers.py (write_lab) exported once for every export test: (result, its folder)."""
     from labkit.export import export_submission
-    from tests.test_export import write_lab
+    from tests.helpers import write_lab
 
     tmp = tmp_path_factory.mktemp("export")
     paths, settings, root = write_lab(tmp)
-    result = export_submission(paths, tmp / "submission", settings, chromium=chromium, root=root,
+    result = export_submission(paths, tmp / "submission", settings, chromium=chromium,
                                date="November 26, 2025")
     return result, tmp
 
@@ -67,6 +66,15 @@ def fake():
         yield server
 
 
+@pytest.fixture()
+def patient_fake():
+    """Retries spread over half a minute, like (a compressed) Stripe: long enough to outlast a restart of
+    `labkit webhooks` (tests/test_webhooks_standalone.py, test_webhooks_kept_endpoint.py)."""
+    with FakeStripe(retry_schedule=(0.5, 1, 2, 4, 8, 16)) as server:
+        server.client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": server.url}, max_network_retries=0)
+        yield server
+
+
 @pytest.fixture(scope="module")
 def kit_lab(fake, tmp_path_factory):
     """The student's (here: the solution's) checkout and webhook servers against the session's fake."""
@@ -74,23 +82,6 @@ def kit_lab(fake, tmp_path_factory):
                         db_path=tmp_path_factory.mktemp("lab") / "kit.db", out_dir=tmp_path_factory.mktemp("out"))
     with Lab.start(settings) as running:
         yield running
-
-
-def import_student_app(path, api_base: str):
-    """A student file's Flask ``app``, imported in this process against the fake (for Flask's test client)."""
-    import importlib.util
-    import sys
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("STRIPE_SECRET_KEY", SECRET_KEY)
-        mp.setenv("STRIPE_PUBLISHABLE_KEY", PUBLISHABLE_KEY)
-        spec = importlib.util.spec_from_file_location(f"student_{path.stem}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    stripe.api_base = api_base
-    stripe.max_network_retries = 0
-    sys.modules[spec.name] = module
-    return module.app
 
 
 @pytest.fixture(scope="session")

@@ -166,3 +166,62 @@ def test_the_readme_layout_matches_the_code():
         assert (ROOT / path).exists(), path
     files = {p.name for p in [*KIT.rglob("*.py"), *ROOT.glob("*.py")]}
     assert {name for name in re.findall(r"\b(\w+\.py)\b", layout) if name not in files} == set()
+
+
+def test_no_test_imports_another_test_module():
+    """Shared test code lives in tests/helpers.py (fixtures in conftest.py): a test module, or conftest, is
+    never imported, so each test file runs, moves or is left out of an edition on its own."""
+    tests = ROOT / "tests"
+    importers = [p.relative_to(ROOT).as_posix() for p in tests.rglob("*.py")
+                 if re.search(r"^\s*(from|import)\s+(tests\.|\.)(test_\w+|conftest)\b",
+                              p.read_text(encoding="utf-8"), re.M)]
+    assert importers == []
+
+
+def test_one_test_card_reader():
+    """Stripe's test-card files are read by labkit/data (``test_cards()``, ``more_test_cards()``) only."""
+    readers = [p.relative_to(ROOT).as_posix() for p in KIT.rglob("*.py")
+               if re.search(r"[\"'](stripe_more_)?test_cards\.json[\"']", p.read_text(encoding="utf-8"))]
+    assert readers == ["labkit/data/__init__.py"]
+
+
+def test_one_http_client_besides_requests():
+    """The kit's own HTTP calls use ``requests``, or, between its own processes (the fake's webhook deliveries, the
+    ``stripe`` package's transport to the fake), the kept-alive client of labkit/loopback_http.py: no other module
+    speaks ``http.client`` or ``urllib.request`` itself."""
+    users = [p.relative_to(ROOT).as_posix() for p in KIT.rglob("*.py")
+             if re.search(r"^\s*(import|from)\s+(http\.client|urllib\.request)\b", p.read_text(encoding="utf-8"), re.M)]
+    assert users == ["labkit/loopback_http.py"]
+
+
+def test_no_test_waits_for_the_handout():
+    """A plain clone has no ../shared/lab09_handout.txt: tests find it through tests/helpers.py's handout_path()
+    only, and none is skipped without it (the kit's handout-style code stands in; the handout is one more case)."""
+    tests = [p for p in (ROOT / "tests").rglob("*.py") if p.name != "test_architecture.py"]
+    locators = [p.relative_to(ROOT).as_posix() for p in tests
+                if re.search(r"[\"']lab09_handout\.txt[\"']", p.read_text(encoding="utf-8"))]
+    assert locators == ["tests/helpers.py"]
+    skips = [p.relative_to(ROOT).as_posix() for p in tests
+             if re.search(r"skip(if)?\(.*handout", p.read_text(encoding="utf-8"), re.I)]
+    assert skips == []
+
+
+def test_the_paths_the_kit_writes_are_spelled_once():
+    """``<out>/evidence/browser_runs.json`` and the kit's other output folders are Settings properties
+    (labkit/settings.py): no other module joins a folder name onto ``out_dir`` itself."""
+    spellers = [p.relative_to(ROOT).as_posix() for p in KIT.rglob("*.py")
+                if re.search(r"out_dir\)?\s*/\s*[\"']", p.read_text(encoding="utf-8"))]
+    assert spellers == ["labkit/settings.py"]
+
+
+# the entry points a notebook calls without settings (each loads them once, at its top)
+NOTEBOOK_ENTRY_POINTS = {"labkit/backend.py", "labkit/lab.py", "labkit/links.py",
+                         "labkit/checks/notebook.py", "labkit/pci/widgets.py"}
+
+
+def test_settings_are_loaded_by_the_commands_and_passed_down():
+    """Below the commands (and the notebooks' entry points) nothing falls back to ``load_settings()`` or
+    ``project_root()`` itself: the caller's settings, and their ``root``, are the one way in."""
+    fallback = re.compile(r"settings (or|if settings is not None else) .*load_settings\(\)|\bor project_root\(\)")
+    found = {p.relative_to(ROOT).as_posix() for p in KIT.rglob("*.py") if fallback.search(p.read_text(encoding="utf-8"))}
+    assert found <= NOTEBOOK_ENTRY_POINTS, found - NOTEBOOK_ENTRY_POINTS

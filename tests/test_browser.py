@@ -20,7 +20,7 @@ from labkit.kit_server import BackgroundServer
 from labkit.settings import Settings
 from labkit.settings import project_root
 from labkit.student.server_process import StripeRewrite
-from tests.conftest import PUBLISHABLE_KEY, SECRET_KEY, import_student_app
+from tests.helpers import PUBLISHABLE_KEY, SECRET_KEY, import_student_app
 
 pytest.importorskip("playwright")
 

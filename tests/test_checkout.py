@@ -14,7 +14,7 @@ import stripe
 from labkit.catalog import load_catalog
 from labkit.settings import project_root
 from labkit.student.runner import StudentServer
-from tests.conftest import PUBLISHABLE_KEY, SECRET_KEY, import_student_app
+from tests.helpers import PUBLISHABLE_KEY, SECRET_KEY, import_student_app
 
 ROOT = project_root(Path(__file__).parent)
 

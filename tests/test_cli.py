@@ -86,3 +86,13 @@ def test_standalone_commands_share_one_fake(monkeypatch, capsys):
         assert first.client.v1.accounts.retrieve_current().id  # the second closing left it running
     finally:
         first.close()
+
+
+def test_the_shared_fake_is_found_past_a_proxy_set_for_the_internet(monkeypatch, fake):
+    """A laptop's HTTP_PROXY (here one that answers nothing) must not capture the probe of 127.0.0.1."""
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert backend_mod._fake_answers(fake.url)
+    assert not backend_mod._fake_answers(fake.url + "/nowhere-else")

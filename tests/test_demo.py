@@ -116,7 +116,7 @@ def test_the_demos_closing_check_reads_what_this_runs_check_cells_saved_and_chec
     old = write_json([item("webhook:signature", EVIDENCED, "from an earlier run")], saved_checks_path(settings, "C"))
     os.utime(old, (time.time() - 3600, time.time() - 3600))
     checked: list[str] = []
-    monkeypatch.setattr(demo, "run_checks", lambda settings, parts: checked.extend(parts) or
+    monkeypatch.setattr(demo, "run_checks", lambda folder, settings, parts: checked.extend(parts) or
                         [item(f"run:{parts[0]}", MISSING, "checked now")])
     items = demo.checks_of_the_run(settings, since=time.time() - 60)
     assert checked == ["B", "C", "D", "E"]

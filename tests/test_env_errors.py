@@ -103,9 +103,9 @@ def test_no_browser_at_all_is_one_actionable_line(monkeypatch):
 
 def test_labkit_export_without_a_browser_is_one_line_and_exit_1(tmp_path, monkeypatch, capsys):
     from labkit.cli import main
-    from tests.test_export import write_lab
+    from tests.helpers import write_lab
 
-    from tests.test_export import use_lab_for_the_cli
+    from tests.helpers import use_lab_for_the_cli
 
     paths, settings, root = write_lab(tmp_path)
     use_lab_for_the_cli(monkeypatch, settings, root, chromium="/nonexistent")

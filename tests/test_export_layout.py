@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from pypdf import PdfReader
 
-from tests.test_export import FRONT, TITLES, bookmarks, pages_text
+from tests.helpers import FRONT, TITLES, bookmarks, pages_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,7 +70,7 @@ def test_the_notebooks_follow_one_another_and_each_bookmark_finds_its_title(expo
 @pytest.mark.browser
 def test_each_screenshot_prints_once_with_its_caption(exported):
     """The notebooks show the browser runs too: folded, they print once, in the evidence pages."""
-    from tests.test_export import message, scenarios
+    from tests.helpers import message, scenarios
 
     result, _ = exported
     texts = pages_text(result.pdf)

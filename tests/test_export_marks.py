@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from labkit.export import PDF_NAME, export_submission
 from labkit.export.common import MODEL_BANNER, MODEL_PDF_NAME
 
-from .test_export import pages_text, write_lab
+from tests.helpers import pages_text, write_lab
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 def model_export(tmp_path_factory, chromium):
     tmp = tmp_path_factory.mktemp("model")
     paths, settings, root = write_lab(tmp)
-    return export_submission(paths, tmp / "demo" / "submission", settings, chromium=chromium, root=root,
+    return export_submission(paths, tmp / "demo" / "submission", settings, chromium=chromium,
                              date="November 26, 2025", model_solution=True), tmp
 
 

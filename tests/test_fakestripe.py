@@ -11,7 +11,7 @@ import stripe
 
 from labkit.fakestripe import FakeStripe, authenticate_3ds
 from labkit.fakestripe.cards import all_cards, card_table, luhn_valid
-from tests.conftest import PUBLISHABLE_KEY, SECRET_KEY
+from tests.helpers import PUBLISHABLE_KEY, SECRET_KEY
 
 CARDS = all_cards()
 FUTURE_YEAR = time.gmtime().tm_year + 3

@@ -16,7 +16,7 @@ import stripe
 
 from labkit.fakestripe import FakeStripe
 from labkit.fakestripe.state import Store
-from tests.conftest import SECRET_KEY
+from tests.helpers import SECRET_KEY
 
 
 def start(db, port: int = 0) -> tuple[subprocess.Popen, str]:

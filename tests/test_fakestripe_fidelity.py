@@ -10,7 +10,7 @@ import requests
 import stripe
 
 from labkit.fakestripe import authenticate_3ds
-from tests.conftest import SECRET_KEY
+from tests.helpers import SECRET_KEY
 
 RETURN = "http://127.0.0.1:5000/payment-success"
 

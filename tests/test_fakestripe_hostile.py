@@ -17,7 +17,7 @@ from labkit.fakestripe import FakeStripe
 from labkit.fakestripe.errors import StripeError
 from labkit.fakestripe.forms import MAX_DEPTH, decode_form, parse_pairs
 from labkit.kit_server import BackgroundServer
-from tests.conftest import PUBLISHABLE_KEY, SECRET_KEY
+from tests.helpers import PUBLISHABLE_KEY, SECRET_KEY
 
 AUTH = {"Authorization": f"Bearer {SECRET_KEY}"}
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from labkit.kit_server import BackgroundServer
-from tests.conftest import PUBLISHABLE_KEY
+from tests.helpers import PUBLISHABLE_KEY
 
 pytest.importorskip("playwright")
 

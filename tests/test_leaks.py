@@ -348,7 +348,7 @@ def test_binary_attachments_are_listed_as_not_scanned():
 
 
 def _lab_with_hidden_number(tmp_path, where: str, number: str):
-    from tests.test_export import write_lab
+    from tests.helpers import write_lab
 
     paths, settings, root = write_lab(tmp_path)
     nb = nbformat.read(paths[1], as_version=4)
@@ -365,7 +365,7 @@ def test_the_export_refuses_a_hidden_number_and_writes_nothing(tmp_path, where):
     paths, settings, root = _lab_with_hidden_number(tmp_path, where, number)
     dest = tmp_path / "submission"
     with pytest.raises(ExportError) as err:
-        export_submission(paths, dest, settings, root=root, chromium="/nonexistent/never-run")
+        export_submission(paths, dest, settings, chromium="/nonexistent/never-run")
     assert f"…{number[-4:]}" in str(err.value) and "02_part.ipynb" in str(err.value)
     assert number[:-4] not in str(err.value).replace(" ", "")
     assert not dest.exists()
@@ -375,7 +375,7 @@ def test_labkit_export_exits_non_zero_on_a_hidden_number(tmp_path, monkeypatch, 
     from labkit.cli import main
 
     number = not_a_test_card(34)
-    from tests.test_export import use_lab_for_the_cli
+    from tests.helpers import use_lab_for_the_cli
 
     paths, settings, root = _lab_with_hidden_number(tmp_path, "cell metadata", number)
     use_lab_for_the_cli(monkeypatch, settings, root)
@@ -391,7 +391,7 @@ def test_the_pdf_text_check_finds_a_number_only_the_printed_page_shows(tmp_path,
     """Digits in separate HTML elements are no number in the notebook's text, but the printed
     page shows one: the check of the PDF's own text stops the export."""
     from labkit.export import PDF_NAME, ExportError, export_submission
-    from tests.test_export import write_lab
+    from tests.helpers import write_lab
 
     number = not_a_test_card(35)
     paths, settings, root = write_lab(tmp_path)
@@ -403,6 +403,6 @@ def test_the_pdf_text_check_finds_a_number_only_the_printed_page_shows(tmp_path,
     assert scan_notebook(nb).real_cards == []  # the notebook's text alone shows no number
     dest = tmp_path / "submission"
     with pytest.raises(ExportError) as err:
-        export_submission(paths, dest, settings, root=root, chromium=chromium, include_deliverables=False)
+        export_submission(paths, dest, settings, chromium=chromium, include_deliverables=False)
     assert f"…{number[-4:]}" in str(err.value) and f"{PDF_NAME}, page" in str(err.value)
     assert not dest.exists()

@@ -13,7 +13,7 @@ import stripe
 from labkit.loopback_http import KeptAlive
 from labkit.stripe_transport import LoopbackHTTPClient
 from labkit.student.runner import StudentServer, free_port
-from tests.conftest import PUBLISHABLE_KEY, SECRET_KEY
+from tests.helpers import PUBLISHABLE_KEY, SECRET_KEY
 
 
 class Recorder(BaseHTTPRequestHandler):

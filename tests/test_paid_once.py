@@ -31,7 +31,7 @@ def payment_intents(lab) -> set[str]:
 
 def check_b(lab) -> tuple[dict, int]:
     before = payment_intents(lab)
-    items = run_checks(settings=lab.settings, parts=["B"], lab=lab)
+    items = run_checks(None, lab.settings, parts=["B"], lab=lab)
     return {i.check: i for i in items}, len(payment_intents(lab) - before)
 
 

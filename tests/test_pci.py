@@ -18,7 +18,7 @@ from labkit.altpay import write_part_e
 from labkit.pci import report, saq_checks
 from labkit.pci.requirements import load_saq
 from labkit.kit_server import BackgroundServer
-from labkit.settings import OFFLINE_PUBLISHABLE_KEY, OFFLINE_SECRET_KEY, Settings
+from labkit.settings import OFFLINE_PUBLISHABLE_KEY, OFFLINE_SECRET_KEY, Settings, load_settings
 from tests import broken_servers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,7 +124,7 @@ def test_plain_http_on_localhost_is_a_gap_with_remediation(lab):
 
 
 def test_offline_credentials_pass_with_an_explanation(tmp_path):
-    r = saq_checks.check_default_credentials(Settings(), root=tmp_path)
+    r = saq_checks.check_default_credentials(Settings(root=tmp_path))
     assert r.status == "pass" and "offline" in r.summary
 
 
@@ -212,7 +212,7 @@ def test_nothing_to_scan_is_not_applicable():
 
 def test_offline_key_in_stripe_mode_is_a_gap(tmp_path):
     settings = Settings(backend="stripe", secret_key=OFFLINE_SECRET_KEY, publishable_key=OFFLINE_PUBLISHABLE_KEY)
-    r = saq_checks.check_default_credentials(settings, root=tmp_path)
+    r = saq_checks.check_default_credentials(settings.with_(root=tmp_path))
     assert r.status == "gap" and "offline key" in r.summary
     assert any("STRIPE_WEBHOOK_SECRET" in d for d in r.details)
 
@@ -222,9 +222,9 @@ def test_world_readable_env_is_a_gap(tmp_path):
     env = tmp_path / ".env"
     env.write_text("LABKIT_BACKEND=fake\n")
     env.chmod(0o644)
-    assert saq_checks.check_default_credentials(Settings(), env, root=tmp_path).status == "gap"
+    assert saq_checks.check_default_credentials(Settings(root=tmp_path), env).status == "gap"
     env.chmod(0o600)
-    assert saq_checks.check_default_credentials(Settings(), env, root=tmp_path).status == "pass"
+    assert saq_checks.check_default_credentials(Settings(root=tmp_path), env).status == "pass"
 
 
 def test_unpinned_or_drifted_dependency_is_a_gap(tmp_path):
@@ -278,12 +278,12 @@ def test_given_answers_are_shown_and_the_prefill_only_suggested():
 def test_writer_keeps_part_e_either_way(tmp_path):
     path = tmp_path / "pci_assessment.md"
     write_part_e(path, "## Part E\n\nwallets and BNPL")
-    report.write_assessment(path, date="2025-09-01")
+    report.write_assessment(path, date="2025-09-01", settings=load_settings())
     text = path.read_text()
     assert text.index(report.PART_D_START) < text.index("<!-- labkit:part-e:start -->")
     assert "wallets and BNPL" in text
     report.write_assessment(path, answers=report.with_answers(report.prefill(), **{"8.2.1": ("No", "shared")}),
-                            date="2025-09-02")
+                            date="2025-09-02", settings=load_settings())
     write_part_e(path, "## Part E\n\nrevised")
     text = path.read_text()
     assert text.count(report.PART_D_START) == 1 and text.count("labkit:part-e:start") == 1
@@ -293,11 +293,11 @@ def test_writer_keeps_part_e_either_way(tmp_path):
 def test_writer_keeps_other_text_and_refuses_broken_markers(tmp_path):
     path = tmp_path / "pci_assessment.md"
     path.write_text("Student's preface.\n")
-    report.write_assessment(path, date="2025-09-01")
+    report.write_assessment(path, date="2025-09-01", settings=load_settings())
     assert path.read_text().startswith("Student's preface.\n")
     path.write_text(report.PART_D_START + "\nhalf\n")
     with pytest.raises(ValueError):
-        report.write_assessment(path)
+        report.write_assessment(path, settings=load_settings())
 
 
 # ----------------------------------------------------------------------------- CLI

@@ -236,7 +236,7 @@ def _bare_shop() -> Flask:
 def test_checks_report_what_a_bare_server_has_without_crashing(tmp_path):
     with BackgroundServer(_bare_shop(), name="bare shop") as srv:
         ev = saq_checks.run_checks(saq_checks.Target(srv.url, srv.url, label="a student's servers"), browser=False,
-                               root=ROOT)
+                               settings=load_settings())
     status = {r.id: r for r in ev.results}
     assert set(status) == set(saq_checks.CHECKS)
     assert status["webhook_rejects_forgeries"].status == "error"

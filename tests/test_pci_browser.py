@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from labkit.pci import report, saq_checks
-from labkit.kit_server import BackgroundServer
+from labkit.serving import BackgroundServer
+from labkit.settings import load_settings
 from tests import broken_servers
 
 pytest.importorskip("playwright")
@@ -47,18 +48,17 @@ def test_the_card_went_to_stripe_and_nowhere_else(kit_evidence):
 def test_the_report_suggests_from_the_browser_evidence_until_the_student_takes_it(kit_evidence, tmp_path,
                                                                                   monkeypatch):
     from labkit.pci.widgets import Checklist
-    from labkit.settings import load_settings
 
     monkeypatch.setenv("LABKIT_ANSWERS", str(tmp_path / "answers"))
     _, ev = kit_evidence
-    path = report.write_assessment(tmp_path / "pci.md", evidence=ev, date="2025-09-01")
+    path = report.write_assessment(tmp_path / "pci.md", evidence=ev, date="2025-09-01", settings=load_settings())
     text = path.read_text()
     assert "- [ ] E-commerce: every element of the payment page" in text
     assert "suggested by the evidence: Yes" in text.split("E-commerce: every element")[1].split("\n- [")[0]
     assert "card numbers went only to Stripe's origin" in text
     ui = Checklist(ev, settings=load_settings())
     assert "eligibility:not_susceptible_to_script_attacks" in ui.accept_suggestions()
-    text = report.write_assessment(tmp_path / "pci.md", evidence=ev, date="2025-09-01").read_text()
+    text = report.write_assessment(tmp_path / "pci.md", evidence=ev, date="2025-09-01", settings=load_settings()).read_text()
     assert "- [x] E-commerce: every element of the payment page" in text
     assert "- [x] E-commerce (new in r1" in text
 
@@ -132,7 +132,8 @@ def test_a_students_own_elements_page_is_checked_without_the_kits_routes(kit_lab
         return jsonify(ok=True)
 
     with BackgroundServer(app, name="student shop") as srv:
-        ev = saq_checks.run_checks(saq_checks.Target(srv.url, srv.url, label="a student's servers"), root=ROOT)
+        ev = saq_checks.run_checks(saq_checks.Target(srv.url, srv.url, label="a student's servers"),
+                               settings=load_settings())
     status = {r.id: r for r in ev.results}
     assert status["card_fields_from_provider"].status == "pass", status["card_fields_from_provider"].details
     assert status["no_card_data_in_requests"].status == "pass", status["no_card_data_in_requests"].details

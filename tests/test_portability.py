@@ -210,7 +210,7 @@ def students_checkout(fake):
     """checkout_server.py in this process, prepared as the kit's child process prepares it."""
     from labkit.kit_server import register_static_types
     from labkit.settings import project_root
-    from tests.conftest import import_student_app
+    from tests.helpers import import_student_app
 
     register_static_types()
     return import_student_app(project_root() / "checkout_server.py", fake.url)
@@ -298,7 +298,7 @@ def test_notebook_03_set_up_rerun_names_the_database_to_close(tmp_path, monkeypa
 @pytest.mark.browser
 def test_export_while_the_pdf_is_open_in_a_viewer_is_one_line(tmp_path, monkeypatch, capsys, chromium):
     from labkit.cli import main
-    from tests.test_export import use_lab_for_the_cli, write_lab
+    from tests.helpers import use_lab_for_the_cli, write_lab
 
     paths, settings, root = write_lab(tmp_path)
     (tmp_path / "sub").mkdir()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -13,10 +14,12 @@ from labkit.grading import similarity
 from labkit.grading.cli import run_grade
 
 from .submissions import copied
-from .submissions.builder import handout_fixed, solution, starter
+from .submissions.builder import HANDOUT_STYLE, handout_fixed, handout_style_fixed, solution, starter
 from .submissions.handout import handout_code, handout_text
 
-pytestmark = pytest.mark.skipif(handout_text() is None, reason="needs ../shared/lab09_handout.txt")
+# what two students hand in unchanged: the kit's handout-style code in any clone, the handout's own code too
+# when it is at hand (each with its code given to the report as boilerplate)
+BASES = ["handout_style"] + (["handout"] if handout_text() is not None else [])
 
 GAPS_A = ("Nobody reviews who can log in to the Stripe Dashboard, and two of us share one password. The checkout "
           "page's scripts are not inventoried, so an injected skimmer would go unnoticed for weeks.")
@@ -32,12 +35,13 @@ def pairs_of(report, a, b):
     return {p.document: p for p in report if {p.a, p.b} == {a, b}}
 
 
-@pytest.fixture(scope="module")
-def classroom(tmp_path_factory):
+@pytest.fixture(scope="module", params=BASES)
+def classroom(tmp_path_factory, request):
     top = tmp_path_factory.mktemp("similar")
     folders = {}
-    for name, make in {"alice": solution, "bob": copied.copied_from_solution, "carol": handout_fixed,
-                       "dave": handout_fixed, "erin": starter, "frank": starter}.items():
+    given = handout_fixed if request.param == "handout" else handout_style_fixed
+    for name, make in {"alice": solution, "bob": copied.copied_from_solution, "carol": given,
+                       "dave": given, "erin": starter, "frank": starter}.items():
         make(top / name)
         folders[name] = top / name
     copied.own_gaps(folders["alice"], GAPS_A, FIX_A)  # bob copied alice's essay; carol wrote her own
@@ -45,6 +49,9 @@ def classroom(tmp_path_factory):
     copied.own_gaps(folders["carol"], GAPS_B, FIX_B)
     (folders["carol"] / "answers" / "part_e.md").write_text(copied.OTHER_ESSAY, encoding="utf-8")
     handout = top / "handout"
+    if request.param == "handout_style":
+        shutil.copytree(HANDOUT_STYLE, handout)
+        return folders, handout
     handout.mkdir()
     for name in ("checkout_server.py", "webhook_handler.py"):
         (handout / name).write_text(handout_code(name), encoding="utf-8")

@@ -12,7 +12,7 @@ import stripe
 
 from labkit.fakestripe import FakeStripe
 from labkit.stripedata import COLUMNS, outcome_counts, payments_frame, plot_outcomes, save_outcomes_chart
-from tests.conftest import SECRET_KEY
+from tests.helpers import SECRET_KEY
 
 
 @pytest.fixture(scope="module")

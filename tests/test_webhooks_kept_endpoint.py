@@ -9,9 +9,10 @@ import time
 
 import pytest
 
+from labkit.settings import project_root
 from labkit.student.runner import free_port
 from labkit.webhooks.trigger import trigger
-from tests.test_webhooks_standalone import orders, patient_fake, start  # noqa: F401 (a fixture)
+from tests.helpers import orders, start_webhooks_command
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="process groups, SIGHUP and SIGKILL are POSIX")
 
@@ -27,7 +28,7 @@ STOPS = {  # how a terminal stops the command: Ctrl-C and hang-up reach its whol
 def test_the_endpoint_survives_every_stop_and_downtime_events_arrive(patient_fake, tmp_path, how):
     fake, client = patient_fake, patient_fake.client
     db, port = tmp_path / "out" / "orders.db", free_port()
-    proc = start(fake, db, port)
+    proc = start_webhooks_command(fake, db, port, project_root())
     try:
         paid = [trigger(client, "payment_intent.succeeded", product_id="prod_003")["payment_intent"]]
         saved = json.loads((db.parent / "webhook_endpoint.json").read_text())
@@ -36,7 +37,7 @@ def test_the_endpoint_survives_every_stop_and_downtime_events_arrive(patient_fak
         assert client.v1.webhook_endpoints.retrieve(saved["id"]).url == saved["url"]  # still registered
         paid += [trigger(client, "payment_intent.succeeded", product_id="prod_003")["payment_intent"]
                  for _ in range(3)]  # while the handler is down
-        proc = start(fake, db, port)
+        proc = start_webhooks_command(fake, db, port, project_root())
         assert json.loads((db.parent / "webhook_endpoint.json").read_text()) == saved
         assert [e.id for e in client.v1.webhook_endpoints.list().data] == [saved["id"]]
         end = time.monotonic() + 40

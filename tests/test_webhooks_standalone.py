@@ -10,48 +10,20 @@ import sys
 import time
 
 import pytest
-import requests
 
 from labkit.settings import project_root
 from labkit.student.runner import free_port
 from labkit.webhooks.trigger import trigger
+from tests.helpers import orders, start_webhooks_command
 
 ROOT = project_root()
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="process groups and SIGKILL are POSIX")
 
 
-def start(fake, db, port):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LABKIT_", "STRIPE_"))}
-    env.update(LABKIT_BACKEND="fake", LABKIT_STRIPE_API_BASE=fake.url, LABKIT_DB=str(db),
-               LABKIT_WEBHOOK_PORT=str(port), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "labkit.cli", "webhooks"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    line = proc.stdout.readline()
-    assert "webhook_handler.py on" in line, line + proc.stdout.read()[-2000:]
-    return proc
-
-
-def orders(port):
-    return requests.get(f"http://127.0.0.1:{port}/orders", timeout=10).json()
-
-
-@pytest.fixture()
-def patient_fake():
-    """Retries spread over half a minute, like (a compressed) Stripe: long enough to outlast a restart."""
-    import stripe
-
-    from labkit.fakestripe import FakeStripe
-
-    with FakeStripe(retry_schedule=(0.5, 1, 2, 4, 8, 16)) as server:
-        server.client = stripe.StripeClient("sk_test_labkit_tests_fake_key", base_addresses={"api": server.url},
-                                            max_network_retries=0)
-        yield server
-
-
 def test_sigkill_mid_stream_and_a_restart_lose_no_order(patient_fake, tmp_path):
     fake, client = patient_fake, patient_fake.client
     db, port = tmp_path / "out" / "orders.db", free_port()
-    proc = start(fake, db, port)
+    proc = start_webhooks_command(fake, db, port, ROOT)
     paid = []
     try:
         for i in range(14):
@@ -60,7 +32,7 @@ def test_sigkill_mid_stream_and_a_restart_lose_no_order(patient_fake, tmp_path):
                 os.killpg(proc.pid, signal.SIGKILL)  # the command and the student's server, no clean-up
                 proc.wait(10)
         saved = json.loads((db.parent / "webhook_endpoint.json").read_text())
-        proc = start(fake, db, port)
+        proc = start_webhooks_command(fake, db, port, ROOT)
         assert json.loads((db.parent / "webhook_endpoint.json").read_text())["id"] == saved["id"]
         end = time.monotonic() + 30
         while time.monotonic() < end and not set(paid) <= set(orders(port)):

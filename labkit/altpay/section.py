@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from labkit import sections
+from labkit.files import read_text, write_text
 
 PART_E_START, PART_E_END = sections.start_marker("e"), sections.end_marker("e")
 
@@ -22,8 +23,6 @@ def word_count(text: str) -> int:
 def write_part_e(path: str | Path, text: str) -> Path:
     """Write ``text`` into ``path`` as its Part E section (:mod:`labkit.sections`): replace that
     section if the file has it, append it otherwise; create the file (and its folder) if absent."""
-    from labkit.files import read_text, write_text
-
     path = Path(path)
     old = read_text(path) if path.exists() else ""  # the student may have edited it in any editor
     try:

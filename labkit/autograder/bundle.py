@@ -26,6 +26,7 @@ import zipfile
 from pathlib import Path
 
 from labkit.autograder.gradescope import DEFAULT_TIMEOUT, failure_results
+from labkit.release import kit_files
 from labkit.settings import project_root
 
 UV_PIN = "uv==0.13.8"
@@ -118,8 +119,6 @@ exit 0
 
 def kit_sources(root: Path) -> list[str]:
     """The kit's files that setup.sh installs: the package and the three files pip needs."""
-    from labkit.release import kit_files
-
     return [n for n in kit_files(root) if n.startswith("labkit/") or n in KIT_TOP_FILES]
 
 

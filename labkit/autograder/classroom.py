@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from labkit.checks.items import EVIDENCED, rubric
+from labkit.checks.report import as_json
+from labkit.checks.run import run_checks
+from labkit.settings import offline_settings
 
 RERUN_PARTS = "BCDE"  # as on Gradescope (labkit.autograder.gradescope): Part A is the grader's
 COMMAND = ".venv/bin/labkit classroom-check"
@@ -106,10 +109,7 @@ def files_fingerprint(folder: Path) -> str:
 
 def part_items(part: str, settings: Any) -> list[dict[str, Any]]:
     """The part's items (labkit check's JSON), run once per version of the student's files."""
-    from labkit.checks.report import as_json
-    from labkit.checks.run import run_checks
-
-    cache = settings.out_dir / "classroom" / f"part-{part}.json"
+    cache = settings.classroom_dir / f"part-{part}.json"
     fingerprint = files_fingerprint(settings.root)
     try:
         saved = json.loads(cache.read_text(encoding="utf-8"))
@@ -117,7 +117,7 @@ def part_items(part: str, settings: Any) -> list[dict[str, Any]]:
             return saved["items"]
     except (OSError, ValueError, AttributeError):
         pass
-    items = as_json(run_checks(None, settings, parts={part}, screenshots=settings.out_dir / "classroom" / "screens"))
+    items = as_json(run_checks(None, settings, parts={part}, screenshots=settings.classroom_dir / "screens"))
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps({"fingerprint": fingerprint, **items}, indent=1), encoding="utf-8")
     return items["items"]
@@ -128,8 +128,6 @@ def add_classroom_check_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_classroom_check(args: argparse.Namespace) -> int:
-    from labkit.settings import offline_settings
-
     entry = next((c for c in graded_checks() if c["check"] == args.check), None)
     if entry is None:
         print(f"labkit classroom-check: {args.check!r} is not a check with points in Parts {', '.join(RERUN_PARTS)}; "

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from labkit.checks.items import EVIDENCED, GRADER, rubric
+from labkit.grading.cli import _broken, grade_one
+from labkit.grading.collect import Submission, find_code_folder, safe_unzip
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 DEFAULT_TIMEOUT = 300.0  # seconds for one submission (25-40 s measured on two cores; Gradescope may give half a CPU)
@@ -103,9 +105,6 @@ def failure_results(why: str) -> dict[str, Any]:
 
 def grade_submission(root: Path, work: Path, timeout: float) -> dict[str, Any]:
     """Find the code under ``root/submission`` (unpacking a zip) and grade it as ``labkit grade`` does."""
-    from labkit.grading.cli import _broken, grade_one
-    from labkit.grading.collect import Submission, find_code_folder, safe_unzip
-
     submitted = root / "submission"
     if not submitted.is_dir():
         return _broken("submission", f"no submission folder at {submitted}")

@@ -7,7 +7,7 @@ answers (:mod:`labkit.answers`), and gives an :class:`Item`: a status (``evidenc
 evidence says the scenario, what was expected, what was seen, and a hint: never a traceback.
 
 >>> from labkit.checks import run_checks
->>> items = run_checks(folder)            # everything, for `labkit check` and `labkit grade`
+>>> items = run_checks(folder, settings)  # everything, for `labkit check` and `labkit grade`
 """
 from labkit.checks.items import EVIDENCED, GRADER, MISSING, PARTIAL, STATUSES, Item
 from labkit.checks.run import run_checks

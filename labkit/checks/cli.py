@@ -23,7 +23,7 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
 def run_check(args: argparse.Namespace) -> int:
     settings = load_settings()
     items = run_checks(args.folder, settings, parts=args.part,
-                       screenshots=settings.out_dir / "check" / "screenshots")
+                       screenshots=settings.check_screenshots_dir)
     print(format_items(items))
     if args.json:
         write_json(items, args.json)

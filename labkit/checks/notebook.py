@@ -32,8 +32,8 @@ def check_part(part: str, lab: Any = None, settings: Any = None) -> list:
     if lab is not None and hasattr(lab, "check_open"):
         lab.check_open()
     settings = settings or (lab.settings if lab is not None else load_settings())
-    shots = settings.out_dir / "check" / "screenshots" if settings is not None else None
-    items = run_checks(settings=settings, parts=[part], lab=lab, screenshots=shots)
+    shots = settings.check_screenshots_dir if settings is not None else None
+    items = run_checks(None, settings, parts=[part], lab=lab, screenshots=shots)
     print(format_items(items))
     write_json(items, saved_checks_path(settings, part))  # for the grader's page of the PDF
     stamp(part, settings)  # the run proof `labkit export` checks
@@ -69,7 +69,7 @@ def _say_when_answers_change(part: str) -> None:
 
 
 def saved_checks_path(settings: Any, part: str) -> Path:
-    return Path(settings.out_dir) / "checks" / f"part_{part.upper()}.json"
+    return settings.checks_dir / f"part_{part.upper()}.json"
 
 
 def saved_checks(settings: Any, part: str, since: float = 0.0) -> list | None:

@@ -28,6 +28,7 @@ from labkit.checks import integrations
 from labkit.checks.a11y import AFTER_DECLINE, AFTER_PAYMENT, READY
 from labkit.checks.items import clip, exception_line
 from labkit.checks.outcome import UNCLEAR, classify
+from labkit.data import test_cards
 
 CARD_FRAMES = ("#card-element iframe", 'iframe[name^="__privateStripeFrame"][title*="card" i]')
 SUBMIT = "#submit-btn, form button[type=submit], button[type=submit], form button:not([type])"
@@ -62,11 +63,7 @@ AUTHENTICATION_FAILED = ("We are unable to authenticate your payment method. Ple
 
 def stripe_messages_for(scenario: Scenario) -> tuple[str, ...]:
     """The decline messages Stripe gives for this scenario's card (labkit/data/test_cards.json)."""
-    import json
-    from importlib import resources
-
-    data = json.loads(resources.files("labkit").joinpath("data", "test_cards.json").read_text(encoding="utf-8"))
-    found = tuple(c["message"] for c in data["cards"] if c["number"] == scenario.number and c.get("message"))
+    found = tuple(c["message"] for c in test_cards()["cards"] if c["number"] == scenario.number and c.get("message"))
     return found + ((AUTHENTICATION_FAILED,) if scenario.challenge == "fail" else ())
 
 

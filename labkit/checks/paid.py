@@ -159,8 +159,8 @@ def lab_page_runs(lab: Any) -> list[PaymentRun]:
     kept for this notebook's check of Part B (see the module's text)."""
     server = lab.checkout
     stamp = page_stamp(lab.folder, server)
-    runs, payments = page_runs(lab.checkout_url, lab.client, out_dir=lab.settings.out_dir / "screenshots",
+    runs, payments = page_runs(lab.checkout_url, lab.client, out_dir=lab.settings.screenshots_dir,
                                log=getattr(server, "log_text", None))
-    save_runs(runs, lab.settings.out_dir / "evidence" / "browser_runs.json")
+    save_runs(runs, lab.settings.browser_runs_path)
     keep(lab.checkout_url, stamp, payments)
     return runs

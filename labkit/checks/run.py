@@ -13,7 +13,7 @@ from labkit.checks import webhook_probes as c
 from labkit.checks.webhook_runs import COPY_START_TIMEOUT
 from labkit.checks import writing
 from labkit.checks.items import EVIDENCED, GRADER, MISSING, Item, item, rubric
-from labkit.settings import Settings, load_settings
+from labkit.settings import Settings
 
 B_CHECKS = (*server.CHECKS, "scenario:success", "scenario:insufficient_funds", "scenario:3ds_complete",
             "scenario:3ds_fail", "scenario:generic_decline")
@@ -166,7 +166,7 @@ def _server_items(lab: Any, settings: Settings, wanted: set[str], screenshots: P
     return found
 
 
-def run_checks(folder: Path | None = None, settings: Settings | None = None, *, parts: Iterable[str] | None = None,
+def run_checks(folder: Path | None, settings: Settings, *, parts: Iterable[str] | None = None,
                screenshots: Path | None = None, answers_dir: Path | None = None, lab: Any = None) -> list[Item]:
     """Start the student's servers from ``folder`` (default: the kit's top) and run every check.
 
@@ -174,7 +174,6 @@ def run_checks(folder: Path | None = None, settings: Settings | None = None, *, 
     """
     from labkit.lab import Lab
 
-    settings = settings or load_settings()
     if answers_dir is not None:
         settings = settings.with_(answers_dir=Path(answers_dir))
     wanted = {p.upper() for p in parts} if parts else {"A", "B", "C", "D", "E"}

@@ -16,3 +16,8 @@ def load_json(*parts: str) -> Any:
 def test_cards() -> dict[str, Any]:
     """``test_cards.json``: Stripe's test cards the lab uses, and the lab's browser scenarios."""
     return load_json("test_cards.json")
+
+
+def more_test_cards() -> dict[str, Any]:
+    """``stripe_more_test_cards.json``: Stripe's other public test numbers (the leak scanner lets them pass)."""
+    return load_json("stripe_more_test_cards.json")

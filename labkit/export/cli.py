@@ -5,6 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from labkit.chromium import find_chromium
 from labkit.export.common import ExportError
 from labkit.export.run import export_submission
 from labkit.files import FileBusyError
@@ -45,12 +46,11 @@ def run_export(args: argparse.Namespace) -> int:
         print(f"labkit export: no executed notebooks 0*.ipynb in {folder}", file=sys.stderr)
         return 1
     student = args.student or settings.student_name or _ask_student() or "Student"
-    from labkit.chromium import find_chromium
 
     # LABKIT_CHROMIUM (Settings.chromium) checked before any work: a wrong path is one line, exit 1
     chromium = find_chromium({"LABKIT_CHROMIUM": settings.chromium}) if settings.chromium else None
     try:
-        result = export_submission(notebooks, dest, settings, student_name=student, full=args.full, root=root,
+        result = export_submission(notebooks, dest, settings, student_name=student, full=args.full,
                                    chromium=chromium,
                                    progress=lambda m: print(f"export: {m}", flush=True))
     except (ExportError, FileBusyError) as exc:

@@ -4,7 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from labkit import answers, sections
 from labkit.export.common import ExportError
+from labkit.files import UnreadableFile, decode_text
 from labkit.leaks import LeakReport, redact_text
 from labkit.runproof import ASSET_DIRS, SERVERS
 from labkit.settings import Settings
@@ -12,10 +14,9 @@ from labkit.settings import Settings
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf"}
 
 
-def sources(settings: Settings, root: Path, extra_files: Sequence[Path] | None = None
-            ) -> tuple[list[tuple[Path, str]], list[str]]:
-    """(source, name in dest) for the deliverables, and warnings for missing ones."""
-    out = Path(settings.out_dir)
+def sources(settings: Settings, extra_files: Sequence[Path] | None = None) -> tuple[list[tuple[Path, str]], list[str]]:
+    """(source, name in dest) for the deliverables in ``settings.root`` and ``out/``, and warnings for missing ones."""
+    out, root = Path(settings.out_dir), Path(settings.root)
     found: list[tuple[Path, str]] = []
     warnings: list[str] = []
     for name in SERVERS:
@@ -28,18 +29,18 @@ def sources(settings: Settings, root: Path, extra_files: Sequence[Path] | None =
         if (root / folder).is_dir():
             found += [(p, p.relative_to(root).as_posix()) for p in sorted((root / folder).rglob("*"))
                       if p.is_file() and "__pycache__" not in p.parts]
-    answers = Path(settings.answers_dir)
-    if answers.is_dir():
-        found += [(p, f"answers/{p.name}") for p in sorted(answers.iterdir())
+    answers_dir = Path(settings.answers_dir)
+    if answers_dir.is_dir():
+        found += [(p, f"answers/{p.name}") for p in sorted(answers_dir.iterdir())
                   if p.is_file() and not p.name.startswith(".")]
     if (out / "pci_assessment.md").is_file():
         found.append((out / "pci_assessment.md", "pci_assessment.md"))
     else:
         warnings.append(f"missing pci_assessment.md in {out} (run notebooks/04_pci.ipynb)")
-    for folder in ("screenshots", "charts"):
-        pngs = sorted((out / folder).glob("*.png")) if (out / folder).is_dir() else []
+    for folder, where in (("screenshots", settings.screenshots_dir), ("charts", settings.charts_dir)):
+        pngs = sorted(where.glob("*.png")) if where.is_dir() else []
         if not pngs:
-            warnings.append(f"no {folder} in {out / folder}")
+            warnings.append(f"no {folder} in {where}")
         found += [(p, f"{folder}/{p.name}") for p in pngs]
     for p in extra_files or ():
         p = Path(p)
@@ -53,8 +54,6 @@ def sources(settings: Settings, root: Path, extra_files: Sequence[Path] | None =
 def as_text(path: Path, data: bytes) -> str | None:
     """A handed-in file's text in any common encoding (:func:`labkit.files.decode_text`), None for images
     and what is not text. Text is scanned for leaks and copied as UTF-8."""
-    from labkit.files import UnreadableFile, decode_text
-
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return None
     try:
@@ -70,8 +69,6 @@ def is_text(path: Path) -> bool:
 def assessment_with_part_e(text: str, settings: Settings) -> str:
     """``pci_assessment.md`` as handed in: its Part E section is the student's own ``answers/part_e.md``
     (the handout wants the analysis in this file), whatever a notebook last wrote there."""
-    from labkit import answers, sections
-
     own = answers.load_part_e(settings)
     return sections.replace_section(text, "e", sections.block("e", own)) if own else text
 

@@ -21,7 +21,7 @@ NOTEBOOK_OF = {"A": "01_setup", "B": "02_checkout", "C": "03_webhooks", "D": "04
 
 def rubric_items(settings: Settings) -> list[dict[str, Any]]:
     """The rubric rows the notebooks' check cells saved, part by part."""
-    from labkit.checks.notebook import saved_checks_path
+    from labkit.checks.notebook import saved_checks_path  # deferred: the checks import stripe and requests
 
     rows: list[dict[str, Any]] = []
     for part, notebook in NOTEBOOK_OF.items():
@@ -37,7 +37,7 @@ def rubric_items(settings: Settings) -> list[dict[str, Any]]:
 
 
 def part_titles() -> dict[str, tuple[str, Any]]:
-    from labkit.checks.items import rubric
+    from labkit.checks.items import rubric  # deferred: labkit.checks imports stripe and requests
 
     return {p["part"]: (p.get("title", ""), p.get("points")) for p in rubric().get("parts", [])}
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Sequence
 
 from labkit.export.style import PRINT_CSS, with_style
+from labkit.runproof import LINE
 
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # Bare object reprs: <Figure size …>, [<matplotlib.lines.Line2D at 0x…>], Text(0.5, 1.0, '…'), VBox(children=…)
@@ -154,8 +155,6 @@ def _shortened(out):
 def _without_self_check(cells: list) -> list:
     """Drop the check cell (the one printing the run proof) and its heading:
     the grader's page holds the whole rubric."""
-    from labkit.runproof import LINE
-
     def is_check(cell) -> bool:
         return cell.cell_type == "code" and any(
             LINE.search(_text(o.get("text")) or _text((o.get("data") or {}).get("text/plain")))

@@ -12,7 +12,10 @@ import re
 from pathlib import Path
 from typing import Mapping
 
+from labkit.answers import PART_E_FILE, PCI_FILE, strip_comments
+from labkit.browser import thumbnail
 from labkit.export.style import FRONT_CSS, with_style
+from labkit.pci.requirements import load_saq
 from labkit.runproof import ASSET_DIRS, SERVERS
 from labkit.settings import Settings
 
@@ -55,8 +58,6 @@ def code_block(name: str, text: str) -> str:
 
 def _requirement_titles() -> dict[str, str]:
     try:
-        from labkit.pci.requirements import load_saq
-
         saq = load_saq()
         return {**{f"eligibility:{c.id}": c.plain for c in saq.eligibility},
                 **{r.number: r.title for r in saq.requirements}}
@@ -101,8 +102,6 @@ def pci_answers_html(raw: str) -> str:
 
 def student_html(texts: Mapping[str, str]) -> str:
     """The student's own code and answers (``texts``: name in the submission → redacted text)."""
-    from labkit.answers import PART_E_FILE, PCI_FILE, strip_comments
-
     parts = ["<h1>Your code and answers</h1>"]
     # the servers and the page's template and script; stylesheets stay in the folder, not in the PDF
     code = [n for n in texts if n in SERVERS or (n.split("/", 1)[0] in ASSET_DIRS and not n.endswith(".css"))]
@@ -128,15 +127,13 @@ def _img(data: bytes, alt: str) -> str:
 
 def _thumb(path: Path, width: int = 760) -> bytes | None:
     try:
-        from labkit.browser import thumbnail
-
         return thumbnail(path, width)
     except Exception:
         return None
 
 
 def screenshots_html(settings: Settings) -> str:
-    path = Path(settings.out_dir) / "evidence" / "browser_runs.json"
+    path = settings.browser_runs_path
     try:
         runs = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -182,8 +179,6 @@ def assessment_excerpt(text: str, checklist: bool = True, part_e: bool = True) -
 
 def _assessment_html(texts: Mapping[str, str]) -> str:
     """What pci_assessment.md adds to the student's answer files (nothing printed twice)."""
-    from labkit.answers import PART_E_FILE, PCI_FILE, strip_comments
-
     assessment = texts.get("pci_assessment.md")
     checklist = f"answers/{PCI_FILE}" not in texts
     part_e = not strip_comments(texts.get(f"answers/{PART_E_FILE}", "")).strip()
@@ -196,7 +191,7 @@ def _assessment_html(texts: Mapping[str, str]) -> str:
 
 
 def evidence_html(settings: Settings, texts: Mapping[str, str]) -> str:
-    charts = Path(settings.out_dir) / "charts"
+    charts = settings.charts_dir
     parts = ["<h1>Evidence</h1><h2>Part B: the test cards in a real browser</h2>",
              f"<div class='shots'>{screenshots_html(settings)}</div>",
              "<h2>Part B: the payments, read through the API</h2>",

@@ -7,14 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
+from labkit.chromium import chromium_args, launch_args
 from labkit.export.common import CHROMIUM_TIMEOUT_S, ExportError
 from labkit.leaks import LeakReport, scan_text
 
 
 def print_to_pdf(chromium: str, html_path: Path, pdf_path: Path, profile_dir: Path) -> None:
     """Print one HTML file to PDF with headless Chromium (no header or footer)."""
-    from labkit.chromium import chromium_args
-
     cmd = [
         chromium, *chromium_args(), f"--user-data-dir={profile_dir}",
         "--no-pdf-header-footer", "--hide-scrollbars", f"--print-to-pdf={pdf_path}",
@@ -55,9 +54,7 @@ class PdfPrinter:
     def __enter__(self) -> "PdfPrinter":
         if self.use_playwright:
             try:
-                from playwright.sync_api import sync_playwright
-
-                from labkit.chromium import launch_args
+                from playwright.sync_api import sync_playwright  # deferred: only the Playwright route needs it
 
                 self._pw = sync_playwright().start()
                 self._browser = self._pw.chromium.launch(

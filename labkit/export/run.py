@@ -16,17 +16,34 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from labkit import __version__
+from labkit.chromium import find_chromium
 from labkit.export import deliverables
-from labkit.export.common import (LAB_TITLE, MODEL_BANNER, MODEL_PDF_NAME, PDF_NAME, REPORT_NAME, ExportError,
-                                  ExportResult, Section)
+from labkit.export.common import (
+    LAB_TITLE,
+    MODEL_BANNER,
+    MODEL_PDF_NAME,
+    PDF_NAME,
+    REPORT_NAME,
+    ExportError,
+    ExportResult,
+    Section,
+)
 from labkit.export.grader_page import grader_page_html, rubric_items
 from labkit.export.nbhtml import html_exporter, notebook_title, notebooks_html
 from labkit.export.pages import evidence_html, student_html
-from labkit.export.pdf import PdfPrinter, banner_html, merge, page_count, scan_pdf, start_pages
+from labkit.export.pdf import (
+    PdfPrinter,
+    banner_html,
+    merge,
+    page_count,
+    scan_pdf,
+    start_pages,
+)
 from labkit.files import write_bytes, write_text
 from labkit.leaks import LeakReport
 from labkit.leaks_notebook import redact_notebook
-from labkit.settings import Settings, load_settings, project_root, shown_path
+from labkit.runproof import verify
+from labkit.settings import Settings, shown_path
 
 GRADER_TITLE = "Grader's page"
 
@@ -34,7 +51,6 @@ GRADER_TITLE = "Grader's page"
 @dataclass
 class _Job:
     settings: Settings
-    root: Path
     student: str
     date: str
     full: bool
@@ -49,13 +65,11 @@ class _Job:
         return MODEL_PDF_NAME if self.model_solution else PDF_NAME
 
 
-def check_run_proofs(notebooks: Sequence[tuple[Path, object]], settings: Settings, root: Path) -> str:
+def check_run_proofs(notebooks: Sequence[tuple[Path, object]], settings: Settings) -> str:
     """Raise :class:`ExportError` naming every notebook without a valid run proof; else a summary."""
-    from labkit.runproof import verify
-
     bad, times = [], []
     for path, nb in notebooks:
-        proof = verify(nb, settings, root)
+        proof = verify(nb, settings)
         if proof.ok:
             times.append(proof.when)
         else:
@@ -162,14 +176,13 @@ def _write(dest: Path, merged: Path, files: Sequence[tuple[str, bytes]], job: _J
 def export_submission(
     notebooks: Sequence[Path],
     dest: Path,
-    settings: Settings | None = None,
+    settings: Settings,
     student_name: str | None = None,
     extra_files: Sequence[Path] | None = None,
     *,
     chromium: str | None = None,
     date: str | None = None,
     include_deliverables: bool = True,
-    root: Path | None = None,
     use_playwright: bool = True,
     full: bool = False,
     verify_runs: bool = True,
@@ -184,21 +197,19 @@ def export_submission(
     is ``lab09_model_solution.pdf`` and every page says it is the model solution, not a submission.
     """
     started = time.perf_counter()
-    settings = settings or load_settings()
-    root = Path(root) if root else project_root()
     student = (student_name or settings.student_name or "Student").strip() or "Student"
-    job = _Job(settings, root, student, date or settings.submission_date or
+    job = _Job(settings, student, date or settings.submission_date or
                dt.date.today().strftime("%B %d, %Y").replace(" 0", " "), full, progress or (lambda _m: None),
                model_solution=model_solution)
     read = _read_notebooks([Path(n) for n in notebooks])
     job.say(f"read {len(read)} notebooks")
     if verify_runs:
-        job.proof_note = check_run_proofs(read, settings, root)
+        job.proof_note = check_run_proofs(read, settings)
         job.say(f"run proofs: {job.proof_note}")
     prepared = _redact_notebooks(job, read)
     files: list[tuple[str, bytes]] = []
     if include_deliverables:
-        found, missing = deliverables.sources(settings, root, extra_files)
+        found, missing = deliverables.sources(settings, extra_files)
         job.warnings += missing
         files = deliverables.read_redacted(found, job.report, job.settings)
         job.say(f"deliverables: {len(files)} files found, {len(missing)} missing")
@@ -213,8 +224,6 @@ def export_submission(
 def _print_and_merge(job: _Job, prepared, files, chromium, use_playwright, dest: Path
                      ) -> tuple[list[Path], Path, int]:
     """Print every part, merge with bookmarks, scan the PDF's text, then write ``dest``."""
-    from labkit.chromium import find_chromium
-
     chromium = chromium or find_chromium()
     sections = _front_sections(job, files) if files else []
     # the notebooks one after the other, each with its bookmark (not each on a new page)

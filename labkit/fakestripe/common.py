@@ -11,6 +11,7 @@ from typing import Any
 
 from labkit.fakestripe import cards as cardtable
 from labkit.fakestripe.errors import invalid, unknown_param
+from labkit.fakestripe.strings import check_text
 
 API_VERSION = "2026-10-28.endive"  # the version stripe-python 16.1 pins
 ACCOUNT_ID = "acct_1LabkitOfflineFake"
@@ -95,7 +96,6 @@ def str_or_none(params: dict[str, Any], key: str) -> str | None:
     """A string parameter, or None when absent or empty (unset); checked as Stripe checks it (strings.RULES)."""
     if key not in params or params[key] in ("", None):
         return None
-    from labkit.fakestripe.strings import check_text
 
     return check_text(key, as_str(params[key], key))
 

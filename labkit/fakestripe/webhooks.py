@@ -13,7 +13,6 @@ over a few hours in a sandbox); the fake's schedule is seconds so a lab session 
 from __future__ import annotations
 
 import heapq
-import http.client
 import json
 import logging
 import threading
@@ -22,7 +21,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from labkit.loopback_http import KeptAlive
+from labkit.loopback_http import CALL_ERRORS, KeptAlive
 from labkit.webhook_signing import signature_header
 
 log = logging.getLogger("labkit.fakestripe.webhooks")
@@ -166,7 +165,7 @@ class Deliverer:
             outcome = "delivered" if 200 <= status < 300 else f"HTTP {status}"
             if 300 <= status < 400:
                 outcome += " (a redirect counts as a failure)"
-        except (TimeoutError, OSError, http.client.HTTPException) as exc:
+        except CALL_ERRORS as exc:
             outcome = "timed out" if isinstance(exc, TimeoutError) or "timed out" in str(exc) else f"failed: {exc}"
         ok = status is not None and 200 <= status < 300
         delay = None

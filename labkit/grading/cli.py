@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from labkit.grading.collect import Submission, collect
+from labkit.grading.similarity import class_pairs
 from labkit.settings import project_root
 from labkit.student import confine as jail
 
@@ -139,8 +140,6 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _similar(args: argparse.Namespace) -> list[Any] | None:
     """The similarity report; a failure there is one line, never the end of the grading."""
-    from labkit.grading.similarity import class_pairs
-
     try:
         return class_pairs(args.class_dir, getattr(args, "boilerplate", None) or [])
     except Exception as exc:  # noqa: BLE001
@@ -149,6 +148,7 @@ def _similar(args: argparse.Namespace) -> list[Any] | None:
 
 
 def _write_canvas(frame: Any, roster: list[dict[str, str]], args: argparse.Namespace) -> None:
+    # deferred: pandas (the tables) and stripe (the checks' rubric) only when a table is written
     from labkit.autograder.classroom import graded_checks
     from labkit.grading import canvas, table
 
@@ -163,7 +163,7 @@ def _write_canvas(frame: Any, roster: list[dict[str, str]], args: argparse.Names
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    from labkit.grading import table
+    from labkit.grading import table  # deferred: pandas, after the arguments are checked
 
     if not args.class_dir.is_dir():
         print(f"labkit grade: {args.class_dir} is not a folder (one folder or .zip per student inside)")
@@ -174,7 +174,7 @@ def run_grade(args: argparse.Namespace) -> int:
         return 2
     roster = None
     if getattr(args, "canvas", None):
-        from labkit.grading.canvas import RosterError, read_roster
+        from labkit.grading.canvas import RosterError, read_roster  # deferred: pandas
 
         try:
             roster = read_roster(args.canvas[0])

@@ -16,6 +16,10 @@ import json
 import sys
 from pathlib import Path
 
+from labkit.grading.collect import answers_folder
+from labkit.settings import OFFLINE_PUBLISHABLE_KEY, OFFLINE_SECRET_KEY, load_settings, project_root
+from labkit.student import confine as jail
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m labkit.grading.one")
@@ -26,11 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hide", type=Path, action="append", default=[], help="Linux as root: hidden folders")
     args = parser.parse_args(argv)
 
-    from labkit.student import confine as jail
-
     isolated = False
     if args.hide and jail.can_isolate():  # first, while this process has one thread
-        from labkit.settings import project_root
 
         try:
             jail.isolate(args.hide, project_root(Path(__file__).parent))
@@ -41,12 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     if confinement is not None and confinement.uid is not None and not isolated and jail.runtime_closed():
         confinement = dataclasses.replace(confinement, uid=None)  # its user could not even start Python
 
+    # deferred until the sandbox above is set: the checks import stripe, requests and waitress
     from labkit.checks.report import as_json
     from labkit.checks.run import run_checks
-    from labkit.grading.collect import answers_folder
-    from labkit.settings import load_settings
-
-    from labkit.settings import OFFLINE_PUBLISHABLE_KEY, OFFLINE_SECRET_KEY
 
     # Always offline, whatever keys the grader's environment holds: each student gets a fresh fake Stripe.
     settings = load_settings(env_file=None).with_(backend="fake", secret_key=OFFLINE_SECRET_KEY,

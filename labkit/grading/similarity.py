@@ -20,6 +20,11 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from labkit.answers import PART_E_STARTER
+from labkit.grading.collect import answers_folder, collect
+from labkit.release import strip_solutions
+from labkit.settings import project_root
+
 THRESHOLD = 0.33  # share of a document's own (non-boilerplate) text found in the other's: copydetect's default
 MIN_SHARED = {"code": 150, "text": 200}  # shared characters (after filtering) below which nothing is reported
 PARAMS = {"code": (25, 6), "text": (50, 11)}  # (k, window): copydetect's defaults for code; ~8-word phrases for text
@@ -65,8 +70,6 @@ def _read(path: Path, folder: Path) -> str:
 
 def student_documents(folder: Path) -> dict[str, str]:
     """The student's own texts (empty ones left out)."""
-    from labkit.grading.collect import answers_folder
-
     out: dict[str, str] = {}
     for name, (kind, _) in DOCUMENTS.items():
         path = answers_folder(folder) / "part_e.md" if name == "answers/part_e.md" else folder / name
@@ -85,10 +88,6 @@ def student_documents(folder: Path) -> dict[str, str]:
 
 def kit_boilerplate(extra: list[Path] | tuple[Path, ...] = ()) -> list[str]:
     """What every student was given: the starter code, the Part E starter, and ``extra`` files (the handout)."""
-    from labkit.answers import PART_E_STARTER
-    from labkit.release import strip_solutions
-    from labkit.settings import project_root
-
     root = project_root(Path(__file__).parent)
     texts = [_prose(PART_E_STARTER)]
     for name in ("checkout_server.py", "webhook_handler.py", "static/checkout.js", "templates/checkout.html"):
@@ -184,8 +183,6 @@ def similar_pairs(folders: dict[str, Path], boilerplate: list[Path] | tuple[Path
 
 def class_pairs(class_dir: Path, boilerplate: list[Path] | tuple[Path, ...] = ()) -> list[Pair]:
     """:func:`similar_pairs` for a class folder (folders and zips, unpacked into a temporary folder)."""
-    from labkit.grading.collect import collect
-
     with tempfile.TemporaryDirectory(prefix="labkit-similar-") as tmp:
         subs = collect(class_dir, Path(tmp))
         return similar_pairs({s.student: s.folder for s in subs if s.folder is not None}, boilerplate)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 
-def answers_summary(settings: Any = None) -> dict[str, Any]:
+def answers_summary(settings: Any) -> dict[str, Any]:
     """What the student has answered in ``answers/pci.json``: ``answered`` of ``total`` requirements,
     the ids ``unanswered``, and whether the gaps and the remediation plan are written in the student's
     words (``gaps_written``, ``remediation_written``, with the reason in ``gaps_problem`` …)."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 from urllib.parse import unquote, unquote_plus
 
+from labkit.files import UnreadableFile, decode_text
 from labkit.leaks import CARD_KINDS, Finding, load_test_cards, scan_text
 from labkit.pci.results import CheckResult, result
 
@@ -164,8 +165,6 @@ def capture_logs(names: Sequence[str] = ("labkit", "waitress", "werkzeug", "flas
 
 def _log_text(path: Path) -> str:
     """A log in any common encoding (Python's logging writes the system's code page on Windows)."""
-    from labkit.files import UnreadableFile, decode_text
-
     raw = path.read_bytes()
     try:
         return decode_text(raw, path.name)

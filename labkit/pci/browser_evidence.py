@@ -16,11 +16,23 @@ from urllib.parse import urlsplit
 
 import requests
 
-from labkit.browser import CARD_FRAME, PAY_BUTTON, CheckoutBrowser
+from labkit.browser import (
+    CARD_FRAME,
+    PAY_BUTTON,
+    CheckoutBrowser,
+    in_worker_thread,
+    load_scenarios,
+)
 from labkit.leaks import load_test_cards
 from labkit.pci.at_rest import card_findings, describe_cards
 from labkit.pci.http_checks import TIMEOUT, http_session
-from labkit.pci.page import BrowserEvidence, FrameInfo, RecordedRequest, is_card_input, origin_of
+from labkit.pci.page import (
+    BrowserEvidence,
+    FrameInfo,
+    RecordedRequest,
+    is_card_input,
+    origin_of,
+)
 from labkit.pci.results import CheckResult, result
 
 STRIPE_FRAME = 'iframe[name^="__privateStripeFrame"]'
@@ -236,8 +248,6 @@ def collect_browser_evidence(checkout_url: str, scenarios: Sequence[Any] | None 
 
     ``scenarios`` default to two of the lab's five: the successful card and 3D Secure completed.
     """
-    from labkit.browser import in_worker_thread, load_scenarios
-
     if scenarios is None:
         scenarios = [s for s in load_scenarios() if s.key in ("success", "3ds_complete")]
     try:

@@ -66,7 +66,7 @@ def run_pci(args: argparse.Namespace) -> int:
         if args.webhook_url:
             print("labkit pci: --webhook-url needs --checkout-url too", file=sys.stderr)
             return 2
-        from labkit.lab import Lab
+        from labkit.lab import Lab  # deferred: stripe and the servers, only for the offline lab
 
         offline = load_settings(overrides={"LABKIT_BACKEND": "fake"})
         print("labkit pci: starting the kit's own servers offline (fake Stripe, checkout, webhooks)")
@@ -74,7 +74,7 @@ def run_pci(args: argparse.Namespace) -> int:
             evidence = saq_checks.run_lab_checks(lab, browser=not args.no_browser, config=config,
                                                  extra_db=tuple(args.db or ()), log_paths=tuple(args.log))
     _print(evidence)
-    path = report.write_assessment(out, evidence=evidence, date=args.date)
+    path = report.write_assessment(out, evidence=evidence, date=args.date, settings=config)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(evidence.to_dict(), indent=2), encoding="utf-8")

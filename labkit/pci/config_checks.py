@@ -13,18 +13,20 @@ from pathlib import Path
 from typing import Any
 
 from labkit.pci.results import CheckResult, result
+from labkit.settings import (
+    OFFLINE_PUBLISHABLE_KEY,
+    OFFLINE_SECRET_KEY,
+    redact,
+)
 
 _PLACEHOLDER = re.compile(r"(example|your|xxxx|placeholder|changeme|dummy|123456)", re.I)
 
 
-def check_default_credentials(settings: Any = None, env_file: str | os.PathLike | None = None,
-                              root: str | os.PathLike | None = None) -> CheckResult:
+def check_default_credentials(settings: Any, env_file: str | os.PathLike | None = None) -> CheckResult:
     """The kit's configuration: the offline fake keys used with real Stripe, placeholder keys, a
-    missing webhook secret, a ``.env`` readable by others or tracked by git."""
-    from labkit.settings import OFFLINE_PUBLISHABLE_KEY, OFFLINE_SECRET_KEY, load_settings, project_root, redact
-
-    settings = settings or load_settings()
-    root = Path(root) if root else project_root()
+    missing webhook secret, a ``.env`` (``env_file``, default the one in ``settings.root``) readable by others or
+    tracked by git."""
+    root = Path(settings.root)
     env_path = Path(env_file) if env_file else root / ".env"
     details: list[str] = []
     gaps: list[str] = []
@@ -75,14 +77,12 @@ def _git_tracked(root: Path, path: Path) -> bool:
     return out.returncode == 0
 
 
-def check_dependencies(root: str | os.PathLike | None = None) -> CheckResult:
+def check_dependencies(root: str | os.PathLike) -> CheckResult:
     """The pinned dependencies (pyproject.toml) and what is installed: the list to review
     against advisories for 6.3.1 and to keep patched for 6.3.3."""
     from importlib import metadata
 
-    from labkit.settings import project_root
-
-    root = Path(root) if root else project_root()
+    root = Path(root)
     pyproject = root / "pyproject.toml"
     specs: list[str] = []
     origin = ""

@@ -9,18 +9,19 @@ section and keeps everything else in the file, in particular the Part E section 
 """
 from __future__ import annotations
 
-from labkit import sections
-
 import datetime as _dt
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from labkit import sections
+from labkit.files import read_text, write_text
 from labkit.pci.requirements import SAQ, Criterion, Requirement, load_saq
 from labkit.pci.results import CheckResult
 from labkit.pci.run import Evidence
-from labkit.pci.student_answers import Answer, load as load_answers
+from labkit.pci.student_answers import Answer
+from labkit.pci.student_answers import load as load_answers
 from labkit.settings import Settings
 
 PART_D_START, PART_D_END = sections.start_marker("d"), sections.end_marker("d")
@@ -331,17 +332,13 @@ def merge_part_d(old: str, block: str) -> str:
 
 def write_assessment(path: str | Path | None = None, saq: SAQ | None = None, evidence: Evidence | None = None,
                      answers: Mapping[str, Answer] | None = None, *, date: str | None = None,
-                     settings: Settings | None = None, gaps: str | None = None,
+                     settings: Settings, gaps: str | None = None,
                      remediation: str | None = None) -> Path:
     """Write the Part D section into ``path`` (default ``<out_dir>/pci_assessment.md``), keeping Part E.
 
     The answers, gaps and remediation plan come from the answers file (``settings.answers_dir``)
     unless given, so re-running notebook 04 or ``labkit pci`` never loses what the student wrote.
     """
-    from labkit.files import read_text, write_text
-    from labkit.settings import load_settings
-
-    settings = settings or load_settings()
     saved = load_answers(settings)
     path = Path(path) if path is not None else settings.out_dir / FILE_NAME
     old = read_text(path) if path.exists() else ""  # the student may have edited it in any editor

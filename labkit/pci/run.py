@@ -9,12 +9,23 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from labkit.pci.at_rest import capture_logs, check_card_data_at_rest
-from labkit.pci.browser_evidence import (BrowserEvidence, check_card_fields_origin, check_requests_carry_no_card,
-                                         collect_browser_evidence)
+from labkit.pci.browser_evidence import (
+    BrowserEvidence,
+    check_card_fields_origin,
+    check_requests_carry_no_card,
+    collect_browser_evidence,
+)
 from labkit.pci.config_checks import check_default_credentials, check_dependencies
-from labkit.pci.http_checks import (check_debug_mode, check_scripts_csp, check_secret_key_in_pages, check_transport,
-                                    check_webhook_forgery)
+from labkit.pci.http_checks import (
+    check_debug_mode,
+    check_scripts_csp,
+    check_secret_key_in_pages,
+    check_transport,
+    check_webhook_forgery,
+)
+from labkit.pci.requirements import load_saq
 from labkit.pci.results import CHECKS, CheckResult, result
+
 
 @dataclass
 class Target:
@@ -69,8 +80,6 @@ class Evidence:
 
 def attach_requirements(results: Iterable[CheckResult], saq: Any = None) -> None:
     """Fill each result's ``requirements`` from the SAQ data (requirements and criteria naming it)."""
-    from labkit.pci.requirements import load_saq
-
     saq = saq or load_saq()
     for r in results:
         reqs = [q.number for q in saq.requirements if r.id in q.checks]
@@ -86,9 +95,9 @@ def _browser_checks(ev: BrowserEvidence | None) -> list[CheckResult]:
     return [check_requests_carry_no_card(ev), check_card_fields_origin(ev)]
 
 
-def run_checks(target: Target, *, settings: Any = None, browser: bool = True, scenarios: Sequence[Any] | None = None,
+def run_checks(target: Target, *, settings: Any, browser: bool = True, scenarios: Sequence[Any] | None = None,
                log_texts: Mapping[str, str] | None = None, env_file: str | os.PathLike | None = None,
-               root: str | os.PathLike | None = None, browser_evidence: BrowserEvidence | None = None) -> Evidence:
+               browser_evidence: BrowserEvidence | None = None) -> Evidence:
     """Every check against ``target``, in the order of :data:`labkit.pci.results.CHECKS`.
     ``browser=False`` skips the Chromium run (its checks become n/a)."""
     ev = browser_evidence
@@ -102,9 +111,9 @@ def run_checks(target: Target, *, settings: Any = None, browser: bool = True, sc
                check_transport(target.checkout_url, target.webhook_url),
                check_webhook_forgery(target.webhook_url),
                check_debug_mode(urls),
-               check_default_credentials(settings, env_file, root),
+               check_default_credentials(settings, env_file),
                check_secret_key_in_pages(target.checkout_url, extra_texts=ev.merchant_responses if ev else None),
-               check_dependencies(root)]
+               check_dependencies(settings.root)]
     order = list(CHECKS)
     results.sort(key=lambda r: order.index(r.id))
     attach_requirements(results)

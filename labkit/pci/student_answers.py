@@ -54,7 +54,7 @@ class PciAnswers:
     remediation: str = ""
 
 
-def load(settings: Settings | None = None, data: dict[str, Any] | None = None) -> PciAnswers:
+def load(settings: Settings, data: dict[str, Any] | None = None) -> PciAnswers:
     """The saved answers (an empty set when nothing was saved yet); ``data``: answers already read
     (as :func:`labkit.answers.load_pci` returns them, e.g. from ``pci_assessment.md``)."""
     data = answer_files.load_pci(settings) if data is None else data
@@ -71,21 +71,21 @@ def _ccw_note(answer: dict[str, Any]) -> str:
     return note
 
 
-def save_answer(key: str, value: str | None, note: str | None = None, settings: Settings | None = None) -> Answer:
+def save_answer(key: str, value: str | None, note: str | None = None, *, settings: Settings) -> Answer:
     """Save one answer at once (``value`` None clears the status, keeping the note)."""
     if value not in (None, *ANSWERS):
         raise ValueError(f"an answer is one of {ANSWERS} or None, not {value!r}")
-    data = answer_files.set_requirement(key, STATUS_OF.get(value or "", ""), note, settings)
+    data = answer_files.set_requirement(key, STATUS_OF.get(value or "", ""), note, settings=settings)
     saved = data["requirements"][key]
     return Answer(VALUE_OF.get(saved["status"]), saved["note"], "student")
 
 
-def save_text(name: str, text: str, settings: Settings | None = None) -> None:
+def save_text(name: str, text: str, settings: Settings) -> None:
     """Save the gaps or the remediation plan (``name``: ``"gaps"`` or ``"remediation"``)."""
     answer_files.set_text(name, text, settings)
 
 
-def accept(suggested: Mapping[str, Answer], settings: Settings | None = None) -> list[str]:
+def accept(suggested: Mapping[str, Answer], settings: Settings) -> list[str]:
     """Save the suggested answers for every item the student has not answered yet; returns their keys."""
     data = answer_files.load_pci(settings)
     taken = []
@@ -165,7 +165,7 @@ def model_answers_path() -> Path | None:
     return path if path.is_file() else None
 
 
-def answers_summary(settings: Settings | None = None, saq: SAQ | None = None,
+def answers_summary(settings: Settings, saq: SAQ | None = None,
                     data: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the student has answered, for the lead's checks ``pci:answered`` and ``pci:gaps``
     (``data``: answers already read, see :func:`load`)."""

@@ -49,7 +49,7 @@ class Checklist:
 
     def set(self, key: str, value: str | None, note: str | None = None) -> None:
         """Answer one item (``value``: Yes / No / N/A, or None) and save it."""
-        self.answers[key] = saved.save_answer(key, value, note, self.settings)
+        self.answers[key] = saved.save_answer(key, value, note, settings=self.settings)
 
     def set_text(self, name: str, text: str) -> None:
         """Write the ``"gaps"`` or the ``"remediation"`` plan and save it."""

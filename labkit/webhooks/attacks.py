@@ -25,7 +25,7 @@ import stripe
 from labkit.files import delete
 from labkit.webhook_signing import signature_header
 from labkit.webhooks import probe
-
+from labkit.webhooks.trigger import trigger
 
 ATTACKER_SECRET = "whsec_fake0attacker0guessed0this0secret"  # a made-up secret
 
@@ -174,8 +174,6 @@ def kill_restart_drill(lab, payments: int = 6, timeout: float = 45.0) -> dict[st
     """Kill the handler's process (no clean-up at all), pay ``payments`` times while it is down,
     restart it (same port, secret and database), and let the fake Stripe's retries land.
     Every payment must end as exactly one paid order. What happened, as a dict (no ids, no secrets)."""
-    from labkit.webhooks.trigger import trigger
-
     _is_paid = probe.is_paid
 
     fake = getattr(lab.backend, "fake", None)

@@ -14,7 +14,7 @@ from typing import Any
 
 import stripe
 
-from labkit.backend import SHARED_FAKE_PORT, connect_shared
+from labkit.backend import SHARED_FAKE_PORT, connect, connect_shared, problem_line
 from labkit.settings import load_settings
 
 
@@ -91,15 +91,12 @@ def run_trigger(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 1
     else:
-        from labkit.backend import connect
-
         backend = connect(settings)
     with backend:
         try:
             result = trigger(backend.client, args.event, product_id=args.product, quantity=args.quantity)
         except stripe.StripeError as exc:
-            from labkit.backend import problem_line  # no network: one line that says what to do
-
+            # no network: one line that says what to do
             print(f"labkit trigger: {problem_line(exc) or f'the API refused: {exc.user_message or exc}'}",
                   file=sys.stderr)
             return 1

@@ -14,7 +14,12 @@ from pathlib import Path
 
 from labkit import answers
 
-from .builder import _edit, _replace, full_pci, handout_fixed, own_essay, solution
+from .builder import _edit, _replace, full_pci, handout_fixed, handout_style_fixed, own_essay, solution
+
+# What the handout-based cases start from: the kit's handout-style code in any clone (its page in
+# templates/page.html), or the handout's own code when ../shared/lab09_handout.txt is at hand
+# (its page inline in checkout_server.py). tests.submissions.handout.handout_text() says which are.
+BASES = {"handout_style": handout_style_fixed, "handout": handout_fixed}
 
 
 def _save(path: Path, text: str, encoding: str, crlf: bool = True, bom: bytes = b"") -> None:
@@ -52,9 +57,12 @@ def broken_answers(dest: Path) -> None:
     (dest / "answers" / answers.PART_E_FILE).write_bytes(b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)) * 4)
 
 
-def module_level_run(dest: Path) -> None:
+def module_level_run(dest: Path, base: str = "handout_style") -> None:
     """The handout's server with ``app.run(...)`` at the module's top level (no ``if __name__``)."""
-    handout_fixed(dest)
+    BASES[base](dest)
+    if base == "handout_style":
+        _edit(dest, "checkout_server.py", 'if __name__ == "__main__":\n    app.run(', 'app.run(')
+        return
     _edit(dest, "checkout_server.py", 'if __name__ == "__main__":\n    print(', 'if True:\n    print(')
     path = dest / "checkout_server.py"
     text = path.read_text(encoding="utf-8")
@@ -124,13 +132,24 @@ SAMPLE_PAGE = """<!DOCTYPE html>
 """
 
 
-def stripe_sample_page(dest: Path) -> None:
+def stripe_sample_page(dest: Path, base: str = "handout_style") -> None:
     """The handout's server with its page replaced by one adapted from Stripe's card sample."""
-    handout_fixed(dest)
+    BASES[base](dest)
+    if base == "handout_style":
+        page = SAMPLE_PAGE.replace("{{ publishable_key }}", "{{ pk }}")
+        (dest / "templates" / "page.html").write_text(page, encoding="utf-8")
+        return
     path = dest / "checkout_server.py"
     text = path.read_text(encoding="utf-8")
     start, end = text.index('CHECKOUT_HTML = """'), text.index('"""\n', text.index('CHECKOUT_HTML = """') + 20)
     path.write_text(text[:start] + 'CHECKOUT_HTML = """' + SAMPLE_PAGE + text[end:], encoding="utf-8")
+
+
+def _page(base: str) -> tuple[str, str]:
+    """Where the base's page is, and the line that shows a success."""
+    if base == "handout_style":
+        return "templates/page.html", 'show("Payment succeeded: " + paymentIntent.id, "success");'
+    return "checkout_server.py", 'showResult("✓ Payment succeeded! ID: " + paymentIntent.id, "success");'
 
 
 RECEIPT_ROUTE = '''
@@ -144,26 +163,30 @@ def receipt():
 '''
 
 
-def receipt_page(dest: Path) -> None:
+def receipt_page(dest: Path, base: str = "handout_style") -> None:
     """The handout's page, but a successful payment goes to a receipt page (/success) rendered by the server."""
-    handout_fixed(dest)
-    _edit(dest, "checkout_server.py", 'showResult("✓ Payment succeeded! ID: " + paymentIntent.id, "success");',
-          'window.location.href = "/success?payment_intent=" + paymentIntent.id;')
+    BASES[base](dest)
+    page, success = _page(base)
+    _edit(dest, page, success, 'window.location.href = "/success?payment_intent=" + paymentIntent.id;')
     _edit(dest, "checkout_server.py", '@app.route("/payment-success")', RECEIPT_ROUTE.strip() + '\n\n@app.route("/payment-success")')
 
 
-def success_says_not(dest: Path) -> None:
+def success_says_not(dest: Path, base: str = "handout_style") -> None:
     """The handout's page writing its own words, with no class: the success message says "do not"."""
-    handout_fixed(dest)
-    _edit(dest, "checkout_server.py", 'showResult("✓ Payment succeeded! ID: " + paymentIntent.id, "success");',
-          'showResult("Thank you, your order is placed. Please do not press Pay again. (" + paymentIntent.id + ")", "");')
-    _edit(dest, "checkout_server.py", 'showResult(error.message, "error");',
-          'showResult("Sorry, that did not work: " + error.message, "");')
+    BASES[base](dest)
+    page, success = _page(base)
+    show = success.split("(")[0]
+    _edit(dest, page, success,
+          f'{show}("Thank you, your order is placed. Please do not press Pay again. (" + paymentIntent.id + ")", "");')
+    _edit(dest, page, f'{show}(error.message, "error");', f'{show}("Sorry, that did not work: " + error.message, "");')
 
 
-def alert_outcome(dest: Path) -> None:
+def alert_outcome(dest: Path, base: str = "handout_style") -> None:
     """The handout's page telling the customer in an ``alert()`` box instead of on the page."""
-    handout_fixed(dest)
+    BASES[base](dest)
+    if base == "handout_style":
+        _edit(dest, "templates/page.html", "box.textContent = text;\n      box.className = kind;", "alert(text);")
+        return
     _edit(dest, "checkout_server.py", "            el.textContent = msg;\n", "            alert(msg);\n")
 
 
