@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from labkit.pci import report, saq_checks
-from labkit.serving import BackgroundServer
+from labkit.kit_server import BackgroundServer
 from labkit.settings import load_settings
 from tests import broken_servers
 
