@@ -29,7 +29,7 @@ def one_run() -> tuple[float, dict[str, float], str]:
         sys.exit(f"labkit demo failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     notebooks = {m.group(1): float(m.group(2))
                  for m in re.finditer(r"✓ (\S+\.ipynb)\s+([\d.]+) s", proc.stdout)}
-    pages = re.search(r"✓ submission: (\S+) \((\d+) pages", proc.stdout)
+    pages = re.search(r"✓ the model solution's PDF \(not a submission\): (\S+) \((\d+) pages", proc.stdout)
     return total, notebooks, f"{pages.group(2)} pages ({pages.group(1)})" if pages else "no PDF reported"
 
 
