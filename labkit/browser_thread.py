@@ -104,7 +104,16 @@ class BrowserThread:
 
 
 THREAD = BrowserThread()
-atexit.register(lambda: THREAD.close(timeout=5.0))
+
+
+def _close_at_exit() -> None:
+    try:
+        THREAD.close(timeout=5.0)
+    except Exception:  # a browser that does not answer: Playwright's driver ends with this process anyway
+        pass
+
+
+atexit.register(_close_at_exit)
 
 
 def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
