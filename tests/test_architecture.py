@@ -5,6 +5,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 from labkit.settings import project_root
 
 ROOT = project_root(Path(__file__).parent)
@@ -152,6 +154,8 @@ def test_one_foreground_loop_catches_ctrl_c():
 
 def _layout() -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
+    if "## Layout" not in text:  # the student edition's README is the student's guide: no map of the kit
+        pytest.skip("this README has no Layout section (the student edition)")
     return text[text.index("## Layout"):text.index("All `labkit` subcommands")]
 
 
