@@ -354,7 +354,7 @@ def _run_scenarios(checkout_url: str, scenarios: list[Scenario], out_dir: Path |
     runs = []
     with CheckoutBrowser(checkout_url, executable_path=executable_path, timeout=timeout) as browser:
         for sc in scenarios:
-            if _stopping():  # interrupted: stop here, the browser closes on the way out
+            if _stopping():  # interrupted: stop here, its pages close on the way out (the kept Chromium stays)
                 break
             shot = out_dir / f"{sc.key}.png" if out_dir else None
             challenge = out_dir / f"{sc.key}_challenge.png" if (out_dir and sc.challenge) else None
