@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
-from labkit import browser_thread
+from labkit import browser_thread, card_entry
 from labkit.browser_thread import stopping as _stopping
 from labkit.data import test_cards
 
@@ -156,16 +156,6 @@ class _QuietOrphans(logging.Filter):
 logging.getLogger("asyncio").addFilter(_QuietOrphans())
 
 
-def _enter(field: Any, value: str) -> None:
-    """``value`` into a card field: filled at once (a field formats it: "4242 4242…", "12 / 29"), or typed
-    key by key when the field kept other characters than the ones given (it reacts to keys only)."""
-    field.fill(value)
-    kept = field.input_value()
-    if "".join(ch for ch in kept if ch.isalnum()) != value:
-        field.fill("")
-        field.press_sequentially(value)
-
-
 class CheckoutBrowser:
     """One headless Chromium for a checkout URL. Use it from a single thread (see :func:`in_worker_thread`)."""
 
@@ -177,7 +167,7 @@ class CheckoutBrowser:
         self.viewport = viewport
         self._pw = None
         self._browser = None
-        self._contexts: list[Any] = []
+        self._context = None  # its own: each page a new tab in it, left clean when closed (close_page)
 
     def start(self) -> "CheckoutBrowser":
         """The browser to open pages in: in the kit's browser thread, the Chromium kept there (launched
@@ -202,12 +192,12 @@ class CheckoutBrowser:
 
     def close(self) -> None:
         """Close the pages this object opened and, if it launched its own Chromium, that Chromium."""
-        for context in self._contexts:
+        if self._context is not None:
             try:
-                context.close()
-            except Exception:  # closed already (each run closes its pages), or the browser is gone
+                self._context.close()
+            except Exception:  # the browser is gone already
                 pass
-        self._contexts.clear()
+            self._context = None
         if self._pw is not None:  # its own browser
             if self._browser is not None:
                 self._browser.close()
@@ -223,15 +213,43 @@ class CheckoutBrowser:
 
     # ------------------------------------------------------------------ pages
     def new_page(self):
-        context = self._browser.new_context(viewport={"width": self.viewport[0], "height": self.viewport[1]},
-                                            device_scale_factor=1, locale="en-US")
-        self._contexts = [c for c in self._contexts if c.pages] + [context]  # those still open, and this one
-        page = context.new_page()
-        page.set_default_timeout(self.timeout_ms)
+        """A page for one customer: a new tab in this object's own browser context (opening a tab costs a
+        fraction of a new context), which :meth:`close_page` leaves as a new customer would find it."""
         from labkit.page_errors import watch_page
 
-        watch_page(context, page)  # page.labkit_errors (console and page errors, file:line), page.labkit_dialogs
+        if self._context is None:
+            self._context = self._browser.new_context(viewport={"width": self.viewport[0], "height": self.viewport[1]},
+                                                      device_scale_factor=1, locale="en-US")
+        page = self._context.new_page()
+        page.set_default_timeout(self.timeout_ms)
+        watch_page(self._context, page)  # page.labkit_errors (console and page errors, file:line), page.labkit_dialogs
+        origins: set[str] = set()
+        popups: list[Any] = []
+        page.labkit_origins, page.labkit_popups = origins, popups  # type: ignore[attr-defined]
+        page.on("framenavigated", lambda frame: origins.add(_origin(frame.url)))
+        page.on("popup", lambda popup: popups.append(popup))
         return page
+
+    @staticmethod
+    def close_page(page) -> None:
+        """Close a customer's page and the windows it opened, and forget what they stored: every site's
+        cookies, storage, caches and service workers that the page had open (the HTTP cache stays)."""
+        origins = set(getattr(page, "labkit_origins", ())) | {_origin(f.url) for f in _frames(page)}
+        cdp = getattr(page, "labkit_cdp", None)
+        for origin in sorted(o for o in origins if o):
+            try:
+                cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+            except Exception:  # no DevTools session (not Chromium), or the page crashed: its cookies still go
+                break
+        for window in [*getattr(page, "labkit_popups", ()), page]:
+            try:
+                window.close()
+            except Exception:  # closed already
+                pass
+        try:
+            page.context.clear_cookies()  # also those set for sites the page only sent requests to
+        except Exception:  # the browser is gone
+            pass
 
     def open_checkout(self, product: str | None = None, quantity: int = 1):
         page = self.new_page()
@@ -243,17 +261,8 @@ class CheckoutBrowser:
     @staticmethod
     def type_card(page, number: str, expiry: str | None = None, cvc: str = "123", postal: str = "42424",
                   frame_selector: str = CARD_FRAME) -> None:
-        """Enter a card into the card iframe as a person pasting it would: each field filled at once (one
-        input event), and typed key by key instead where the field did not take the whole value."""
-        if expiry is None:
-            expiry = f"12{(time.gmtime().tm_year + 3) % 100:02d}"
-        frame = page.frame_locator(frame_selector).first
-        _enter(frame.locator('input[name="cardnumber"]'), number)
-        _enter(frame.locator('input[name="exp-date"]'), expiry)
-        _enter(frame.locator('input[name="cvc"]'), cvc if len(number) != 15 else cvc.ljust(4, "4"))
-        postal_input = frame.locator('input[name="postal"]')
-        if postal_input.count() and postal_input.is_visible():
-            _enter(postal_input, postal)
+        """Enter a card into the card iframe as a person pasting it would (:mod:`labkit.card_entry`)."""
+        card_entry.enter_card(page, number, expiry=expiry, cvc=cvc, postal=postal, frame_selector=frame_selector)
 
     def _challenge_frame(self, page, selector: str, deadline: float):
         """The frame (any depth) showing the 3D Secure button, or None if the payment finished first."""
@@ -311,7 +320,7 @@ class CheckoutBrowser:
                 browser_errors=list(page.labkit_errors),  # type: ignore[attr-defined]
             )
         finally:
-            page.context.close()
+            self.close_page(page)
         if client is not None and run.payment_intent:
             _fill_from_stripe(run, client)
         return run
@@ -333,8 +342,21 @@ class CheckoutBrowser:
             path.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(path), full_page=True)
         finally:
-            page.context.close()
+            self.close_page(page)
         return path
+
+
+def _origin(url: str) -> str:
+    """``scheme://host:port`` of an http(s) URL, else "" (about:blank, data:)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+def _frames(page) -> list[Any]:
+    try:
+        return list(page.frames)
+    except Exception:  # the page crashed
+        return []
 
 
 def _fill_from_stripe(run: PaymentRun, client: Any) -> None:

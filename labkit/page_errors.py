@@ -69,6 +69,7 @@ def watch_page(context: Any, page: Any) -> None:
     page.on("dialog", dialog)
     try:
         cdp = context.new_cdp_session(page)
+        page.labkit_cdp = cdp  # type: ignore[attr-defined]  (the browser driver clears the page's sites with it)
         cdp.on("Runtime.exceptionThrown", lambda e: errors.append(_exception_line(e.get("exceptionDetails") or {})))
         cdp.send("Runtime.enable")
     except Exception:  # not Chromium: Playwright's page errors, without a line for syntax errors

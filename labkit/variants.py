@@ -129,7 +129,7 @@ def _facts(url: str, name: str, timeout: float, executable_path: str | None) -> 
         except Exception as exc:
             facts.problem = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
         finally:
-            page.context.close()
+            browser.close_page(page)
     return facts
 
 

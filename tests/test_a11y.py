@@ -58,7 +58,7 @@ def test_the_error_page_has_no_violation(shop, browser):
         found = audit_frames(page, "error page")
         assert not found, lines(found)
     finally:
-        page.context.close()
+        browser.close_page(page)
 
 
 def _challenge(page, timeout: float = 20):
@@ -89,7 +89,7 @@ def test_the_3d_secure_dialog_has_no_violation_and_takes_focus(browser):
         page.locator("#result[data-outcome=succeeded]").wait_for()
         assert page.evaluate("document.activeElement.id") == "submit-btn"  # focus given back
     finally:
-        page.context.close()
+        browser.close_page(page)
 
 
 def test_the_full_page_3d_secure_challenge_has_no_violation(fake, client, browser):
@@ -105,7 +105,7 @@ def test_the_full_page_3d_secure_challenge_has_no_violation(fake, client, browse
         found = audit_frames(page, "3D Secure full page")
         assert not found, lines(found)
     finally:
-        page.context.close()
+        browser.close_page(page)
 
 
 # ------------------------------------------------------------------ keyboard only
@@ -165,7 +165,7 @@ def test_a_payment_with_the_keyboard_alone_is_announced_and_never_loses_focus(br
         assert "Payment succeeded" in live.inner_text()
         assert _focus_is_visible(page, card_frame) == "page:submit-btn"
     finally:
-        page.context.close()
+        browser.close_page(page)
 
 
 # ------------------------------------------------------------------ the check
@@ -256,7 +256,7 @@ def test_card_inputs_declare_their_purpose_and_errors_are_identified_in_text(bro
         assert errors.get_attribute("role") == "alert"  # 4.1.3: announced without moving focus
         assert card.locator('input[name="cardnumber"]').get_attribute("aria-invalid") == "true"
     finally:
-        page.context.close()
+        browser.close_page(page)
 
 
 def test_the_audit_runs_target_size_and_the_wcag_2_2_rules(browser):
@@ -272,7 +272,7 @@ def test_the_audit_runs_target_size_and_the_wcag_2_2_rules(browser):
         assert {"target-size", "color-contrast", "label", "region", "autocomplete-valid"} <= rules  # 2.5.8 is on
         assert ran["testEngine"]["version"].startswith("4.")
     finally:
-        page.context.close()
+        browser.close_page(page)
 
 
 # ------------------------------------------------------------------ today's Stripe (issue 25's pages)
@@ -297,4 +297,4 @@ def test_the_fakes_hosted_checkout_page_has_no_violation(fake, client, browser):
         found = audit_frames(page, "Stripe Checkout (hosted)")
         assert not found, lines(found)
     finally:
-        page.context.close()
+        browser.close_page(page)

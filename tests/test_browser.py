@@ -25,6 +25,11 @@ from tests.helpers import PUBLISHABLE_KEY, SECRET_KEY, import_student_app
 pytest.importorskip("playwright")
 
 
+# a cached file's validators echo what the server said of it (Flask's ETag: time, size, checksum),
+# which can be a Luhn-valid run of digits that no customer typed
+CACHE_VALIDATORS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
+
+
 class Recorder:
     """WSGI middleware keeping every request (method, path, query, headers, body) that reaches the app."""
 
@@ -37,7 +42,8 @@ class Recorder:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
-        headers = {k: v for k, v in environ.items() if k.startswith("HTTP_") or k.startswith("CONTENT_")}
+        headers = {k: v for k, v in environ.items() if (k.startswith("HTTP_") or k.startswith("CONTENT_"))
+                   and k not in CACHE_VALIDATORS}
         with self.lock:
             self.requests.append({"method": environ["REQUEST_METHOD"], "path": environ.get("PATH_INFO", ""),
                                   "query": environ.get("QUERY_STRING", ""), "headers": headers, "body": body})
@@ -192,7 +198,7 @@ def test_card_field_validation_messages(browser, number, expiry, cvc, message):
             frame.locator('input[name="cvc"]').press_sequentially(cvc)
         assert _card_error(page) == message
     finally:
-        page.context.close()
+        browser.close_page(page)
 
 
 def test_paying_with_an_incomplete_card_shows_stripes_validation_error(browser):
@@ -205,7 +211,7 @@ def test_paying_with_an_incomplete_card_shows_stripes_validation_error(browser):
         assert "Your card number is incomplete." in result.inner_text()
         assert result.get_attribute("data-code") == "incomplete_number"
     finally:
-        page.context.close()
+        browser.close_page(page)
 
 
 def test_card_iframe_is_cross_origin_and_page_cannot_read_it(browser, shop):
@@ -222,7 +228,7 @@ def test_card_iframe_is_cross_origin_and_page_cannot_read_it(browser, shop):
         }""")
         assert blocked is True
     finally:
-        page.context.close()
+        browser.close_page(page)
 
 
 def test_double_click_creates_one_payment_intent(browser, shop, client):
@@ -235,7 +241,7 @@ def test_double_click_creates_one_payment_intent(browser, shop, client):
         assert page.locator("#result").get_attribute("data-outcome") == "succeeded"
         pi_id = page.locator("#result").get_attribute("data-payment-intent")
     finally:
-        page.context.close()
+        browser.close_page(page)
     bodies = [json.loads(r["body"]) for r in shop["recorder"].requests[before:] if r["path"] == "/create-payment-intent"]
     checkout_ids = {b["checkout_id"] for b in bodies}
     assert len(checkout_ids) == 1
@@ -269,10 +275,32 @@ def test_card_iframe_refuses_to_work_for_a_page_that_lies_about_its_origin(brows
             assert lying.is_disabled()
             assert honest.is_enabled()  # the check is about the origin, not about being framed
         finally:
-            page.context.close()
+            browser.close_page(page)
 
 
 def test_same_driver_handles_a_custom_scenario(shop, client, chromium):
     sc = Scenario("amex", "378282246310005", "Amex succeeds")
     [run] = run_scenarios(shop["url"], [sc], client=client, executable_path=chromium)
     assert run.outcome == "succeeded" and run.card == "3782 822463 10005"
+
+
+def test_each_page_starts_as_a_new_customers(browser):
+    """The browser's pages share one context (a tab is cheaper than a context), so closing a page must
+    forget what it stored: cookies and storage of the shop's origin and of Stripe's card frame."""
+    page = browser.open_checkout()
+    page.evaluate("() => { localStorage.setItem('cart', 'mug'); document.cookie = 'visitor=1'; }")
+    frame = page.locator(CARD_FRAME).first.element_handle().content_frame()
+    frame.evaluate("() => localStorage.setItem('seen', 'yes')")
+    other = browser.open_checkout()  # opened meanwhile: the same customer's other tab sees it all
+    try:
+        assert other.evaluate("() => [localStorage.getItem('cart'), document.cookie]") == ["mug", "visitor=1"]
+    finally:
+        browser.close_page(other)
+    browser.close_page(page)
+    fresh = browser.open_checkout()
+    try:
+        assert fresh.evaluate("() => [localStorage.getItem('cart'), document.cookie]") == [None, ""]
+        card = fresh.locator(CARD_FRAME).first.element_handle().content_frame()
+        assert card.evaluate("() => localStorage.getItem('seen')") is None
+    finally:
+        browser.close_page(fresh)

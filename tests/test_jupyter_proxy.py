@@ -170,7 +170,7 @@ def test_pays_4242_through_the_proxy_in_headless_chromium(jupyter, shop, browser
         data = result.evaluate("el => ({...el.dataset})")
         errors = list(page.labkit_errors)
     finally:
-        page.context.close()
+        browser.close_page(page)
     assert card_frame.startswith(f"{jupyter}/proxy/{shop['fake_port']}/elements/card#")  # same origin: see links
     assert data["outcome"] == "succeeded", errors
     pi = client.v1.payment_intents.retrieve(data["paymentIntent"])
@@ -196,7 +196,7 @@ def test_the_same_page_opened_directly_keeps_the_card_field_on_the_fakes_own_ori
             try:
                 frame = page.locator(CARD_FRAME).first.get_attribute("src")
             finally:
-                page.context.close()
+                direct.close_page(page)
             return frame, direct.pay(Scenario("3ds", "4000002500003155", "3D Secure", "complete"), product="prod_003")
 
     card_frame, run = in_worker_thread(work)

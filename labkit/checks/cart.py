@@ -71,7 +71,8 @@ class Recorder:
             except Exception:  # a page closing under us: what was recorded stays
                 pass
 
-        page.context.on("request", seen)
+        page.on("request", seen)  # every frame of the page, and the windows it opens
+        page.on("popup", lambda popup: popup.on("request", seen))
 
 
 def leaves(value: Any, path: tuple = ()) -> list[tuple[tuple, Any]]:

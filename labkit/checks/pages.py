@@ -274,7 +274,7 @@ def pay_on_page(browser: CheckoutBrowser, url: str, scenario: Scenario, *, timeo
                        url=seen["url"], navigated=seen["navigated"], page_status=status, integration=flow.kind,
                        return_url=flow.return_url, client_secret=flow.client_secret)
     finally:
-        page.context.close()
+        browser.close_page(page)
 
 
 def read_result(browser: CheckoutBrowser, url: str, timeout: float = 12.0) -> tuple[str, str]:
@@ -288,7 +288,7 @@ def read_result(browser: CheckoutBrowser, url: str, timeout: float = 12.0) -> tu
         seen = _await_outcome(page, [], page.url, time.monotonic() + timeout, ())
         return seen["verdict"], " ".join(seen.get("text", "").split())
     finally:
-        page.context.close()
+        browser.close_page(page)
 
 
 def payments_from_a_double_click(browser: CheckoutBrowser, url: str, client: Any, *,
@@ -320,7 +320,7 @@ def payments_from_a_double_click(browser: CheckoutBrowser, url: str, client: Any
     except Exception:  # a page that cannot be double-clicked says nothing either way
         return None
     finally:
-        page.context.close()
+        browser.close_page(page)
 
 
 def _pending_requests(page) -> set:

@@ -48,7 +48,8 @@ class RecordingBrowser(CheckoutBrowser):
 
     def new_page(self):
         page = super().new_page()
-        page.context.on("request", self._record)
+        page.on("request", self._record)  # every frame of the page (its windows too: below)
+        page.on("popup", lambda popup: popup.on("request", self._record))
         page.on("console", lambda m: self.console.append(m.text) if "Content Security Policy" in m.text else None)
         return page
 
@@ -190,7 +191,7 @@ def _inspect_page(browser: RecordingBrowser, ev: BrowserEvidence, scenarios: Seq
             "() => Array.from(document.querySelectorAll('input, textarea')).map(i => i.value).join(' | ')"))]
         return bool(page.locator(CARD_FRAME).count() and page.locator(PAY_BUTTON).count())
     finally:
-        page.context.close()
+        browser.close_page(page)
 
 
 def _pay_elsewhere(browser: RecordingBrowser, url: str, scenario: Any) -> dict[str, Any]:
@@ -210,7 +211,7 @@ def _pay_elsewhere(browser: RecordingBrowser, url: str, scenario: Any) -> dict[s
             pass
         return {"scenario": scenario.key, "card": card, "outcome": f"submitted (card typed into {where})"}
     finally:
-        page.context.close()
+        browser.close_page(page)
 
 
 def _collect(checkout_url: str, scenarios: Sequence[Any], executable_path: str | None, timeout: float,
