@@ -113,6 +113,20 @@ def in_worker_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise
 
 
+def warm_up() -> None:
+    """Launch the kept Chromium (:mod:`labkit.browser_thread`) now, without waiting for it: a check that
+    starts the student's servers meanwhile finds it ready. A problem is left to the run that needs the
+    browser, which reports it in its own words."""
+    def launch() -> None:
+        from labkit.chromium import find_chromium, launch_args
+
+        try:
+            browser_thread.THREAD.chromium(find_chromium(), launch_args())
+        except Exception:  # no Chromium, or it would not start: said by the browser run
+            pass
+    browser_thread.THREAD.submit(launch)
+
+
 def _problem(exc: BaseException) -> str | None:
     """One line for a Playwright error that the environment caused, else None."""
     if isinstance(exc, BrowserProblem):

@@ -180,6 +180,10 @@ def run_checks(folder: Path | None, settings: Settings, *, parts: Iterable[str] 
     found: list[Item] = []
     if wanted & {"A", "B", "C"}:
         own = lab is None
+        if own and "B" in wanted:
+            from labkit.browser import warm_up
+
+            warm_up()  # Chromium starts while the student's servers do
         try:
             lab = lab or Lab.start(settings, folder, checkout="B" in wanted, webhooks="C" in wanted,
                                    strict=False, notebook=False)
