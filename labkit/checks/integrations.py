@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+from labkit import card_entry
+
 CARD, PAYMENT, HOSTED, EMBEDDED = "card", "payment_element", "checkout_hosted", "checkout_embedded"
 NAMES = {CARD: "the card Element", PAYMENT: "the Payment Element", HOSTED: "a Checkout Session (hosted page)",
          EMBEDDED: "a Checkout Session (embedded form)"}
@@ -36,10 +38,6 @@ class Flow:
     kind: str = CARD
     return_url: str | None = None      # what the page passed to confirmPayment (Payment Element)
     client_secret: str | None = None
-
-
-def _expiry() -> str:
-    return f"12{(time.gmtime().tm_year + 3) % 100:02d}"
 
 
 def detect(page, timeout: float) -> Flow:
@@ -81,13 +79,13 @@ def _watched(page, flow: Flow) -> Flow:
     return flow
 
 
-def _type_payment_element(frame, number: str) -> None:
-    frame.locator('input[name="number"]').press_sequentially(number)
-    frame.locator('input[name="expiry"]').press_sequentially(_expiry())
-    frame.locator('input[name="cvc"]').press_sequentially("1234" if len(number) == 15 else "123")
-    postal = frame.locator('input[name="postalCode"]')
-    if postal.count() and postal.is_visible():
-        postal.press_sequentially("42424")
+def _type_payment_element(root, number: str) -> None:
+    """The card into the Payment Element's frame in ``root`` (the page, or Checkout's embedded frame)."""
+    card_entry.enter_fields(root, PAYMENT_FRAME, [('input[name="number"]', number),
+                                                  ('input[name="expiry"]', card_entry.expiry_date()),
+                                                  ('input[name="cvc"]', "1234" if len(number) == 15 else "123"),
+                                                  ('input[name="postalCode"]', "42424")],
+                            optional=('input[name="postalCode"]',))
 
 
 def _wait_enabled(locator, timeout: float) -> bool:
@@ -105,7 +103,7 @@ def pay(page, flow: Flow, number: str, timeout: float) -> str:
         if flow.kind == PAYMENT:
             if not _wait_enabled(page.locator(SUBMIT), timeout):
                 return "the Pay button (#submit-btn) never became clickable"
-            _type_payment_element(page.frame_locator(PAYMENT_FRAME).first, number)
+            _type_payment_element(page, number)
             page.locator(SUBMIT).first.click()
             return ""
         if flow.kind == EMBEDDED:
@@ -136,11 +134,10 @@ def _pay_on_checkout(where, number: str, timeout: float) -> str:
         if box.count() and box.first.is_editable() and not box.first.input_value():
             box.first.fill(value)
     if where.locator("#cardNumber").count():  # Stripe's hosted page types the card on the page itself
-        where.locator("#cardNumber").press_sequentially(number)
-        where.locator("#cardExpiry").press_sequentially(_expiry())
-        where.locator("#cardCvc").press_sequentially("123")
+        card_entry.enter_fields(where, None, [("#cardNumber", number), ("#cardExpiry", card_entry.expiry_date()),
+                                              ("#cardCvc", "1234" if len(number) == 15 else "123")])
     else:
-        _type_payment_element(where.frame_locator(PAYMENT_FRAME).first, number)
+        _type_payment_element(where, number)
     submit.click()
     return ""
 
@@ -167,7 +164,7 @@ def show_card(page, number: str) -> str | None:
     if page.locator("#card-element").count() and not page.locator(PAYMENT_FRAME).count():
         return number
     if page.locator(PAYMENT_FRAME).count():
-        _type_payment_element(page.frame_locator(PAYMENT_FRAME).first, number)
+        _type_payment_element(page, number)
         page.locator("body").click(position={"x": 5, "y": 5})
         page.wait_for_timeout(200)
     return None
