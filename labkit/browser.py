@@ -310,9 +310,9 @@ class CheckoutBrowser:
                 if frame is not None:
                     challenged = True
                     if challenge_screenshot is not None:
-                        page.wait_for_timeout(300)  # let the modal finish painting for the screenshot
                         challenge_screenshot.parent.mkdir(parents=True, exist_ok=True)
-                        page.screenshot(path=str(challenge_screenshot), full_page=True)
+                        page.screenshot(path=str(challenge_screenshot), full_page=True,
+                                        animations="disabled")  # the modal as it ends up, not mid-fade
                         shot_3ds = challenge_screenshot
                     frame.locator(selector).first.click()
             result = page.locator(RESULT)
@@ -352,9 +352,8 @@ class CheckoutBrowser:
                 page.fill("#cardholder-name", "Lab Student")
                 self.type_card(page, card)
                 page.locator("body").click(position={"x": 5, "y": 5})  # leave the field, as a person would
-                page.wait_for_timeout(200)
             path.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(path), full_page=True)
+            page.screenshot(path=str(path), full_page=True, animations="disabled")  # transitions at their end
         finally:
             self.close_page(page)
         return path

@@ -57,7 +57,11 @@ def detect(page, timeout: float) -> Flow:
             if page.locator("#card-element").count() or not page.locator(SUBMIT).count():
                 return Flow(CARD)  # the card driver says what is missing
             return Flow(HOSTED)
-        page.wait_for_timeout(100)
+        try:  # until one of the three is there (each looked at again above, in that order), or the time is up
+            page.locator(f"{PAYMENT_FRAME}, {EMBEDDED_FRAME}, #card-element iframe").first.wait_for(
+                state="attached", timeout=max(1.0, (end - time.monotonic()) * 1000))
+        except Exception:  # none came: the checks above say which flow to assume
+            pass
 
 
 def _has_stripe_js(page) -> bool:
@@ -89,11 +93,12 @@ def _type_payment_element(root, number: str) -> None:
 
 
 def _wait_enabled(locator, timeout: float) -> bool:
+    """Wait until ``locator``'s first element is there and enabled; False if it never is."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if locator.count() and locator.first.is_enabled():
             return True
-        locator.page.wait_for_timeout(100)
+        locator.page.wait_for_timeout(50)
     return False
 
 
@@ -126,9 +131,7 @@ def _pay_on_checkout(where, number: str, timeout: float) -> str:
     """Stripe Checkout's own form (hosted page, or the embedded iframe): email, name, card, Pay."""
     submit = where.locator(CHECKOUT_SUBMIT).first
     submit.wait_for(state="visible", timeout=timeout * 1000)
-    end = time.monotonic() + timeout
-    while not submit.is_enabled() and time.monotonic() < end:
-        submit.page.wait_for_timeout(100)
+    _wait_enabled(submit, timeout)  # Checkout enables Pay once its form is ready
     for selector, value in (("#email", "lab.student@example.com"), ("#billingName", "Lab Student")):
         box = where.locator(selector)
         if box.count() and box.first.is_editable() and not box.first.input_value():
@@ -165,6 +168,5 @@ def show_card(page, number: str) -> str | None:
         return number
     if page.locator(PAYMENT_FRAME).count():
         _type_payment_element(page, number)
-        page.locator("body").click(position={"x": 5, "y": 5})
-        page.wait_for_timeout(200)
+        page.locator("body").click(position={"x": 5, "y": 5})  # leave the field (the picture ends its transitions)
     return None
