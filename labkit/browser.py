@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
 from labkit import browser_thread, card_entry
+from labkit.tabs import Tabs
 from labkit.browser_thread import stopping as _stopping
 from labkit.data import test_cards
 
@@ -181,7 +182,7 @@ class CheckoutBrowser:
         self.viewport = viewport
         self._pw = None
         self._browser = None
-        self._context = None  # its own: each page a new tab in it, left clean when closed (close_page)
+        self._tabs: Tabs | None = None  # its own browser context, one customer at a time
 
     def start(self) -> "CheckoutBrowser":
         """The browser to open pages in: in the kit's browser thread, the Chromium kept there (launched
@@ -206,12 +207,9 @@ class CheckoutBrowser:
 
     def close(self) -> None:
         """Close the pages this object opened and, if it launched its own Chromium, that Chromium."""
-        if self._context is not None:
-            try:
-                self._context.close()
-            except Exception:  # the browser is gone already
-                pass
-            self._context = None
+        if self._tabs is not None:
+            self._tabs.close()
+            self._tabs = None
         if self._pw is not None:  # its own browser
             if self._browser is not None:
                 self._browser.close()
@@ -227,43 +225,16 @@ class CheckoutBrowser:
 
     # ------------------------------------------------------------------ pages
     def new_page(self):
-        """A page for one customer: a new tab in this object's own browser context (opening a tab costs a
-        fraction of a new context), which :meth:`close_page` leaves as a new customer would find it."""
-        from labkit.page_errors import watch_page
+        """A page for one customer, as a new customer would find it (:mod:`labkit.tabs`); give it back
+        with :meth:`close_page`."""
+        if self._tabs is None:
+            self._tabs = Tabs(self._browser, self.viewport, self.timeout_ms)
+        return self._tabs.new_page()
 
-        if self._context is None:
-            self._context = self._browser.new_context(viewport={"width": self.viewport[0], "height": self.viewport[1]},
-                                                      device_scale_factor=1, locale="en-US")
-        page = self._context.new_page()
-        page.set_default_timeout(self.timeout_ms)
-        watch_page(self._context, page)  # page.labkit_errors (console and page errors, file:line), page.labkit_dialogs
-        origins: set[str] = set()
-        popups: list[Any] = []
-        page.labkit_origins, page.labkit_popups = origins, popups  # type: ignore[attr-defined]
-        page.on("framenavigated", lambda frame: origins.add(_origin(frame.url)))
-        page.on("popup", lambda popup: popups.append(popup))
-        return page
-
-    @staticmethod
-    def close_page(page) -> None:
-        """Close a customer's page and the windows it opened, and forget what they stored: every site's
-        cookies, storage, caches and service workers that the page had open (the HTTP cache stays)."""
-        origins = set(getattr(page, "labkit_origins", ())) | {_origin(f.url) for f in _frames(page)}
-        cdp = getattr(page, "labkit_cdp", None)
-        for origin in sorted(o for o in origins if o):
-            try:
-                cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
-            except Exception:  # no DevTools session (not Chromium), or the page crashed: its cookies still go
-                break
-        for window in [*getattr(page, "labkit_popups", ()), page]:
-            try:
-                window.close()
-            except Exception:  # closed already
-                pass
-        try:
-            page.context.clear_cookies()  # also those set for sites the page only sent requests to
-        except Exception:  # the browser is gone
-            pass
+    def close_page(self, page) -> None:
+        """Take a customer's page back: what they stored is forgotten, the tab kept for the next one."""
+        if self._tabs is not None:
+            self._tabs.close_page(page)
 
     def open_checkout(self, product: str | None = None, quantity: int = 1):
         page = self.new_page()
@@ -357,19 +328,6 @@ class CheckoutBrowser:
         finally:
             self.close_page(page)
         return path
-
-
-def _origin(url: str) -> str:
-    """``scheme://host:port`` of an http(s) URL, else "" (about:blank, data:)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
-
-
-def _frames(page) -> list[Any]:
-    try:
-        return list(page.frames)
-    except Exception:  # the page crashed
-        return []
 
 
 def _fill_from_stripe(run: PaymentRun, client: Any) -> None:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import pytest
 
 from labkit.backend import connect
+from labkit.tabs import listen
 from labkit.browser import CARD_FRAME, CheckoutBrowser, Scenario, load_scenarios, run_scenarios
 from labkit.leaks import luhn_ok
 from labkit.kit_server import BackgroundServer
@@ -285,22 +286,57 @@ def test_same_driver_handles_a_custom_scenario(shop, client, chromium):
 
 
 def test_each_page_starts_as_a_new_customers(browser):
-    """The browser's pages share one context (a tab is cheaper than a context), so closing a page must
-    forget what it stored: cookies and storage of the shop's origin and of Stripe's card frame."""
+    """The browser's pages share one context and, one customer after another, one tab (labkit.tabs), so
+    taking a page back must forget what it stored: cookies, local and session storage of the shop's
+    origin and of Stripe's card frame, and the listeners a check added for that customer."""
     page = browser.open_checkout()
-    page.evaluate("() => { localStorage.setItem('cart', 'mug'); document.cookie = 'visitor=1'; }")
+    page.evaluate("() => { localStorage.setItem('cart', 'mug'); sessionStorage.setItem('step', '2'); "
+                  "document.cookie = 'visitor=1'; }")
     frame = page.locator(CARD_FRAME).first.element_handle().content_frame()
-    frame.evaluate("() => localStorage.setItem('seen', 'yes')")
+    frame.evaluate("() => { localStorage.setItem('seen', 'yes'); sessionStorage.setItem('seen', 'yes'); }")
+    heard: list[str] = []
+    listen(page, "request", lambda req: heard.append(req.url))
     other = browser.open_checkout()  # opened meanwhile: the same customer's other tab sees it all
     try:
+        assert other is not page
         assert other.evaluate("() => [localStorage.getItem('cart'), document.cookie]") == ["mug", "visitor=1"]
     finally:
-        browser.close_page(other)
-    browser.close_page(page)
+        browser.close_page(other)  # kept for the next customer, cleared
+    browser.close_page(page)  # a tab is kept already: this one closes, cleared as well
+    assert page.is_closed()
     fresh = browser.open_checkout()
     try:
-        assert fresh.evaluate("() => [localStorage.getItem('cart'), document.cookie]") == [None, ""]
+        assert fresh is other  # the kept tab
+        assert fresh.evaluate("() => [localStorage.getItem('cart'), sessionStorage.getItem('step'), "
+                              "document.cookie]") == [None, None, ""]
         card = fresh.locator(CARD_FRAME).first.element_handle().content_frame()
-        assert card.evaluate("() => localStorage.getItem('seen')") is None
+        assert card.evaluate("() => [localStorage.getItem('seen'), sessionStorage.getItem('seen')]") == [None, None]
+    finally:
+        browser.close_page(fresh)
+    again = browser.open_checkout()  # the same tab once more: nothing of the first page listens to it
+    try:
+        frame = again.locator(CARD_FRAME).first.element_handle().content_frame()
+        frame.evaluate("() => sessionStorage.setItem('seen', 'yes')")
+        assert again is fresh and heard == []
+    finally:
+        browser.close_page(again)
+    last = browser.open_checkout()
+    try:
+        card = last.locator(CARD_FRAME).first.element_handle().content_frame()
+        assert card.evaluate("() => sessionStorage.getItem('seen')") is None  # the card frame's session, too
+    finally:
+        browser.close_page(last)
+
+
+def test_a_tab_that_left_a_site_behind_is_not_kept(browser, shop):
+    """A site the tab had open but its last page no longer shows (a hosted page it went through) could
+    keep session storage that nothing can clear: that tab is closed, the next customer gets a new one."""
+    page = browser.open_checkout()
+    page.goto(shop["url"] + "/static/checkout.css")  # a file of the shop: Stripe's frame is gone from the tab
+    browser.close_page(page)
+    assert page.is_closed()
+    fresh = browser.open_checkout()
+    try:
+        assert fresh is not page
     finally:
         browser.close_page(fresh)

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from labkit.tabs import listen
+
 MONEY_KEY = re.compile(r"price|amount|total|cost|cents|sum|charge", re.I)
 QTY_KEY = re.compile(r"q(?:ty|uant)|count|units|num", re.I)
 ATTEMPT_KEY = re.compile(r"attempt|idem|checkout_?id|nonce|session|uuid|request_?id|key|token", re.I)
@@ -71,8 +73,8 @@ class Recorder:
             except Exception:  # a page closing under us: what was recorded stays
                 pass
 
-        page.on("request", seen)  # every frame of the page, and the windows it opens
-        page.on("popup", lambda popup: popup.on("request", seen))
+        listen(page, "request", seen)  # every frame of the page, and the windows it opens
+        listen(page, "popup", lambda popup: popup.on("request", seen))
 
 
 def leaves(value: Any, path: tuple = ()) -> list[tuple[tuple, Any]]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from labkit import card_entry
+from labkit.tabs import listen
 
 CARD, PAYMENT, HOSTED, EMBEDDED = "card", "payment_element", "checkout_hosted", "checkout_embedded"
 NAMES = {CARD: "the card Element", PAYMENT: "the Payment Element", HOSTED: "a Checkout Session (hosted page)",
@@ -79,7 +80,7 @@ def _watched(page, flow: Flow) -> Flow:
         form = parse_qs(request.post_data or "")
         flow.return_url = (form.get("return_url") or [None])[0]
         flow.client_secret = (form.get("client_secret") or [None])[0]
-    page.on("request", on_request)
+    listen(page, "request", on_request)
     return flow
 
 

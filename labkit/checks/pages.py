@@ -29,6 +29,7 @@ from labkit.checks.a11y import AFTER_DECLINE, AFTER_PAYMENT, READY
 from labkit.checks.items import clip, exception_line
 from labkit.checks.outcome import UNCLEAR, classify
 from labkit.data import test_cards
+from labkit.tabs import listen
 
 CARD_FRAMES = ("#card-element iframe", 'iframe[name^="__privateStripeFrame"][title*="card" i]')
 SUBMIT = "#submit-btn, form button[type=submit], button[type=submit], form button:not([type])"
@@ -326,9 +327,9 @@ def payments_from_a_double_click(browser: CheckoutBrowser, url: str, client: Any
 def _pending_requests(page) -> set:
     """The page's requests still under way, kept up to date from now on."""
     pending: set = set()
-    page.on("request", lambda req: pending.add(req))  # (Playwright wraps handlers: no bound built-ins)
-    page.on("requestfinished", lambda req: pending.discard(req))
-    page.on("requestfailed", lambda req: pending.discard(req))
+    listen(page, "request", lambda req: pending.add(req))  # (Playwright wraps handlers: no bound built-ins)
+    listen(page, "requestfinished", lambda req: pending.discard(req))
+    listen(page, "requestfailed", lambda req: pending.discard(req))
     return pending
 
 

@@ -34,6 +34,7 @@ from labkit.pci.page import (
     origin_of,
 )
 from labkit.pci.results import CheckResult, result
+from labkit.tabs import listen
 
 STRIPE_FRAME = 'iframe[name^="__privateStripeFrame"]'
 STRIPE_CARD_INPUT = 'input[name="cardnumber"], input[name="number"]'  # card Element, Payment Element
@@ -48,9 +49,9 @@ class RecordingBrowser(CheckoutBrowser):
 
     def new_page(self):
         page = super().new_page()
-        page.on("request", self._record)  # every frame of the page (its windows too: below)
-        page.on("popup", lambda popup: popup.on("request", self._record))
-        page.on("console", lambda m: self.console.append(m.text) if "Content Security Policy" in m.text else None)
+        listen(page, "request", self._record)  # every frame of the page (its windows too: below)
+        listen(page, "popup", lambda popup: popup.on("request", self._record))
+        listen(page, "console", lambda m: self.console.append(m.text) if "Content Security Policy" in m.text else None)
         return page
 
     def _record(self, req: Any) -> None:

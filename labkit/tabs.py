@@ -1,0 +1,141 @@
+"""The browser's pages, one customer at a time: each handed out as a new customer would find it.
+
+A browser run pays several times on the student's page, each time as a new customer. A new browser
+context per customer would say so most plainly, but on a 2-core machine it costs about a second of
+CPU a payment (a context, a tab, a renderer and Playwright's set-up of each); reusing one tab costs
+less than half. So :class:`Tabs` keeps one context and, between customers, one tab, and takes it back
+clean (:meth:`Tabs.close_page`):
+
+* every listener a check added for that customer (:func:`listen`) is removed;
+* the session storage of each site on the page is cleared while the page is there, then the tab
+  leaves for ``about:blank``, then every site the tab had open loses its cookies, local storage,
+  IndexedDB, caches and service workers (DevTools' ``Storage.clearDataForOrigin``), and the
+  context's cookies go too (those set for sites the page only sent requests to);
+* the windows it opened are closed;
+* a tab that had a site open which its last page no longer shows (a hosted Checkout page it went
+  through), that crashed or could not be left, is closed instead: the next customer gets a new tab.
+
+What a page writes into its session storage while it is being left stays (nothing can clear it
+without the page); the HTTP cache stays too (a file the server sent is the same file).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+_CLEAR_SESSION = "() => { try { sessionStorage.clear(); } catch (e) { /* storage denied */ } }"
+
+
+def listen(page: Any, event: str, fn: Callable[..., Any]) -> None:
+    """``page.on(event, fn)`` for the current customer only: removed when the page is taken back."""
+    page.on(event, fn)
+    listeners = getattr(page, "labkit_listeners", None)
+    if listeners is not None:
+        listeners.append((event, fn))
+
+
+def origin(url: str) -> str:
+    """``scheme://host:port`` of an http(s) URL, else "" (about:blank, data:)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+def _frames(page: Any) -> list[Any]:
+    try:
+        return list(page.frames)
+    except Exception:  # the page crashed
+        return []
+
+
+class Tabs:
+    """One browser context's pages, one customer at a time (several at once get a tab each)."""
+
+    def __init__(self, browser: Any, viewport: tuple[int, int], timeout_ms: int) -> None:
+        self._browser = browser
+        self._viewport = viewport
+        self._timeout_ms = timeout_ms
+        self._context: Any = None
+        self._spare: Any = None  # a tab taken back clean, for the next customer
+
+    def new_page(self) -> Any:
+        page, self._spare = self._spare, None
+        if page is None or page.is_closed():
+            page = self._new_tab()
+        for kept in (page.labkit_errors, page.labkit_dialogs, page.labkit_origins, page.labkit_popups):
+            kept.clear()
+        page.labkit_dialogs_before = 0
+        return page
+
+    def _new_tab(self) -> Any:
+        from labkit.page_errors import watch_page
+
+        if self._context is None:
+            self._context = self._browser.new_context(
+                viewport={"width": self._viewport[0], "height": self._viewport[1]}, device_scale_factor=1,
+                locale="en-US")
+        page = self._context.new_page()
+        page.set_default_timeout(self._timeout_ms)
+        watch_page(self._context, page)  # page.labkit_errors (console and page errors, file:line), page.labkit_dialogs
+        origins: set[str] = set()
+        popups: list[Any] = []
+        page.labkit_origins, page.labkit_popups, page.labkit_listeners = origins, popups, []
+        page.on("framenavigated", lambda frame: origins.add(origin(frame.url)))
+        page.on("popup", lambda popup: popups.append(popup))
+        return page
+
+    def close_page(self, page: Any) -> None:
+        """Take a customer's page back clean (see the module's notes), keeping its tab when it can."""
+        for event, fn in getattr(page, "labkit_listeners", ()):
+            try:
+                page.remove_listener(event, fn)
+            except Exception:  # the page is gone
+                pass
+        getattr(page, "labkit_listeners", []).clear()
+        frames = _frames(page)
+        showing = {origin(f.url) for f in frames} - {""}
+        visited = (set(getattr(page, "labkit_origins", ())) | showing) - {""}
+        keep = self._spare is None and visited <= showing and bool(frames) and not page.is_closed()
+        for frame in frames if keep else ():
+            try:
+                frame.evaluate(_CLEAR_SESSION)
+            except Exception:  # a frame going away: its session storage cannot be reached, so the tab goes
+                keep = False
+        for window in getattr(page, "labkit_popups", ()):
+            _close(window)
+        if keep:
+            try:
+                page.goto("about:blank")  # first: what the page writes as it is left is cleared too
+            except Exception:  # a page that would not be left
+                keep = False
+        self._forget(page, visited)  # through the page's DevTools session: before it closes
+        if keep:
+            self._spare = page
+        else:
+            _close(page)
+
+    def _forget(self, page: Any, origins: set[str]) -> None:
+        cdp = getattr(page, "labkit_cdp", None)
+        for site in sorted(origins):
+            try:
+                cdp.send("Storage.clearDataForOrigin", {"origin": site, "storageTypes": "all"})
+            except Exception:  # no DevTools session (not Chromium), or the page closed: the cookies still go
+                break
+        try:
+            self._context.clear_cookies()  # also those set for sites the page only sent requests to
+        except Exception:  # the browser is gone
+            pass
+
+    def close(self) -> None:
+        if self._context is not None:
+            try:
+                self._context.close()
+            except Exception:  # the browser is gone already
+                pass
+        self._context = self._spare = None
+
+
+def _close(page: Any) -> None:
+    try:
+        page.close()
+    except Exception:  # closed already
+        pass
