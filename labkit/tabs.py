@@ -12,17 +12,20 @@ clean (:meth:`Tabs.close_page`):
   IndexedDB, caches and service workers (DevTools' ``Storage.clearDataForOrigin``), and the
   context's cookies go too (those set for sites the page only sent requests to);
 * the windows it opened are closed;
-* a tab that had a site open which its last page no longer shows (a hosted Checkout page it went
-  through), that crashed or could not be left, is closed instead: the next customer gets a new tab.
+* a tab that went through a site its last page no longer shows, other than Stripe's (whose frames
+  the shop's code cannot script), is closed instead, as is one that crashed or could not be left:
+  the next customer gets a new tab.
 
 What a page writes into its session storage while it is being left stays (nothing can clear it
 without the page); the HTTP cache stays too (a file the server sent is the same file).
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+STRIPE_HOSTS = re.compile(r"^https://([a-z0-9-]+\.)*(stripe\.com|stripe\.network)(:\d+)?$")
 _CLEAR_SESSION = "() => { try { sessionStorage.clear(); } catch (e) { /* storage denied */ } }"
 
 
@@ -61,7 +64,8 @@ class Tabs:
         page, self._spare = self._spare, None
         if page is None or page.is_closed():
             page = self._new_tab()
-        for kept in (page.labkit_errors, page.labkit_dialogs, page.labkit_origins, page.labkit_popups):
+        for kept in (page.labkit_errors, page.labkit_dialogs, page.labkit_origins, page.labkit_popups,
+                     page.labkit_stripe_origins, page.labkit_tops):
             kept.clear()
         page.labkit_dialogs_before = 0
         return page
@@ -78,8 +82,19 @@ class Tabs:
         watch_page(self._context, page)  # page.labkit_errors (console and page errors, file:line), page.labkit_dialogs
         origins: set[str] = set()
         popups: list[Any] = []
+        stripe: set[str] = set()
+        tops: set[str] = set()  # the sites of its pages (a frame's name alone cannot make one of them Stripe's)
         page.labkit_origins, page.labkit_popups, page.labkit_listeners = origins, popups, []
-        page.on("framenavigated", lambda frame: origins.add(origin(frame.url)))
+        page.labkit_stripe_origins, page.labkit_tops = stripe, tops
+
+        def navigated(frame: Any) -> None:
+            site = origin(frame.url)
+            origins.add(site)
+            if frame.parent_frame is None:  # a page of its own: Stripe's only by its address
+                tops.add(site)
+            if frame.name.startswith("__privateStripe"):  # Stripe.js's frames
+                stripe.add(site)
+        page.on("framenavigated", navigated)
         page.on("popup", lambda popup: popups.append(popup))
         return page
 
@@ -94,7 +109,9 @@ class Tabs:
         frames = _frames(page)
         showing = {origin(f.url) for f in frames} - {""}
         visited = (set(getattr(page, "labkit_origins", ())) | showing) - {""}
-        keep = self._spare is None and visited <= showing and bool(frames) and not page.is_closed()
+        named = set(getattr(page, "labkit_stripe_origins", ())) - set(getattr(page, "labkit_tops", ()))
+        left = {site for site in visited - showing - named if not STRIPE_HOSTS.search(site)}  # the shop's code ran there
+        keep = self._spare is None and not left and bool(frames) and not page.is_closed()
         for frame in frames if keep else ():
             try:
                 frame.evaluate(_CLEAR_SESSION)
