@@ -6,11 +6,10 @@ in one long-lived daemon thread, and that thread keeps one Chromium per executab
 screenshot, the accessibility audit, the five payments, the double click and the PCI evidence of a
 check or a notebook then pay for one launch (about a second on a 2-core machine), not one each.
 
-Each run still gets a browser context of its own, and each of its pages is closed clean (cookies and
-storage of every site it opened; :meth:`labkit.browser.CheckoutBrowser.close_page`), so what one
-run's pages did cannot change the next run's or the next page's. A Chromium that crashed or was closed is launched again
-on the next run; it is closed when the process ends (and, if the process is killed, by Playwright's
-driver, which ends with it).
+Each run still gets a browser context of its own, and each customer's page in it is taken back clean
+(:mod:`labkit.tabs`), so what one run's pages did cannot change the next run's or the next customer's.
+A Chromium that crashed or was closed is launched again on the next run; it is closed when the process
+ends (and, if the process is killed, by Playwright's driver, which ends with it).
 """
 from __future__ import annotations
 
