@@ -3,21 +3,22 @@
 A browser run pays several times on the student's page, each time as a new customer. A new browser
 context per customer would say so most plainly, but on a 2-core machine it costs about a second of
 CPU a payment (a context, a tab, a renderer and Playwright's set-up of each); reusing one tab costs
-less than half. So :class:`Tabs` keeps one context and, between customers, one tab, and takes it back
+about half. So :class:`Tabs` keeps one context and, between customers, one tab, and takes it back
 clean (:meth:`Tabs.close_page`):
 
 * every listener a check added for that customer (:func:`listen`) is removed;
-* the session storage of each site on the page is cleared while the page is there, then the tab
-  leaves for ``about:blank``, then every site the tab had open loses its cookies, local storage,
-  IndexedDB, caches and service workers (DevTools' ``Storage.clearDataForOrigin``), and the
-  context's cookies go too (those set for sites the page only sent requests to);
+* the session storage of each site the page shows is cleared while it shows it (DevTools'
+  ``DOMStorage.clear`` finds it through the page's frames), then the tab leaves for ``about:blank``,
+  then every site the tab had open loses its cookies, local and session storage, IndexedDB, caches
+  and service workers (``Storage.clearDataForOrigin``; Chromium 156, seen here, clears a tab's
+  session storage there too), and the context's cookies go (those set for sites the page only sent
+  requests to);
 * the windows it opened are closed;
 * a tab that went through a site its last page no longer shows, other than Stripe's (whose frames
-  the shop's code cannot script), is closed instead, as is one that crashed or could not be left:
-  the next customer gets a new tab.
+  the shop's code cannot script), is closed instead, in case a Chromium keeps that site's session
+  storage; so is one that crashed or could not be left: the next customer gets a new tab.
 
-What a page writes into its session storage while it is being left stays (nothing can clear it
-without the page); the HTTP cache stays too (a file the server sent is the same file).
+The HTTP cache stays (a file the server sent is the same file).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 STRIPE_HOSTS = re.compile(r"^https://([a-z0-9-]+\.)*(stripe\.com|stripe\.network)(:\d+)?$")
-_CLEAR_SESSION = "() => { try { sessionStorage.clear(); } catch (e) { /* storage denied */ } }"
+LEAVE_MS = 5000  # a page that takes longer to leave (an unload handler that never ends) is closed instead
 
 
 def listen(page: Any, event: str, fn: Callable[..., Any]) -> None:
@@ -112,16 +113,17 @@ class Tabs:
         named = set(getattr(page, "labkit_stripe_origins", ())) - set(getattr(page, "labkit_tops", ()))
         left = {site for site in visited - showing - named if not STRIPE_HOSTS.search(site)}  # the shop's code ran there
         keep = self._spare is None and not left and bool(frames) and not page.is_closed()
-        for frame in frames if keep else ():
-            try:
-                frame.evaluate(_CLEAR_SESSION)
-            except Exception:  # a frame going away: its session storage cannot be reached, so the tab goes
+        cdp = getattr(page, "labkit_cdp", None)
+        for site in sorted(showing) if keep else ():
+            try:  # while a frame of the site is there (DevTools finds the storage through it)
+                cdp.send("DOMStorage.clear", {"storageId": {"securityOrigin": site, "isLocalStorage": False}})
+            except Exception:  # no DevTools session, or the frame went away: the session storage stays, so the tab goes
                 keep = False
         for window in getattr(page, "labkit_popups", ()):
             _close(window)
         if keep:
             try:
-                page.goto("about:blank")  # first: what the page writes as it is left is cleared too
+                page.goto("about:blank", timeout=LEAVE_MS)  # first: what the page writes as it is left goes too
             except Exception:  # a page that would not be left
                 keep = False
         self._forget(page, visited)  # through the page's DevTools session: before it closes

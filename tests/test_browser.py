@@ -317,11 +317,14 @@ def test_each_page_starts_as_a_new_customers(browser):
     try:
         frame = again.locator(CARD_FRAME).first.element_handle().content_frame()
         frame.evaluate("() => sessionStorage.setItem('seen', 'yes')")
+        again.evaluate("() => sessionStorage.setItem('step', '3')")
         assert again is fresh and heard == []
     finally:
         browser.close_page(again)
     last = browser.open_checkout()
     try:
+        assert last is again  # the same tab: its session storage is the one that must be cleared
+        assert last.evaluate("() => sessionStorage.getItem('step')") is None
         card = last.locator(CARD_FRAME).first.element_handle().content_frame()
         assert card.evaluate("() => sessionStorage.getItem('seen')") is None  # the card frame's session, too
     finally:
