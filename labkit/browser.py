@@ -27,9 +27,9 @@ from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
 from labkit import browser_thread, card_entry
-from labkit.tabs import Tabs
 from labkit.browser_thread import stopping as _stopping
 from labkit.data import test_cards
+from labkit.tabs import Tabs
 
 CARD_FRAME = '#card-element iframe[name^="__privateStripeFrame"]'
 COMPLETE_3DS = "#test-source-authorize-3ds"

@@ -279,8 +279,8 @@ def pay_on_page(browser: CheckoutBrowser, url: str, scenario: Scenario, *, timeo
 
 
 def read_result(browser: CheckoutBrowser, url: str, timeout: float = 12.0) -> tuple[str, str]:
-    """Open ``url`` (a return page, as Stripe sends the customer back) as a new customer's page and read what it says:
-    (verdict, text), the verdict as :func:`pay_on_page` classifies it."""
+    """Open ``url`` (a return page, as Stripe sends the customer back) as a new customer's page and read
+    what it says: (verdict, text), the verdict as :func:`pay_on_page` classifies it."""
     page = browser.new_page()
     try:
         problem, _status = _open(page, url, timeout)

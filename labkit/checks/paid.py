@@ -72,8 +72,8 @@ def _stripe_side(client: Any, run: PageRun, known: set[str]) -> dict[str, Any] |
 def pay_each(browser: CheckoutBrowser, url: str, client: Any, scenarios: list[Scenario], *, timeout: float,
              shots: Path | None, audit: PageAudit | None, log: Callable[[], str] | None,
              stop_when_nothing_works: bool) -> list[Paid]:
-    """Pay each scenario as a new customer (:mod:`labkit.tabs`). ``stop_when_nothing_works``: after a 4242 run that could not pay
-    at all, the others are not tried (the check says why once)."""
+    """Pay each scenario as a new customer (:mod:`labkit.tabs`). ``stop_when_nothing_works``: after a 4242
+    run that could not pay at all, the others are not tried (the check says why once)."""
     done: list[Paid] = []
     for sc in scenarios:
         known = payment_intent_ids(client)
