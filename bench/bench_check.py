@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 import psutil  # noqa: E402  (installed with ipykernel)
 
 
-def tree_cpu(proc: psutil.Process) -> float:
+def used_cpu(proc: psutil.Process) -> float:
     """CPU seconds used so far by ``proc`` and its processes: on Linux, by the whole machine (read from
     /proc/stat; the machine must be quiet), because Chromium's renderer processes end with their page and
     a process tree sampled now no longer holds them; elsewhere, ``proc``, its waited-for children and
@@ -53,11 +53,11 @@ def command_runs(parts: list[str], runs: int) -> tuple[float, float, int]:
     walls, cpus, code = [], [], 0
     me = psutil.Process()
     for _ in range(runs):
-        start, start_cpu = time.perf_counter(), tree_cpu(me)
+        start, start_cpu = time.perf_counter(), used_cpu(me)
         code = subprocess.call([sys.executable, "-m", "labkit.cli", "check", *[f"--part={p}" for p in parts]],
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         walls.append(time.perf_counter() - start)
-        cpus.append(tree_cpu(me) - start_cpu)
+        cpus.append(used_cpu(me) - start_cpu)
     return statistics.median(walls), statistics.median(cpus), code
 
 
@@ -78,12 +78,12 @@ STEPS = [  # (module, attribute, step name): the check's steps, timed where they
 def _timed(fn, name: str, wall: dict, cpu: dict, calls: dict, me: psutil.Process):
     @functools.wraps(fn)
     def timed(*args, **kwargs):
-        start, start_cpu = time.perf_counter(), tree_cpu(me)
+        start, start_cpu = time.perf_counter(), used_cpu(me)
         try:
             return fn(*args, **kwargs)
         finally:
             wall[name] += time.perf_counter() - start
-            cpu[name] += tree_cpu(me) - start_cpu
+            cpu[name] += used_cpu(me) - start_cpu
             calls[name] += 1
     return timed
 
@@ -111,9 +111,9 @@ def breakdown(parts: list[str]) -> None:
             setattr(owner, last, classmethod(_timed(fn.__func__, name, wall, cpu, calls, me)))
         else:
             setattr(owner, last, _timed(fn, name, wall, cpu, calls, me))
-    start, start_cpu = time.perf_counter(), tree_cpu(me)
+    start, start_cpu = time.perf_counter(), used_cpu(me)
     items = run_checks(None, load_settings(), parts=parts)
-    total, total_cpu = time.perf_counter() - start, tree_cpu(me) - start_cpu
+    total, total_cpu = time.perf_counter() - start, used_cpu(me) - start_cpu
     print(f"  {'importing the checks':44s} {imports:6.2f} s")
     for _module, _attr, name in STEPS:
         if calls[name]:

@@ -4,7 +4,7 @@
 
 Runs the notebook in a fresh kernel as the lab does (offline, outputs under a temporary folder, the
 notebook file left as it is) and prints, for the median run, the kernel's start-up and each code
-cell's wall time with the CPU used during it (``bench_check.tree_cpu``: on Linux the whole machine's,
+cell's wall time with the CPU used during it (``bench_check.used_cpu``: on Linux the whole machine's,
 so the student's servers and Chromium's short-lived renderers are counted; run it on a quiet machine). The goal of issue 28 for notebook 02: 8 s of cell time on the 2-core machine.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_check import tree_cpu  # noqa: E402
+from bench_check import used_cpu  # noqa: E402
 
 
 def one_run(path: Path, out: Path) -> tuple[float, list[tuple[str, float, float]]]:
@@ -41,10 +41,10 @@ def one_run(path: Path, out: Path) -> tuple[float, list[tuple[str, float, float]
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
-            t, c = time.perf_counter(), tree_cpu(kernel)
+            t, c = time.perf_counter(), used_cpu(kernel)
             client.execute_cell(cell, index)
             first = next((line for line in cell.source.splitlines() if line and not line.startswith("#")), "")
-            cells.append((first[:60], time.perf_counter() - t, tree_cpu(kernel) - c))
+            cells.append((first[:60], time.perf_counter() - t, used_cpu(kernel) - c))
     return startup, cells
 
 

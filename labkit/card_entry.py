@@ -46,18 +46,18 @@ def enter_fields(root: Any, frame_selector: str | None, fields: list[tuple[str, 
                  optional: tuple[str, ...] = ()) -> None:
     """Each (CSS selector, value) of ``fields`` into the frame ``frame_selector`` of ``root`` (a page or a
     frame locator; None: ``root`` itself). An ``optional`` field is entered only where it shows."""
-    kept = paste(_frame(root, frame_selector), fields)
+    kept = _paste(_frame(root, frame_selector), fields)
     scope = root if frame_selector is None else root.frame_locator(frame_selector).first
     for selector, value in fields:
         if selector in optional and selector not in kept:  # hidden or absent when pasted: entered if it shows now
             field = scope.locator(selector)
             if field.count() and field.first.is_visible():
-                enter(field.first, value)
-        elif alnum(kept.get(selector)) != value:
-            enter(scope.locator(selector).first, value)
+                _enter(field.first, value)
+        elif _alnum(kept.get(selector)) != value:
+            _enter(scope.locator(selector).first, value)
 
 
-def alnum(text: str | None) -> str | None:
+def _alnum(text: str | None) -> str | None:
     """The letters and digits of a field's value ("4242 4242…" → "42424242…"); None stays None."""
     return None if text is None else "".join(ch for ch in text if ch.isalnum())
 
@@ -76,7 +76,7 @@ def _frame(root: Any, frame_selector: str | None) -> Any:
         return None
 
 
-def paste(frame: Any, fields: list[tuple[str, str]]) -> dict[str, str]:
+def _paste(frame: Any, fields: list[tuple[str, str]]) -> dict[str, str]:
     """Each of ``fields`` pasted in one round trip: what each visible field then holds (formatted by the
     field), by selector; {} when ``frame`` is None or cannot be reached (the fields are entered one by one)."""
     if frame is None:
@@ -87,10 +87,10 @@ def paste(frame: Any, fields: list[tuple[str, str]]) -> dict[str, str]:
         return {}
 
 
-def enter(field: Any, value: str) -> None:
+def _enter(field: Any, value: str) -> None:
     """``value`` into one field: filled at once (a field formats it: "4242 4242…", "12 / 29"), or typed
     key by key when the field kept other characters than the ones given (it reacts to keys only)."""
     field.fill(value)
-    if alnum(field.input_value()) != value:
+    if _alnum(field.input_value()) != value:
         field.fill("")
         field.press_sequentially(value)

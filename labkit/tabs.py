@@ -23,25 +23,48 @@ The HTTP cache stays (a file the server sent is the same file).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any, Callable
-from urllib.parse import urlsplit
+
+from labkit.pci.page import origin_of
 
 STRIPE_HOSTS = re.compile(r"^https://([a-z0-9-]+\.)*(stripe\.com|stripe\.network)(:\d+)?$")
 LEAVE_MS = 5000  # a page that takes longer to leave (an unload handler that never ends) is closed instead
 
 
+@dataclass
+class _Visit:
+    """What one customer's page did that must be undone when it is taken back (``page.labkit_visit``)."""
+    sites: set[str] = field(default_factory=set)      # every site a frame of the tab showed
+    tops: set[str] = field(default_factory=set)       # the sites of its pages (never Stripe's by a frame's name)
+    named: set[str] = field(default_factory=set)      # the sites of frames Stripe.js named ``__privateStripe…``
+    popups: list[Any] = field(default_factory=list)
+    listeners: list[tuple[str, Callable[..., Any]]] = field(default_factory=list)
+
+    def seen(self, frame: Any) -> None:
+        site = _site(frame.url)
+        self.sites.add(site)
+        if frame.parent_frame is None:
+            self.tops.add(site)
+        if frame.name.startswith("__privateStripe"):
+            self.named.add(site)
+
+    def stripes(self, site: str) -> bool:
+        """Is ``site`` Stripe's (its frames cannot be scripted by the shop's code)?"""
+        return bool(STRIPE_HOSTS.search(site)) or (site in self.named and site not in self.tops)
+
+
 def listen(page: Any, event: str, fn: Callable[..., Any]) -> None:
     """``page.on(event, fn)`` for the current customer only: removed when the page is taken back."""
     page.on(event, fn)
-    listeners = getattr(page, "labkit_listeners", None)
-    if listeners is not None:
-        listeners.append((event, fn))
+    visit = getattr(page, "labkit_visit", None)
+    if visit is not None:
+        visit.listeners.append((event, fn))
 
 
-def origin(url: str) -> str:
-    """``scheme://host:port`` of an http(s) URL, else "" (about:blank, data:)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
+def _site(url: str) -> str:
+    """The origin of an http(s) URL, else "" (about:blank, data:, Chromium's error page)."""
+    return origin_of(url) if url.startswith(("http://", "https://")) else ""
 
 
 def _frames(page: Any) -> list[Any]:
@@ -65,10 +88,10 @@ class Tabs:
         page, self._spare = self._spare, None
         if page is None or page.is_closed():
             page = self._new_tab()
-        for kept in (page.labkit_errors, page.labkit_dialogs, page.labkit_origins, page.labkit_popups,
-                     page.labkit_stripe_origins, page.labkit_tops):
-            kept.clear()
+        page.labkit_errors.clear()
+        page.labkit_dialogs.clear()
         page.labkit_dialogs_before = 0
+        page.labkit_visit = _Visit()
         return page
 
     def _new_tab(self) -> Any:
@@ -81,37 +104,23 @@ class Tabs:
         page = self._context.new_page()
         page.set_default_timeout(self._timeout_ms)
         watch_page(self._context, page)  # page.labkit_errors (console and page errors, file:line), page.labkit_dialogs
-        origins: set[str] = set()
-        popups: list[Any] = []
-        stripe: set[str] = set()
-        tops: set[str] = set()  # the sites of its pages (a frame's name alone cannot make one of them Stripe's)
-        page.labkit_origins, page.labkit_popups, page.labkit_listeners = origins, popups, []
-        page.labkit_stripe_origins, page.labkit_tops = stripe, tops
-
-        def navigated(frame: Any) -> None:
-            site = origin(frame.url)
-            origins.add(site)
-            if frame.parent_frame is None:  # a page of its own: Stripe's only by its address
-                tops.add(site)
-            if frame.name.startswith("__privateStripe"):  # Stripe.js's frames
-                stripe.add(site)
-        page.on("framenavigated", navigated)
-        page.on("popup", lambda popup: popups.append(popup))
+        page.labkit_visit = _Visit()
+        page.on("framenavigated", lambda frame: page.labkit_visit.seen(frame))  # the visit of the page's customer
+        page.on("popup", lambda popup: page.labkit_visit.popups.append(popup))
         return page
 
     def close_page(self, page: Any) -> None:
         """Take a customer's page back clean (see the module's notes), keeping its tab when it can."""
-        for event, fn in getattr(page, "labkit_listeners", ()):
+        visit = getattr(page, "labkit_visit", None) or _Visit()
+        for event, fn in visit.listeners:
             try:
                 page.remove_listener(event, fn)
             except Exception:  # the page is gone
                 pass
-        getattr(page, "labkit_listeners", []).clear()
         frames = _frames(page)
-        showing = {origin(f.url) for f in frames} - {""}
-        visited = (set(getattr(page, "labkit_origins", ())) | showing) - {""}
-        named = set(getattr(page, "labkit_stripe_origins", ())) - set(getattr(page, "labkit_tops", ()))
-        left = {site for site in visited - showing - named if not STRIPE_HOSTS.search(site)}  # the shop's code ran there
+        showing = {_site(f.url) for f in frames} - {""}
+        sites = (visit.sites | showing) - {""}
+        left = {site for site in sites - showing if not visit.stripes(site)}  # the shop's code ran there
         keep = self._spare is None and not left and bool(frames) and not page.is_closed()
         cdp = getattr(page, "labkit_cdp", None)
         for site in sorted(showing) if keep else ():
@@ -119,26 +128,25 @@ class Tabs:
                 cdp.send("DOMStorage.clear", {"storageId": {"securityOrigin": site, "isLocalStorage": False}})
             except Exception:  # no DevTools session, or the frame went away: the session storage stays, so the tab goes
                 keep = False
-        for window in getattr(page, "labkit_popups", ()):
+        for window in visit.popups:
             _close(window)
         if keep:
             try:
                 page.goto("about:blank", timeout=LEAVE_MS)  # first: what the page writes as it is left goes too
             except Exception:  # a page that would not be left
                 keep = False
-        self._forget(page, visited)  # through the page's DevTools session: before it closes
+        self._forget(cdp, sites)  # through the page's DevTools session: before it closes
         if keep:
             self._spare = page
         else:
             _close(page)
 
-    def _forget(self, page: Any, origins: set[str]) -> None:
-        cdp = getattr(page, "labkit_cdp", None)
-        for site in sorted(origins):
+    def _forget(self, cdp: Any, sites: set[str]) -> None:
+        for site in sorted(sites) if cdp is not None else ():
             try:
                 cdp.send("Storage.clearDataForOrigin", {"origin": site, "storageTypes": "all"})
-            except Exception:  # no DevTools session (not Chromium), or the page closed: the cookies still go
-                break
+            except Exception:  # the page crashed: the cookies still go
+                pass
         try:
             self._context.clear_cookies()  # also those set for sites the page only sent requests to
         except Exception:  # the browser is gone

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from labkit import card_entry
 from labkit.browser import (
     CARD_FRAME,
     PAY_BUTTON,
@@ -141,7 +142,7 @@ def _stripe_card_frame(page) -> Any:
 
 def _type_into_frame(frame: Any, number: str) -> None:
     """Type a whole card (number, expiry, CVC, postcode where asked) into a Stripe iframe, key by key."""
-    expiry = f"12{(time.gmtime().tm_year + 3) % 100:02d}"
+    expiry = card_entry.expiry_date()
     for selector, value in ((STRIPE_CARD_INPUT, number), ('input[name="exp-date"], input[name="expiry"]', expiry),
                             ('input[name="cvc"]', "1234" if len(number) == 15 else "123"),
                             ('input[name="postal"], input[name="postalCode"]', "42424")):
