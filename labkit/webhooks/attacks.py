@@ -184,17 +184,17 @@ def kill_restart_drill(lab, payments: int = 6, timeout: float = 45.0) -> dict[st
     server.kill()
     paid = [trigger(lab.client, "payment_intent.succeeded", product_id="prod_002")["payment_intent"]
             for _ in range(payments)]
-    time.sleep(1.5)  # the first attempts fail while the handler is down
+    fake.wait_for_webhooks(timeout)  # every first attempt made (and failed): the retries come later
     failed_first = sum(1 for d in fake.deliveries()[before:]
                        if d.get("attempt") == 1 and not 200 <= (d.get("status") or 0) < 300)
-    server.start()
+    server.start()  # back before the first retries (1 s after each failure), or in time for the next ones
     end = time.monotonic() + timeout
     orders: dict[str, list[dict[str, Any]]] = {}
     while time.monotonic() < end:
         orders = Target.of(lab).orders()
         if all(any(_is_paid(o) for o in orders.get(pi, [])) for pi in paid):
             break
-        time.sleep(0.5)
+        time.sleep(0.1)
     return {
         "payments while the handler was down": payments,
         "first delivery attempts that failed (handler down)": failed_first,
