@@ -15,8 +15,9 @@ clean (:meth:`Tabs.close_page`):
   requests to);
 * the windows it opened are closed;
 * a tab that went through a site its last page no longer shows, other than Stripe's (whose frames
-  the shop's code cannot script), is closed instead, in case a Chromium keeps that site's session
-  storage; so is one that crashed or could not be left: the next customer gets a new tab.
+  and Checkout pages the shop's code cannot script), is closed instead, in case a Chromium keeps that
+  site's session storage; so is one that crashed or could not be left: the next customer gets a new tab
+  (and, on a 2-core machine, costs about 0.4 s more: a new renderer process).
 
 The HTTP cache stays (a file the server sent is the same file).
 """
@@ -29,6 +30,7 @@ from typing import Any, Callable
 from labkit.pci.page import origin_of
 
 STRIPE_HOSTS = re.compile(r"^https://([a-z0-9-]+\.)*(stripe\.com|stripe\.network)(:\d+)?$")
+CHECKOUT_PATH = re.compile(r"/c/(pay|embedded)/cs_")  # Stripe Checkout's page (real, and the offline fake's)
 LEAVE_MS = 5000  # a page that takes longer to leave (an unload handler that never ends) is closed instead
 
 
@@ -38,6 +40,8 @@ class _Visit:
     sites: set[str] = field(default_factory=set)      # every site a frame of the tab showed
     tops: set[str] = field(default_factory=set)       # the sites of its pages (never Stripe's by a frame's name)
     named: set[str] = field(default_factory=set)      # the sites of frames Stripe.js named ``__privateStripe…``
+    checkout: set[str] = field(default_factory=set)   # the sites that showed Stripe Checkout's page
+    shop: str = ""                                    # the site of the customer's first page
     popups: list[Any] = field(default_factory=list)
     listeners: list[tuple[str, Callable[..., Any]]] = field(default_factory=list)
 
@@ -46,12 +50,18 @@ class _Visit:
         self.sites.add(site)
         if frame.parent_frame is None:
             self.tops.add(site)
+            self.shop = self.shop or site
+            if site and CHECKOUT_PATH.match(frame.url[len(site):]):
+                self.checkout.add(site)
         if frame.name.startswith("__privateStripe"):
             self.named.add(site)
 
     def stripes(self, site: str) -> bool:
-        """Is ``site`` Stripe's (its frames cannot be scripted by the shop's code)?"""
-        return bool(STRIPE_HOSTS.search(site)) or (site in self.named and site not in self.tops)
+        """Is ``site`` Stripe's (its pages cannot be scripted by the shop's code)? Stripe's hosts; the site of
+        frames Stripe.js named, never a page's; the site of a Checkout page the shop sent the customer to
+        (offline, the fake Stripe's), never the shop's own."""
+        return (bool(STRIPE_HOSTS.search(site)) or (site in self.named and site not in self.tops)
+                or (site in self.checkout and site != self.shop))
 
 
 def listen(page: Any, event: str, fn: Callable[..., Any]) -> None:

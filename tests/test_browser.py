@@ -350,3 +350,27 @@ def test_a_tab_that_left_the_shop_behind_is_not_kept(browser, shop, fake):
         assert fresh is not kept
     finally:
         browser.close_page(fresh)
+
+
+def test_a_tab_back_from_stripe_checkout_is_kept_and_one_left_on_it_is_not(browser, shop, fake):
+    """Stripe Checkout's page (offline, on the fake's site) is Stripe's, like its frames: a customer sent there
+    and back to the shop's return page leaves nothing the shop's code could read, so the tab is kept (a new
+    tab costs a renderer process). A customer left on Checkout's page (a decline) left the shop behind."""
+    page = browser.open_checkout()
+    page.goto(fake.url + "/c/pay/cs_test_notASession")
+    page.goto(shop["url"] + "/")  # the return page
+    browser.close_page(page)
+    kept = browser.open_checkout()
+    try:
+        assert kept is page and not page.is_closed()
+        kept.goto(fake.url + "/c/pay/cs_test_notASession")  # the customer stays on Checkout's page
+    finally:
+        browser.close_page(kept)
+    assert kept.is_closed()
+    shop_checkout = browser.open_checkout()  # the shop serving a Checkout-like address is still the shop
+    try:
+        shop_checkout.goto(shop["url"] + "/c/pay/cs_test_notASession")
+        shop_checkout.goto(fake.url + "/")
+    finally:
+        browser.close_page(shop_checkout)
+    assert shop_checkout.is_closed()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from labkit import card_entry
-from labkit.tabs import listen
+from labkit.tabs import CHECKOUT_PATH, listen
 
 CARD, PAYMENT, HOSTED, EMBEDDED = "card", "payment_element", "checkout_hosted", "checkout_embedded"
 NAMES = {CARD: "the card Element", PAYMENT: "the Payment Element", HOSTED: "a Checkout Session (hosted page)",
@@ -29,7 +29,7 @@ NAMES = {CARD: "the card Element", PAYMENT: "the Payment Element", HOSTED: "a Ch
 PAYMENT_FRAME = 'iframe[title="Secure payment input frame"]'
 EMBEDDED_FRAME = 'iframe[src*="/c/embedded/"], iframe[src*="checkout.stripe.com"], iframe[title="Embedded Checkout"]'
 SUBMIT = "#submit-btn, #checkout-button, form button[type=submit], button[type=submit]"  # + Stripe samples' id
-CHECKOUT_PAGE = re.compile(r"/c/(pay|embedded)/cs_|//checkout\.stripe\.com/")
+CHECKOUT_PAGE = re.compile(CHECKOUT_PATH.pattern + r"|//checkout\.stripe\.com/")
 CHECKOUT_SUBMIT = '#submit, .SubmitButton, [data-testid="hosted-payment-submit-button"]'
 CONFIRM = re.compile(r"/v1/payment_intents/pi_[A-Za-z0-9]+/confirm$")
 
