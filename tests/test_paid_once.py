@@ -57,3 +57,14 @@ def test_a_page_changed_since_the_payments_is_paid_on_again(lab):
     os.utime(script, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))  # the student saved the file again
     got, made = check_b(lab)
     assert made >= 5 and got["scenario:success"].status == "evidenced"
+
+
+def test_runs_no_check_will_judge_skip_the_accessibility_audit(lab):
+    """notebook 02's side-by-side of today's integrations pays without auditing (half a second a page)."""
+    from labkit.checks.paid import page_runs
+
+    runs, payments = page_runs(lab.checkout_url, lab.client, audit=False)
+    assert [r.outcome for r in runs] == ["succeeded", "failed", "succeeded", "failed", "failed"]
+    assert payments.audit.found is None and payments.audit.moments == []
+    _runs, audited = page_runs(lab.checkout_url, lab.client)
+    assert audited.audit.found is not None and audited.audit.moments

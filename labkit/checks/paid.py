@@ -136,20 +136,22 @@ def as_record(paid: Paid) -> PaymentRun:
         browser_errors=list(run.browser_errors) if run else [])
 
 
-def _pay_all(url: str, client: Any, out_dir: Path | None, timeout: float, log: Callable[[], str] | None) -> Payments:
+def _pay_all(url: str, client: Any, out_dir: Path | None, timeout: float, log: Callable[[], str] | None,
+             audit: bool) -> Payments:
     payments = Payments([], Recorder(url))
     with RecordingBrowser(url, payments.recorder, timeout=timeout) as browser:
         payments.paid = pay_each(browser, url, client, load_scenarios(), timeout=timeout, shots=out_dir,
-                                 audit=payments.audit, log=log, stop_when_nothing_works=False)
+                                 audit=payments.audit if audit else None, log=log, stop_when_nothing_works=False)
     return payments
 
 
 def page_runs(url: str, client: Any, out_dir: Path | None = None, timeout: float = 12.0,
-              log: Callable[[], str] | None = None) -> tuple[list[PaymentRun], Payments]:
+              log: Callable[[], str] | None = None, audit: bool = True) -> tuple[list[PaymentRun], Payments]:
     """The lab's five card scenarios on the student's page: :class:`labkit.browser.PaymentRun` records
     (what the page showed, and what Stripe recorded), with a screenshot each in ``out_dir``; and the
-    payments themselves (for :func:`keep`)."""
-    payments = in_worker_thread(_pay_all, url, client, Path(out_dir) if out_dir else None, timeout, log)
+    payments themselves (for :func:`keep`), the 0002 page's accessibility audit among them unless ``audit``
+    is False (a page no check will judge: about half a second saved)."""
+    payments = in_worker_thread(_pay_all, url, client, Path(out_dir) if out_dir else None, timeout, log, audit)
     return [as_record(p) for p in payments.paid], payments
 
 
