@@ -64,8 +64,15 @@ class BrowserThread:
                 future.set_exception(exc)
 
     def playwright_here(self) -> Any:
-        """The Playwright this thread keeps, when called in this thread (else None)."""
-        return self._playwright if self.is_current() else None
+        """The Playwright this thread keeps, started now if need be, when called in this thread (else None):
+        asking it where its Chromium is costs no second driver (half a second) before the launch."""
+        if not self.is_current():
+            return None
+        if self._playwright is None:
+            from playwright.sync_api import sync_playwright  # heavy: only once a browser is needed
+
+            self._playwright = sync_playwright().start()
+        return self._playwright
 
     def chromium(self, path: str | None, args: list[str]) -> Any:
         """This thread's Chromium for ``path`` (launched now if there is none, or it is gone)."""
@@ -74,11 +81,7 @@ class BrowserThread:
         browser = self._browsers.get(key)
         if browser is not None and browser.is_connected():
             return browser
-        if self._playwright is None:
-            from playwright.sync_api import sync_playwright  # heavy: only once a browser is needed
-
-            self._playwright = sync_playwright().start()
-        self._browsers[key] = self._playwright.chromium.launch(executable_path=path, args=args, headless=True)
+        self._browsers[key] = self.playwright_here().chromium.launch(executable_path=path, args=args, headless=True)
         return self._browsers[key]
 
     def _close_all(self) -> None:

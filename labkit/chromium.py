@@ -63,9 +63,13 @@ def _platform_paths() -> list[Path]:
 @functools.lru_cache(maxsize=1)
 def playwright_chromium() -> str | None:
     """Playwright's own Chromium if it is downloaded, else ``None`` (never downloads); asked once per
-    process (starting Playwright's driver costs about half a second). In the kit's browser thread, where
-    a Playwright already runs (:mod:`labkit.browser_thread`), that one is asked: a second cannot start there."""
-    kept = browser_thread.THREAD.playwright_here()
+    process (starting Playwright's driver costs about half a second). In the kit's browser thread
+    (:mod:`labkit.browser_thread`), the Playwright it keeps is asked (started now if need be, as the
+    launch that follows needs it): a second cannot start there."""
+    try:
+        kept = browser_thread.THREAD.playwright_here()
+    except Exception:  # no Playwright, or its driver will not start: the system browser, if any
+        return None
     if kept is not None:
         path = kept.chromium.executable_path
         return path if path and _usable(path) else None

@@ -69,3 +69,26 @@ def test_playwrights_browser_is_found_inside_the_thread_where_playwright_already
         assert in_worker_thread(inside) == outside
     finally:
         found.playwright_chromium.cache_clear()
+
+
+@pytest.mark.browser
+def test_finding_the_browser_in_the_browser_thread_starts_the_playwright_it_keeps(chromium, monkeypatch):
+    """The launch that follows needs the thread's Playwright anyway: asking a temporary one where Playwright's
+    Chromium is would start a second driver first (half a second of every check)."""
+    from labkit import browser_thread
+    from labkit import chromium as found
+
+    fresh = browser_thread.BrowserThread()
+    monkeypatch.setattr(browser_thread, "THREAD", fresh)
+    found.playwright_chromium.cache_clear()
+
+    def ask() -> object:
+        found.playwright_chromium()
+        return fresh._playwright
+
+    try:
+        kept = fresh.submit(ask).result(60)
+        assert kept is not None and fresh.submit(lambda: fresh.playwright_here()).result(60) is kept
+    finally:
+        fresh.close()
+        found.playwright_chromium.cache_clear()
