@@ -91,18 +91,41 @@ class PdfPrinter:
         _print_all_cli(self.chromium, jobs, self.work)
 
 
-def page_count(pdf: Path) -> int:
-    from pypdf import PdfReader
+def page_texts(pdf: Path) -> list[str]:
+    """The text of each page as printed, read with PDFium (Chromium's own PDF engine, compiled: a 22-page
+    submission in 0.05 s, where pypdf's pure-Python reader took 0.6 s)."""
+    import pypdfium2 as pdfium
 
-    return len(PdfReader(pdf).pages)
+    doc = pdfium.PdfDocument(str(pdf))
+    texts = []
+    try:
+        for i in range(len(doc)):
+            page = doc[i]
+            text = page.get_textpage()
+            try:
+                texts.append(text.get_text_range().replace("\r\n", "\n"))
+            finally:
+                text.close()
+                page.close()
+    finally:
+        doc.close()  # at once: Windows cannot remove an open file
+    return texts
+
+
+def page_count(pdf: Path) -> int:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(pdf))
+    try:
+        return len(doc)
+    finally:
+        doc.close()
 
 
 def start_pages(pdf: Path, titles: Sequence[str]) -> list[int]:
     """The page (from 0) where each of ``titles`` first shows in ``pdf``'s text, in order: each is looked
     for from the page of the one before (the first is on page 0); one not found gets that page."""
-    from pypdf import PdfReader
-
-    texts = [" ".join((p.extract_text() or "").split()) for p in PdfReader(pdf).pages]
+    texts = [" ".join(text.split()) for text in page_texts(pdf)]
     starts, page = [], 0
     for i, title in enumerate(titles):
         wanted = " ".join(title.split())
@@ -148,11 +171,8 @@ def merge(parts: Sequence[tuple[Path, Sequence[tuple[str, int]]]], target: Path,
 def scan_pdf(pdf: Path, name: str) -> LeakReport:
     """Secrets and card numbers in the PDF's own text as printed: what the page shows (HTML
     outputs, wrapped lines, digits in separate elements) may differ from the notebooks' text."""
-    from pypdf import PdfReader
-
     report = LeakReport(scanned=[f"{name} text"])
-    for i, pg in enumerate(PdfReader(pdf).pages, start=1):
-        text = pg.extract_text() or ""
+    for i, text in enumerate(page_texts(pdf), start=1):
         for f in scan_text(text):
             if f.is_secret or f.is_real_card:
                 report.findings.append(f.at(f"{name}, page {i}"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -201,6 +202,7 @@ def export_submission(
     job = _Job(settings, student, date or settings.submission_date or
                dt.date.today().strftime("%B %d, %Y").replace(" 0", " "), full, progress or (lambda _m: None),
                model_solution=model_solution)
+    browser = _find_chromium_meanwhile(chromium)
     read = _read_notebooks([Path(n) for n in notebooks])
     job.say(f"read {len(read)} notebooks")
     if verify_runs:
@@ -214,22 +216,36 @@ def export_submission(
         files = deliverables.read_redacted(found, job.report, job.settings)
         job.say(f"deliverables: {len(files)} files found, {len(missing)} missing")
         deliverables.refuse_real_cards(job.report)
-    written, report_path, count = _print_and_merge(job, prepared, files, chromium, use_playwright, Path(dest))
+    written, report_path, count = _print_and_merge(job, prepared, files, browser, use_playwright, Path(dest))
     return ExportResult(pdf=Path(dest) / job.pdf_name, dest=Path(dest), files=written, report=job.report,
                         report_path=report_path, warnings=job.warnings, pages=count,
                         notebook_titles=[title for _p, _nb, title in prepared],
                         seconds=time.perf_counter() - started)
 
 
-def _print_and_merge(job: _Job, prepared, files, chromium, use_playwright, dest: Path
+def _find_chromium_meanwhile(chromium: str | None) -> Future:
+    """The Chromium to print with: ``chromium``, or :func:`find_chromium` in a thread of its own (asking
+    Playwright's driver takes a third of a second), while the notebooks are read and made into pages."""
+    if chromium:
+        done: Future = Future()
+        done.set_result(chromium)
+        return done
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labkit-find-chromium")
+    try:
+        return pool.submit(find_chromium)
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _print_and_merge(job: _Job, prepared, files, browser: Future, use_playwright, dest: Path
                      ) -> tuple[list[Path], Path, int]:
     """Print every part, merge with bookmarks, scan the PDF's text, then write ``dest``."""
-    chromium = chromium or find_chromium()
     sections = _front_sections(job, files) if files else []
     # the notebooks one after the other, each with its bookmark (not each on a new page)
     sections.append(Section("Notebooks", notebooks_html([(nb, path.parent.resolve()) for path, nb, _t in prepared],
                                                         html_exporter(job.full), job.full),
                             titles=[title for _p, _nb, title in prepared]))
+    chromium = browser.result()  # ChromiumNotFound, with its help, if there is none
     with tempfile.TemporaryDirectory(prefix="labkit-export-") as tmp:
         work = Path(tmp)
         with PdfPrinter(chromium, work, use_playwright=use_playwright) as printer:
