@@ -105,8 +105,11 @@ class Lab:
     @classmethod
     def start(cls, settings: Settings | None = None, folder: Path | None = None, *, checkout: bool = True,
               webhooks: bool = True, strict: bool = True, notebook: bool = True,
-              backend: Backend | None = None) -> "Lab":
+              backend: Backend | None = None, browser: bool = False) -> "Lab":
         """Start what is asked for ``folder`` (default: the kit's top).
+
+        ``browser``: the caller will drive Chromium, so the kit's Chromium is launched now, in the background
+        (:func:`labkit.browser.warm_up`), while the servers start (and, in a notebook, while its next cells run).
 
         ``strict``: a student file that cannot start raises one clear line; otherwise it is kept in
         :attr:`errors`. ``notebook`` (a notebook's ``Lab.start()``): the lab an earlier run of this cell
@@ -117,6 +120,10 @@ class Lab:
         if notebook and _current is not None and _in_notebook():
             _current.close()
             _current = None
+        if browser:
+            from labkit.browser import warm_up
+
+            warm_up()
         settings = settings or load_settings()
         lab = cls.open(settings, folder, backend=backend)
         shared = settings.checkout_url if notebook and checkout else None

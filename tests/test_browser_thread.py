@@ -92,3 +92,19 @@ def test_finding_the_browser_in_the_browser_thread_starts_the_playwright_it_keep
     finally:
         fresh.close()
         found.playwright_chromium.cache_clear()
+
+
+@pytest.mark.browser
+def test_a_lab_started_for_the_browser_launches_the_kept_chromium_meanwhile(fake, tmp_path, chromium):
+    """``Lab.start(browser=True)`` (notebooks 02 and 04, and the check): Chromium launches in the browser
+    thread while the servers start; the first browser run finds it there."""
+    from labkit import browser_thread
+    from labkit.lab import Lab
+    from labkit.settings import Settings, project_root
+
+    browser_thread.THREAD.close()  # no Chromium kept: as in a new kernel
+    settings = Settings(backend="fake", api_base=fake.url, root=project_root(), db_path=tmp_path / "kit.db",
+                        out_dir=tmp_path / "out")
+    with Lab.start(settings, checkout=False, webhooks=False, notebook=False, browser=True):
+        kept = in_worker_thread(lambda: [b for b in browser_thread.THREAD._browsers.values() if b.is_connected()])
+    assert kept  # launched by the job queued at the start, before this one

@@ -180,13 +180,9 @@ def run_checks(folder: Path | None, settings: Settings, *, parts: Iterable[str] 
     found: list[Item] = []
     if wanted & {"A", "B", "C"}:
         own = lab is None
-        if own and "B" in wanted:
-            from labkit.browser import warm_up
-
-            warm_up()  # Chromium starts while the student's servers do
         try:
             lab = lab or Lab.start(settings, folder, checkout="B" in wanted, webhooks="C" in wanted,
-                                   strict=False, notebook=False)
+                                   strict=False, notebook=False, browser="B" in wanted)
         except Exception as exc:  # no backend or servers at all: parts A-C say why, D and E are still read
             server_checks = [c for part, checks in (("A", ("setup:keys", "setup:account")), ("B", B_CHECKS),
                                                     ("C", C_CHECKS)) if part in wanted for c in checks]
