@@ -9,7 +9,18 @@ evidence says the scenario, what was expected, what was seen, and a hint: never 
 >>> from labkit.checks import run_checks
 >>> items = run_checks(folder, settings)  # everything, for `labkit check` and `labkit grade`
 """
+from typing import Any
+
 from labkit.checks.items import EVIDENCED, GRADER, MISSING, PARTIAL, STATUSES, Item
-from labkit.checks.run import run_checks
 
 __all__ = ["EVIDENCED", "GRADER", "MISSING", "PARTIAL", "STATUSES", "Item", "run_checks"]
+
+
+def __getattr__(name: str) -> Any:
+    """``run_checks``, imported when first asked for: the checks' modules take a quarter of a second to
+    import (the ``stripe`` package among them), which ``labkit check`` spends while Chromium starts."""
+    if name == "run_checks":
+        from labkit.checks.run import run_checks
+
+        return run_checks
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

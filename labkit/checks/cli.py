@@ -8,8 +8,6 @@ import argparse
 from pathlib import Path
 
 from labkit.checks.items import MISSING
-from labkit.checks.report import format_items, write_json
-from labkit.checks.run import run_checks
 from labkit.settings import load_settings
 
 
@@ -22,6 +20,13 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     settings = load_settings()
+    if not args.part or "B" in args.part:
+        from labkit.browser import warm_up
+
+        warm_up()  # Chromium starts while the checks are imported and the student's servers start
+    from labkit.checks.report import format_items, write_json
+    from labkit.checks.run import run_checks
+
     items = run_checks(args.folder, settings, parts=args.part,
                        screenshots=settings.check_screenshots_dir)
     print(format_items(items))
