@@ -137,7 +137,7 @@ def audit_checkout(url: str, *, timeout: float = 12.0, after_payment: bool = Tru
 
 
 def _audit_checkout(url: str, timeout: float, after_payment: bool) -> "PageAudit":
-    from labkit.browser import CheckoutBrowser
+    from labkit.browser import CARD_FRAME, CheckoutBrowser
 
     from labkit.checks import integrations
 
@@ -146,8 +146,7 @@ def _audit_checkout(url: str, timeout: float, after_payment: bool) -> "PageAudit
         page.goto(url, wait_until="load", timeout=timeout * 1000)
         card = integrations.detect(page, timeout).kind == integrations.CARD
         if card:  # the handout's card Element: audited once its card field is there, and after a decline
-            browser.close_page(page)
-            page = browser.open_checkout()
+            page.locator(CARD_FRAME).first.wait_for(state="attached", timeout=timeout * 1000)
         audit = PageAudit(strict=True)
         audit(page, READY)
         if after_payment and card and _declined(browser, page, timeout):
