@@ -28,7 +28,7 @@ from labkit.checks.report import format_items
 from labkit.checks.run import run_checks
 from labkit.console import setup_console
 from labkit.lab import Lab
-from labkit.notebooks import NotebookFailed, execute, notebook_paths
+from labkit.notebooks import KernelsAhead, NotebookFailed, execute, notebook_paths
 from labkit.files import write_bytes, write_text
 from labkit.settings import Settings, load_settings, shown_path
 
@@ -86,19 +86,23 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"labkit demo: {len(notebooks)} notebooks, offline (fake Stripe), outputs in {shown_path(executed_dir)}/")
     timings: list[tuple[str, float]] = []
     lab = Lab.start(settings, webhooks=False)
+    env = {**lab.environ(), **demo_env}
+    kernels = KernelsAhead(folder, env)
     try:
-        env = {**lab.environ(), **demo_env}
         bar = tqdm(notebooks, unit="notebook", file=sys.stdout, leave=False, dynamic_ncols=True)
-        for path in bar:
+        for i, path in enumerate(bar):
             bar.set_description(path.stem)
             t0 = time.perf_counter()
+            km = kernels.take(another=i + 1 < len(notebooks))
             try:
-                nb = execute(path, env=env, write=False)
+                nb = execute(path, env=env, write=False, km=km)
             except NotebookFailed as exc:
                 bar.close()
                 print(f"✗ {exc}", file=sys.stderr)
                 print("  Run it in JupyterLab to see the whole traceback (python3 run.py lab).", file=sys.stderr)
                 return 1
+            finally:
+                kernels.done(km)
             write_text(executed_dir / path.name, nbformat.writes(nb) + "\n")
             timings.append((path.name, time.perf_counter() - t0))
             tqdm.write(f"✓ {path.name:<28} {timings[-1][1]:5.1f} s")
@@ -108,6 +112,7 @@ def run_demo(args: argparse.Namespace) -> int:
         print()
         print(format_items(checks_of_the_run(settings, since=started_at)))
     finally:
+        kernels.close()
         lab.close()
     print(f"labkit demo: done in {time.perf_counter() - started:.1f} s")
     return 0

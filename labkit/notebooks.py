@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import nbformat
 from nbclient import NotebookClient
@@ -45,18 +46,66 @@ def _environ(extra: dict[str, str] | None) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def execute(path: Path, env: dict[str, str] | None = None, write: bool = True, timeout: int = 300) -> nbformat.NotebookNode:
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]  # its start-up warnings (TCP on loopback) are noise here
+
+
+class KernelsAhead:
+    """Fresh kernels for notebooks run one after another (``labkit demo``): the next notebook's kernel starts
+    while the current notebook runs, and a finished one shuts down in the background, so neither wait
+    (about a second a notebook on a 2-core machine). Every kernel runs one notebook only."""
+
+    def __init__(self, folder: Path, env: dict[str, str] | None = None) -> None:
+        self._folder, self._env = Path(folder), {**os.environ, **(env or {})}
+        self._next: Any = None
+        self._stopping: list[threading.Thread] = []
+
+    def _start(self) -> Any:
+        from jupyter_client.manager import KernelManager
+
+        km = KernelManager(kernel_name="python3")
+        km.start_kernel(cwd=str(self._folder), env=self._env, extra_arguments=KERNEL_ARGUMENTS)
+        return km
+
+    def take(self, another: bool) -> Any:
+        """A started kernel for the next notebook (in the folder given); ``another``: start the one after now."""
+        km, self._next = self._next or self._start(), None
+        if another:
+            self._next = self._start()
+        return km
+
+    def done(self, km: Any) -> None:
+        """Shut ``km`` down (as a finished notebook's kernel is: its exit handlers run) without waiting."""
+        thread = threading.Thread(target=_shut_down, args=(km,), name="labkit-kernel-shutdown", daemon=True)
+        thread.start()
+        self._stopping.append(thread)
+
+    def close(self, timeout: float = 30.0) -> None:
+        if self._next is not None:
+            self.done(self._next)
+            self._next = None
+        for thread in self._stopping:
+            thread.join(timeout)
+
+
+def _shut_down(km: Any) -> None:
+    try:
+        km.shutdown_kernel(now=False)
+    except Exception:  # already gone
+        pass
+
+
+def execute(path: Path, env: dict[str, str] | None = None, write: bool = True, timeout: int = 300,
+            km: Any = None) -> nbformat.NotebookNode:
     """Run every cell of ``path`` in a fresh kernel, its folder as the working directory.
 
-    ``env`` is added to the kernel's environment (the demo passes its servers' URLs).
+    ``env`` is added to the kernel's environment (the demo passes its servers' URLs). ``km``: a kernel
+    started for this notebook (:class:`KernelsAhead`), left running for its owner to shut down.
     Raises :class:`NotebookFailed` naming the cell and the error.
     """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}},
-                            # The kernel's own start-up warnings (TCP transport on loopback) are noise here.
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(path.parent)}}, extra_arguments=KERNEL_ARGUMENTS)
     with _environ(env):
         try:
             client.execute()

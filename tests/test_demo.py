@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -121,3 +122,30 @@ def test_the_demos_closing_check_reads_what_this_runs_check_cells_saved_and_chec
     items = demo.checks_of_the_run(settings, since=time.time() - 60)
     assert checked == ["B", "C", "D", "E"]
     assert items[0].evidence == "saved by notebook 01" and [i.check for i in items[1:]] == [f"run:{p}" for p in "BCDE"]
+
+
+def test_each_notebook_gets_a_fresh_kernel_started_while_the_one_before_ran(tmp_path):
+    """labkit demo's kernels (labkit.notebooks.KernelsAhead): the next one starts before the notebook before
+    it has finished, none runs two notebooks, each sees the demo's environment, and none is left running."""
+    from labkit.notebooks import KernelsAhead, execute
+
+    names = ("01_a.ipynb", "02_b.ipynb")
+    for name in names:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("import os, psutil\n"
+                                              "print(os.getpid(), os.environ['LABKIT_DEMO_X'], psutil.Process().create_time())")]
+        nbformat.write(nb, tmp_path / name)
+    kernels = KernelsAhead(tmp_path, {"LABKIT_DEMO_X": "shared"})
+    used, printed, finished = [], [], []
+    try:
+        for i, name in enumerate(names):
+            km = kernels.take(another=i + 1 < len(names))
+            used.append(km)
+            printed.append(execute(tmp_path / name, write=False, km=km).cells[0].outputs[0]["text"].split())
+            finished.append(time.time())
+            kernels.done(km)
+    finally:
+        kernels.close()
+    assert float(printed[1][2]) < finished[0]  # started before the first notebook ended
+    assert printed[0][0] != printed[1][0] and printed[0][1] == printed[1][1] == "shared"
+    assert not any(km.is_alive() for km in used)
