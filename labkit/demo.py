@@ -20,7 +20,6 @@ import time
 from importlib import resources
 from pathlib import Path
 
-import nbformat
 from tqdm import tqdm
 
 from labkit.checks.notebook import saved_checks
@@ -28,6 +27,7 @@ from labkit.checks.report import format_items
 from labkit.checks.run import run_checks
 from labkit.console import setup_console
 from labkit.lab import Lab
+from labkit.nbformat_import import nbformat
 from labkit.notebooks import KernelsAhead, NotebookFailed, execute, notebook_paths
 from labkit.files import write_bytes, write_text
 from labkit.settings import Settings, load_settings, shown_path

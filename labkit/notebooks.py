@@ -13,11 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
-
+from labkit.nbformat_import import nbformat  # first: nbclient imports nbformat too
 from labkit.settings import project_root
+from nbclient import NotebookClient  # noqa: E402,I001  (after labkit.nbformat_import)
+from nbclient.exceptions import CellExecutionError
 
 
 class NotebookFailed(RuntimeError):

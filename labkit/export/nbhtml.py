@@ -172,7 +172,7 @@ def _without_self_check(cells: list) -> list:
 
 def printable(nb, full: bool = False):
     """A cleaned copy of ``nb`` for printing (see the module's docstring)."""
-    import nbformat
+    from labkit.nbformat_import import nbformat
 
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)

@@ -87,7 +87,7 @@ def check_run_proofs(notebooks: Sequence[tuple[Path, object]], settings: Setting
 
 
 def _read_notebooks(paths: Sequence[Path]) -> list[tuple[Path, object]]:
-    import nbformat
+    from labkit.nbformat_import import nbformat
 
     if not paths:
         raise ExportError("No notebooks to export: run the lab notebooks first (they must be saved executed).")
