@@ -188,3 +188,20 @@ def test_stripe_js_confirming_with_a_return_url_gets_the_modal_challenge_not_a_r
         "client_secret": pi.client_secret, "payment_method": "pm_card_authenticationRequired",
         "return_url": "http://127.0.0.1:9/complete", "use_stripe_sdk": True})
     assert out.status == "requires_action" and out.next_action.type == "use_stripe_sdk"
+
+
+def test_a_decline_left_on_checkouts_page_is_matched_with_its_sessions_payment(client, fake):
+    """The check's record of a hosted Checkout payment (labkit.checks.paid): a decline stays on Stripe's page,
+    whose address names the session; its PaymentIntent is the session's, not whatever is newest."""
+    from labkit.checks.pages import PageRun, payment_intent_ids
+    from labkit.checks.paid import _stripe_side
+
+    session = hosted(client)
+    known = payment_intent_ids(client)
+    page_confirm(fake, session, "pm_card_visa_chargeDeclinedInsufficientFunds")
+    later = client.v1.payment_intents.create(params={"amount": 450, "currency": "usd"})  # newer, not the page's
+    run = PageRun("insufficient_funds", "failure", "Your card has insufficient funds.", None, False,
+                  url=session.url)
+    found = _stripe_side(client, run, known)
+    assert found["id"] == client.v1.checkout.sessions.retrieve(session.id).payment_intent != later.id
+    assert found["last_payment_error"]["decline_code"] == "insufficient_funds"

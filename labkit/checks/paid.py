@@ -22,6 +22,7 @@ from labkit.checks.a11y import PageAudit
 from labkit.checks.cart import Recorder
 from labkit.checks.pages import (PageRun, latest_payment_intent, page_cause, pay_on_page, payment_intent_ids,
                                  stripe_messages_for)
+from labkit.checks.today import SESSION_ID
 
 AUDITED = "generic_decline"  # the scenario whose page a11y:checkout audits, ready and after the decline
 
@@ -60,10 +61,19 @@ class Payments:
 
 
 def _stripe_side(client: Any, run: PageRun, known: set[str]) -> dict[str, Any] | None:
-    if run.payment_intent:
+    """What Stripe recorded of the run's payment: the PaymentIntent the page named, else the one of the Checkout
+    Session its address names (Stripe's hosted page, where a decline stays), else the newest one not in
+    ``known`` (made since the run began, by a page that names neither)."""
+    pi_id = run.payment_intent
+    session = SESSION_ID.search(run.url or "") if not pi_id else None
+    if session:
         try:
-            return client.v1.payment_intents.retrieve(run.payment_intent,
-                                                      params={"expand": ["latest_charge"]}).to_dict()
+            pi_id = client.v1.checkout.sessions.retrieve(session.group(0)).payment_intent
+        except Exception:  # a session the page made up: found by what is new instead
+            pi_id = None
+    if pi_id:
+        try:
+            return client.v1.payment_intents.retrieve(pi_id, params={"expand": ["latest_charge"]}).to_dict()
         except Exception:  # an id the page made up, or another account's: found by what is new instead
             pass
     return latest_payment_intent(client, known)
