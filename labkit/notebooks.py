@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from labkit.nbformat_import import nbformat  # first: nbclient imports nbformat too
 from labkit.settings import project_root
-from nbclient import NotebookClient  # noqa: E402,I001  (after labkit.nbformat_import)
+from nbclient import NotebookClient  # after labkit.nbformat_import
 from nbclient.exceptions import CellExecutionError
 
 

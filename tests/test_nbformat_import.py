@@ -7,7 +7,7 @@ import sys
 
 PROBE = """
 import sys
-import labkit.demo, labkit.notebooks, labkit.export.run, labkit.export.nbhtml
+import labkit.notebooks, labkit.export.run, labkit.export.nbhtml  # (labkit.demo: the solution edition's)
 from labkit.nbformat_import import nbformat
 nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
 nbformat.validate(nb)
