@@ -236,6 +236,25 @@ def test_full_prints_the_narration_and_code_with_the_command_line_route(tmp_path
 
 
 @pytest.mark.browser
+def test_playwrights_route_prints_with_the_kept_chromium_launched_while_the_pages_are_made(tmp_path, chromium):
+    """labkit.export.pdf.launch_meanwhile: the export's Chromium is the kit's kept one (launched in the browser
+    thread before the pages are made, not after), and printing leaves no browser context behind."""
+    from labkit import browser_thread
+    from labkit.browser import in_worker_thread
+    from labkit.export.pdf import PdfPrinter, launch_meanwhile
+
+    browser_thread.THREAD.close()  # a new process: nothing launched yet
+    assert launch_meanwhile(chromium).result(120) == chromium
+    kept = in_worker_thread(lambda: browser_thread.THREAD._browsers.get(chromium))
+    assert kept is not None and in_worker_thread(kept.is_connected)  # launched before any printing
+    (tmp_path / "p.html").write_text("<!DOCTYPE html><title>t</title><p>printed</p>", encoding="utf-8")
+    with PdfPrinter(chromium, tmp_path) as printer:
+        printer.print([(tmp_path / "p.html", tmp_path / "p.pdf")])
+    assert printer.route == "Playwright page.pdf" and "printed" in PdfReader(tmp_path / "p.pdf").pages[0].extract_text()
+    assert in_worker_thread(lambda: (browser_thread.THREAD._browsers.get(chromium), len(kept.contexts))) == (kept, 0)
+
+
+@pytest.mark.browser
 def test_labkit_export_command(tmp_path, monkeypatch, capsys, chromium):
     from labkit.cli import main
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
-from labkit.chromium import chromium_args, launch_args
+from labkit import browser_thread
+from labkit.chromium import chromium_args, find_chromium, launch_args
 from labkit.export.common import CHROMIUM_TIMEOUT_S, ExportError
 from labkit.leaks import LeakReport, scan_text
 
@@ -31,6 +32,36 @@ def print_to_pdf(chromium: str, html_path: Path, pdf_path: Path, profile_dir: Pa
         raise ExportError(f"Chromium could not print {html_path.name} (exit {proc.returncode}).\n{tail}")
 
 
+def launch_meanwhile(chromium: str | None) -> Future:
+    """The Chromium to print with (``chromium``, else :func:`labkit.chromium.find_chromium`'s), found and
+    launched in the kit's browser thread while the caller goes on (the driver and the launch take about
+    half a second); a launch that fails is left to :class:`PdfPrinter`, which then uses the command line."""
+    def launch() -> str:
+        path = chromium or find_chromium()
+        try:
+            _kept_chromium(path)
+        except Exception:  # said by the route PdfPrinter takes
+            pass
+        return path
+    return browser_thread.THREAD.submit(launch)
+
+
+def _kept_chromium(path: str) -> Any:
+    return browser_thread.THREAD.chromium(path, launch_args())
+
+
+def _print_here(chromium: str, jobs: list[tuple[Path, Path]]) -> None:
+    """In the browser thread: each HTML file to its PDF, in a context of its own on the kept Chromium."""
+    context = _kept_chromium(chromium).new_context()
+    try:
+        page = context.new_page()
+        for html_path, pdf_path in jobs:
+            page.goto(html_path.resolve().as_uri(), timeout=CHROMIUM_TIMEOUT_S * 1000)
+            page.pdf(path=str(pdf_path), prefer_css_page_size=True, print_background=True)
+    finally:
+        context.close()
+
+
 def _print_all_cli(chromium: str, jobs: Sequence[tuple[Path, Path]], work: Path) -> None:
     workers = max(1, min(len(jobs), os.cpu_count() or 1, 4))
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -40,53 +71,36 @@ def _print_all_cli(chromium: str, jobs: Sequence[tuple[Path, Path]], work: Path)
 
 
 class PdfPrinter:
-    """Prints HTML files to PDF with one headless Chromium driven by Playwright (fast: one
-    browser for all files), else with one ``chromium --print-to-pdf`` per file (used when
-    Playwright cannot drive this Chromium, or inside a running event loop such as Jupyter's).
-    Both routes print with the pages' own ``@page`` size and no header or footer.
+    """Prints HTML files to PDF with the kit's kept headless Chromium, driven by Playwright in the kit's
+    browser thread (:mod:`labkit.browser_thread`: one launch a process, which :func:`launch_meanwhile`
+    starts before the pages are made; it works where an event loop runs too, as in a notebook), else
+    with one ``chromium --print-to-pdf`` per file (when Playwright cannot drive this Chromium). Both
+    routes print with the pages' own ``@page`` size and no header or footer; each file list gets a
+    browser context of its own.
     """
 
     def __init__(self, chromium: str, work: Path, use_playwright: bool = True):
         self.chromium, self.work, self.use_playwright = chromium, work, use_playwright
         self.route = "chromium --print-to-pdf"
-        self._pw = self._browser = None
 
     def __enter__(self) -> "PdfPrinter":
         if self.use_playwright:
             try:
-                from playwright.sync_api import sync_playwright  # deferred: only the Playwright route needs it
-
-                self._pw = sync_playwright().start()
-                self._browser = self._pw.chromium.launch(
-                    executable_path=self.chromium, args=launch_args(), timeout=CHROMIUM_TIMEOUT_S * 1000)
+                browser_thread.run(_kept_chromium, self.chromium)  # launched already, or now
                 self.route = "Playwright page.pdf"
-            except Exception:
-                self._close()
+            except Exception:  # no Playwright, or it cannot drive this Chromium: the command line prints
+                pass
         return self
 
     def __exit__(self, *exc) -> None:
-        self._close()
-
-    def _close(self) -> None:
-        for thing, method in ((self._browser, "close"), (self._pw, "stop")):
-            if thing is not None:
-                try:
-                    getattr(thing, method)()
-                except Exception:
-                    pass
-        self._pw = self._browser = None
+        pass  # the kept Chromium closes with the process
 
     def print(self, jobs: Sequence[tuple[Path, Path]]) -> None:
-        if self._browser is not None:
+        if self.route == "Playwright page.pdf":
             try:
-                page = self._browser.new_page()
-                for html_path, pdf_path in jobs:
-                    page.goto(html_path.resolve().as_uri(), timeout=CHROMIUM_TIMEOUT_S * 1000)
-                    page.pdf(path=str(pdf_path), prefer_css_page_size=True, print_background=True)
-                page.close()
+                browser_thread.run(_print_here, self.chromium, list(jobs))
                 return
             except Exception:  # a browser that Playwright cannot drive: the command line still works
-                self._close()
                 self.route = "chromium --print-to-pdf"
         _print_all_cli(self.chromium, jobs, self.work)
 

@@ -35,6 +35,7 @@ from labkit.export.pages import evidence_html, student_html
 from labkit.export.pdf import (
     PdfPrinter,
     banner_html,
+    launch_meanwhile,
     merge,
     page_count,
     scan_pdf,
@@ -202,7 +203,7 @@ def export_submission(
     job = _Job(settings, student, date or settings.submission_date or
                dt.date.today().strftime("%B %d, %Y").replace(" 0", " "), full, progress or (lambda _m: None),
                model_solution=model_solution)
-    browser = _find_chromium_meanwhile(chromium)
+    browser = launch_meanwhile(chromium) if use_playwright else _find_chromium_meanwhile(chromium)
     read = _read_notebooks([Path(n) for n in notebooks])
     job.say(f"read {len(read)} notebooks")
     if verify_runs:
@@ -224,8 +225,9 @@ def export_submission(
 
 
 def _find_chromium_meanwhile(chromium: str | None) -> Future:
-    """The Chromium to print with: ``chromium``, or :func:`find_chromium` in a thread of its own (asking
-    Playwright's driver takes a third of a second), while the notebooks are read and made into pages."""
+    """The Chromium to print with on the command line: ``chromium``, or :func:`find_chromium` in a thread of
+    its own (asking Playwright's driver takes a third of a second), while the notebooks are read and made
+    into pages. (Playwright's route: :func:`labkit.export.pdf.launch_meanwhile`.)"""
     if chromium:
         done: Future = Future()
         done.set_result(chromium)
