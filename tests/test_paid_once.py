@@ -49,14 +49,34 @@ def test_the_check_judges_the_notebooks_payments_and_pays_only_the_double_click(
 
 
 def test_a_page_changed_since_the_payments_is_paid_on_again(lab):
-    from labkit.checks.paid import lab_page_runs
+    from labkit.checks.paid import kept_audit, lab_page_runs
 
     lab_page_runs(lab)
+    assert kept_audit(lab) is not None
     script = lab.settings.root / "static" / "checkout.js"
     st = script.stat()
     os.utime(script, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))  # the student saved the file again
+    assert kept_audit(lab) is None  # the audit was of the page as it was: notebook 02 audits it anew
     got, made = check_b(lab)
     assert made >= 5 and got["scenario:success"].status == "evidenced"
+
+
+def test_notebook_02_reads_the_accessibility_of_the_page_it_paid_on_without_opening_it_again(lab, monkeypatch):
+    """The notebook's accessibility cell reads the 0002 run's audit (ready, and after the decline) and
+    leaves the payments kept for the check."""
+    from labkit.checks import a11y
+    from labkit.checks.paid import kept_audit, lab_page_runs
+
+    assert kept_audit(lab) is None  # nothing paid yet
+    lab_page_runs(lab)
+    opened = []
+    real = a11y._audit_checkout
+    monkeypatch.setattr(a11y, "_audit_checkout", lambda *args: opened.append(args) or real(*args))
+    access = a11y.a11y_item(lab.checkout_url, audit=kept_audit(lab))
+    assert opened == [] and access.status == "evidenced"
+    assert "when the page is ready and after a declined payment" in access.evidence
+    got, made = check_b(lab)
+    assert made == 1 and got["a11y:checkout"].status == "evidenced"  # still kept: only the double click paid
 
 
 def test_runs_no_check_will_judge_skip_the_accessibility_audit(lab):

@@ -129,6 +129,15 @@ def take_kept(url: str, stamp: tuple) -> Payments | None:
     return kept[1] if kept is not None and kept[0] == stamp else None
 
 
+def kept_audit(lab: Any) -> PageAudit | None:
+    """The accessibility audit made while :func:`lab_page_runs` paid on the lab's page, if the page is still as
+    it was then (else None: audit it anew); the payments stay kept for the check."""
+    kept = _KEPT.get(lab.checkout_url)
+    if kept is None or kept[0] != page_stamp(lab.folder, lab.checkout) or kept[1].audit.found is None:
+        return None
+    return kept[1].audit
+
+
 # ------------------------------------------------------------------ the notebook's table
 def as_record(paid: Paid) -> PaymentRun:
     run, pi, scenario = paid.run, paid.pi or {}, paid.scenario
