@@ -18,17 +18,31 @@ from typing import Callable, Iterable
 from labkit.student.runner import StudentServer, StudentServerError
 
 POLL_S = 0.5
+ABSENT = "absent"  # a watched path with no file (yet), or a folder's file since removed
 
 
 class FileWatch:
     """Content hashes of the files a server runs: its ``.py`` file and any folders given (``templates/``)."""
 
-    def __init__(self, paths: Iterable[Path], since: float | None = None) -> None:
+    def __init__(self, paths: Iterable[Path], since: float | None = None, root: Path | None = None) -> None:
         """``since``: when the server started reading its files; one saved after that (before this watch
-        began) is reported by the first :meth:`changed`, so a save in the first moments is not missed."""
+        began) is reported by the first :meth:`changed`, so a save in the first moments is not missed.
+        ``root``: files under it are named by their path from it (``static/checkout.js``), not their name."""
         self.paths = [Path(p) for p in paths]
+        self.root = Path(root) if root is not None else None
         self.seen = self.snapshot()
-        self.late = sorted({p.name for p in self._files() if since is not None and _mtime(p) > since})
+        self.late = sorted({self._name(p.as_posix()) for p in self._files()
+                            if since is not None and _mtime(p) > since})
+
+    def _name(self, key: str) -> str:
+        path = Path(key)
+        if self.root is not None:  # under the root, else under a watched folder elsewhere (answers/part_e.md)
+            for base in (self.root, *(p.parent for p in self.paths)):
+                try:
+                    return path.relative_to(base).as_posix()
+                except ValueError:
+                    continue
+        return path.name
 
     def _files(self) -> list[Path]:
         found = []
@@ -44,15 +58,17 @@ class FileWatch:
         for path in self._files():
             try:
                 out[path.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
-            except OSError:  # being saved, or removed: counts as its own state
+            except FileNotFoundError:  # not there (yet): the same as not listed
+                out[path.as_posix()] = ABSENT
+            except OSError:  # being saved: counts as its own state
                 out[path.as_posix()] = "unreadable"
         return out
 
     def changed(self) -> list[str]:
         """The names of the files whose content changed since the last call (or the start)."""
         now = self.snapshot()
-        names = sorted({Path(k).name for k in set(now) | set(self.seen) if now.get(k) != self.seen.get(k)}
-                       | set(self.late))
+        names = sorted({self._name(k) for k in set(now) | set(self.seen)
+                        if now.get(k, ABSENT) != self.seen.get(k, ABSENT)} | set(self.late))
         self.seen, self.late = now, []
         return names
 
