@@ -55,6 +55,7 @@ SOLUTION_TESTS = (
     "tests/test_webhooks_kept_endpoint.py",  # `labkit webhooks` with the solution's handler (as its neighbour)
     "tests/test_paid_once.py",  # notebook 02's kept payments, on the solution built by tests/submissions/
     "tests/test_drill.py",  # notebook 03's kill-and-restart drill, on the solution's handler
+    "tests/test_check_watch.py",  # labkit check --watch, on the solution built by tests/submissions/
     # the instructor's grading tools (course platforms, Canvas, similarity, the class report)
     "tests/test_gradescope.py", "tests/test_classroom.py", "tests/test_canvas.py", "tests/test_similarity.py",
     "tests/test_grade_report.py",

@@ -1,6 +1,7 @@
-"""``labkit check [--json FILE] [--part B] [--folder DIR]``: the checks of the student's own work.
+"""``labkit check [--json FILE] [--part B] [--folder DIR] [--watch]``: the checks of the student's own work.
 
-Exit status: 0 when no item is missing, 1 when one is, 2 for a usage error.
+Exit status: 0 when no item is missing, 1 when one is, 2 for a usage error. ``--watch``
+(:mod:`labkit.checks.watch`) checks again at each save until Ctrl-C; its status is the latest check's.
 """
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--folder", type=Path, default=None,
                         help="where checkout_server.py and webhook_handler.py are (default: the kit's top)")
+    parser.add_argument("--watch", action="store_true",
+                        help="stay up and check again each time you save a file, only the parts that read it "
+                             "(Ctrl-C to stop)")
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -27,12 +31,31 @@ def run_check(args: argparse.Namespace) -> int:
     from labkit.checks.report import format_items, write_json
     from labkit.checks.run import run_checks
 
+    if getattr(args, "watch", False):
+        return watch(args, settings)
     items = run_checks(args.folder, settings, parts=args.part,
                        screenshots=settings.check_screenshots_dir)
     print(format_items(items))
     if args.json:
         write_json(items, args.json)
         print(f"\nwrote {args.json}")
+    return exit_code(items)
+
+
+def watch(args: argparse.Namespace, settings) -> int:
+    """``--watch``: each check reads the settings again (a saved ``.env`` counts) and starts the servers anew."""
+    from labkit.checks.report import write_json
+    from labkit.checks.run import run_checks
+    from labkit.checks.watch import PARTS, Watch, watched
+
+    folder = Path(args.folder) if args.folder else Path(settings.root)
+
+    def check(parts: set[str]) -> list:
+        now = load_settings()
+        return run_checks(args.folder, now, parts=parts, screenshots=now.check_screenshots_dir)
+
+    after = (lambda items: write_json(items, args.json)) if args.json else None
+    items = Watch(check, watched(folder, settings.answers_dir), args.part or PARTS, after=after).forever()
     return exit_code(items)
 
 
