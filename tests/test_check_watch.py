@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from labkit.checks.items import EVIDENCED, Item
-from labkit.checks.watch import Watch, parts_for, watched
-from labkit.student.watch import POLL_S
+from labkit.checks.watch import POLL_S, Watch, local_imports, parts_for, servers_reach, watched
 from labkit.settings import SettingsError
 from tests.submissions.builder import build
 
@@ -26,6 +26,63 @@ ROOT = Path(__file__).resolve().parents[1]
 ])
 def test_each_file_re_checks_the_parts_that_read_it(name, parts):
     assert parts_for(name) == parts
+
+
+def _folder(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def test_a_saved_module_re_checks_only_the_servers_that_import_it(tmp_path):
+    folder = _folder(tmp_path, {
+        "checkout_server.py": "import os\nimport stripe\nfrom catalog import PRODUCTS\n",
+        "webhook_handler.py": "import json\nfrom . import store\n",
+        "catalog.py": "from shared import money\n",
+        "store.py": "import shared.db\n",
+        "shared.py": "",
+        "tool.py": "print('never imported by name')\n",
+    })
+    reach = servers_reach(folder)
+    assert reach == {"B": {"checkout_server.py", "catalog.py", "shared.py"},
+                     "C": {"webhook_handler.py", "store.py", "shared.py"}}
+    assert parts_for("webhook_handler.py", reach) == {"C"}  # Part C's second or two, not Part B's payments
+    assert parts_for("catalog.py", reach) == {"B"}
+    assert parts_for("shared.py", reach) == {"B", "C"}
+    assert parts_for("tool.py", reach) == {"B", "C"}  # may be loaded some other way: both, to be safe
+    (folder / "checkout_server.py").write_text("from webhook_handler import app as hooks\n")
+    assert parts_for("webhook_handler.py", servers_reach(folder)) == {"B", "C"}
+
+
+def test_a_server_that_does_not_parse_is_still_its_own_part(tmp_path):
+    folder = _folder(tmp_path, {"checkout_server.py": "def broken(:\n", "webhook_handler.py": "import store\n"})
+    reach = servers_reach(folder)
+    assert reach == {"B": {"checkout_server.py"}, "C": {"webhook_handler.py"}}
+    assert parts_for("checkout_server.py", reach) == {"B"}
+
+
+LINES = ["import catalog", "from catalog import PRODUCTS", "from . import catalog", "import catalog.prices",
+         "import os, stripe", "from .. import catalog", "x = (", "if True:\n    import catalog", "# import catalog",
+         "s = 'import catalog'", "def f(:", "import missing_module"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.lists(st.sampled_from(LINES), max_size=6).map("\n".join)))
+def test_reading_the_imports_of_any_text_never_fails_and_finds_what_it_imports(text):
+    import ast
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = _folder(Path(tmp), {"checkout_server.py": text, "catalog.py": "import checkout_server\n"})
+        found = local_imports(folder, "checkout_server.py")
+    assert "checkout_server.py" in found and found <= {"checkout_server.py", "catalog.py"}
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError):
+        return
+    imports = any(line.strip().startswith(("import catalog", "from catalog ", "from . import catalog"))
+                  for line in text.splitlines())
+    assert ("catalog.py" in found) == imports
 
 
 def test_the_watch_names_changed_files_by_their_path_not_caches_outputs_or_unchanged_saves(tmp_path):
@@ -45,6 +102,18 @@ def test_the_watch_names_changed_files_by_their_path_not_caches_outputs_or_uncha
     (answers / "part_e.md").unlink()
     (folder / ".env").write_text("LABKIT_BACKEND=fake\n")
     assert files.changed() == [".env", "answers/part_e.md", "static/checkout.js"]
+
+
+def test_a_module_added_after_the_watch_began_is_watched_from_then_on(tmp_path):
+    folder = build("solution", tmp_path / "student")
+    files = watched(folder, folder / "answers")
+    (folder / "prices.py").write_text("PRICES = {}\n")
+    assert files.changed() == ["prices.py"]
+    assert files.changed() == []
+    (folder / "prices.py").write_text("PRICES = {'prod_001': 1800}\n")
+    assert files.changed() == ["prices.py"]
+    (folder / "prices.py").unlink()
+    assert files.changed() == ["prices.py"]
 
 
 def test_an_answers_folder_made_after_the_watch_began_is_seen_by_its_files(tmp_path):

@@ -46,7 +46,7 @@ def watch(args: argparse.Namespace, settings) -> int:
     """``--watch``: each check reads the settings again (a saved ``.env`` counts) and starts the servers anew."""
     from labkit.checks.report import write_json
     from labkit.checks.run import run_checks
-    from labkit.checks.watch import PARTS, Watch, watched
+    from labkit.checks.watch import PARTS, Watch, servers_reach, watched
 
     folder = Path(args.folder) if args.folder else Path(settings.root)
 
@@ -55,7 +55,8 @@ def watch(args: argparse.Namespace, settings) -> int:
         return run_checks(args.folder, now, parts=parts, screenshots=now.check_screenshots_dir)
 
     after = (lambda items: write_json(items, args.json)) if args.json else None
-    items = Watch(check, watched(folder, settings.answers_dir), args.part or PARTS, after=after).forever()
+    items = Watch(check, watched(folder, settings.answers_dir), args.part or PARTS, after=after,
+                  reach=lambda: servers_reach(folder)).forever()
     return exit_code(items)
 
 

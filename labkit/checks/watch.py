@@ -2,43 +2,103 @@
 
 The command stays up between checks, so Chromium, Playwright's driver and the kit's own imports are ready
 for the next one (about a second saved each time on a 2-core machine). A save re-checks only the parts
-whose checks read that file: an edit of ``webhook_handler.py`` costs Part C's second or so, not all five
-parts. Each check still starts the student's servers anew from the files as saved, with a fresh fake
-Stripe; nothing but the browser is kept from one check to the next. The report always shows every part
+whose checks read that file: an edit of ``webhook_handler.py`` costs Part C's second or two, not all
+five parts (which server runs which of the student's ``.py`` files is read from their imports). Each
+check still starts the student's servers anew from the files as saved, with a fresh fake Stripe;
+nothing but the browser is kept from one check to the next. The report always shows every part
 asked for: the ones checked now, and the others as they were last checked (its first line says which).
 
-The files are compared by content twice a second (:class:`labkit.student.watch.FileWatch`, as
+The files are compared by content five times a second (:class:`labkit.student.watch.FileWatch`, as
 ``labkit checkout`` does to restart the server), so a save that changes nothing checks nothing.
 """
 from __future__ import annotations
 
+import ast
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from labkit.student.watch import POLL_S, FileWatch
+from labkit.student.watch import FileWatch
 
 PARTS = "ABCDE"
-QUIET_S = 0.3  # an editor may save in several writes: the check starts once the files are quiet this long
+POLL_S = 0.2   # how often the files are compared (a handful of small files: no CPU to speak of)
+QUIET_S = 0.15  # an editor may save in several writes: the check starts once the files are quiet this long
 
 
-def watched(folder: Path, answers_dir: Path) -> FileWatch:
-    """The files the checks read, by their path from ``folder``: the student's ``*.py``, ``.env``,
-    ``templates/`` and ``static/``; the answers and ``pci_assessment.md`` (a file not there yet counts
-    once it is saved)."""
-    folder = Path(folder).resolve()
-    paths = [*sorted(folder.glob("*.py")), folder / ".env", folder / "templates", folder / "static",
-             Path(answers_dir).resolve(), folder / "pci_assessment.md"]
-    return FileWatch(paths, root=folder)
+class StudentFiles:
+    """What changed among the files the checks read, by their path from ``folder``: the student's ``*.py``
+    (one added later too), ``.env``, ``templates/`` and ``static/``; the answers and ``pci_assessment.md``
+    (a file not there yet counts once it is saved). See :class:`labkit.student.watch.FileWatch`."""
+
+    def __init__(self, folder: Path, answers_dir: Path) -> None:
+        self.folder, self.answers_dir = Path(folder).resolve(), Path(answers_dir).resolve()
+        self.modules = self._modules()
+        self.watch = self._watch()
+
+    def _modules(self) -> list[Path]:
+        return sorted(self.folder.glob("*.py"))
+
+    def _watch(self) -> FileWatch:
+        paths = [*self.modules, self.folder / ".env", self.folder / "templates", self.folder / "static",
+                 self.answers_dir, self.folder / "pci_assessment.md"]
+        return FileWatch(paths, root=self.folder)
+
+    def changed(self) -> list[str]:
+        names = set(self.watch.changed())
+        modules = self._modules()
+        if modules != self.modules:  # a module added: watched from now on
+            names |= {p.name for p in modules if p not in self.modules}
+            self.modules = modules
+            self.watch = self._watch()
+        return sorted(names)
 
 
-def parts_for(name: str) -> set[str]:
-    """The parts whose checks read the file named ``name`` (see :func:`watched`)."""
+def watched(folder: Path, answers_dir: Path) -> StudentFiles:
+    return StudentFiles(folder, answers_dir)
+
+
+SERVERS = {"B": "checkout_server.py", "C": "webhook_handler.py"}  # the part each of the student's servers is
+
+
+def local_imports(folder: Path, start: str) -> set[str]:
+    """``start`` and the student's own modules it imports, directly or through each other (file names in
+    ``folder``). Read, not run; a file that does not parse (a save half-way, a syntax error) adds only
+    itself: its own check says what is wrong with it."""
+    folder, seen, todo = Path(folder), set(), [start]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            tree = ast.parse((folder / name).read_bytes())
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level <= 1:
+                modules = [node.module] if node.module else [alias.name for alias in node.names]
+            else:
+                continue
+            todo += [f for f in (m.split(".")[0] + ".py" for m in modules) if (folder / f).is_file()]
+    return seen
+
+
+def servers_reach(folder: Path) -> dict[str, set[str]]:
+    """For Parts B and C, the student's files their server runs (see :func:`local_imports`)."""
+    return {part: local_imports(folder, server) for part, server in SERVERS.items()}
+
+
+def parts_for(name: str, reach: dict[str, set[str]] | None = None) -> set[str]:
+    """The parts whose checks read the file named ``name`` (see :func:`watched`). ``reach``
+    (:func:`servers_reach`): which server runs which ``.py`` file; without it, or for a file neither
+    server imports by name (it may be loaded some other way), a ``.py`` file is both servers'."""
     if name.startswith(("templates/", "static/")):
         return {"B"}
     if name.endswith(".py"):
-        return {"B", "C"}  # either server may import any module of the student's
+        return {part for part, files in (reach or {}).items() if name in files} or {"B", "C"}
     if name == ".env":
         return {"A", "B", "C"}  # the keys and the webhook secret
     return {"D", "E"}  # the answers, pci_assessment.md
@@ -53,10 +113,13 @@ class Watch:
 
     def __init__(self, check: Callable[[set[str]], list], files: Any, wanted: Iterable[str], *,
                  show: Callable[[str], None] = _print, after: Callable[[list], Any] | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 reach: Callable[[], dict[str, set[str]]] | None = None) -> None:
         """``check(parts)``: the items of those parts, checked now; ``files``: what changed since it was
-        last asked (:class:`labkit.student.watch.FileWatch`)."""
+        last asked (:class:`labkit.student.watch.FileWatch`); ``reach()``: which server runs which of the
+        student's files now (:func:`servers_reach`)."""
         self.check, self.files, self.show, self.after, self.sleep = check, files, show, after, sleep
+        self.reach = reach
         self.wanted = [p for p in PARTS if p in {w.upper() for w in wanted}]
         self.latest: dict[str, list] = {}
         self.when: dict[str, str] = {}
@@ -97,7 +160,8 @@ class Watch:
                 break
             names |= more
         shown = sorted(names)
-        parts = [p for p in self.wanted if any(p in parts_for(n) for n in shown)]
+        reach = self.reach() if self.reach is not None else None
+        parts = [p for p in self.wanted if any(p in parts_for(n, reach) for n in shown)]
         why = ", ".join(shown[:3]) + (f" and {len(shown) - 3} more" if len(shown) > 3 else "") + " changed"
         if parts:
             self.run(parts, why)
