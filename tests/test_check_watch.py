@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from labkit.checks.items import EVIDENCED, Item
-from labkit.checks.watch import POLL_S, Watch, local_imports, parts_for, servers_reach, watched
+from labkit.checks.recheck import POLL_S, Watch, local_imports, parts_for, servers_reach, watched
 from labkit.settings import SettingsError
 from tests.submissions.builder import build
 
@@ -159,7 +159,8 @@ def test_a_save_re_checks_its_parts_and_the_report_keeps_the_others():
                 files.save(name)
 
     watch = Watch(check, files, "ABCDE", show=shown.append, sleep=sleep)
-    items = watch.forever(rounds=5)
+    watch.forever(rounds=5)
+    items = watch.items()
     assert asked == ["ABCDE", "B", "BC", "DE"]
     assert [i.evidence for i in items] == ["run1 A", "run3 B", "run3 C", "run4 D", "run4 E"]
     head = shown[2].splitlines()[0]

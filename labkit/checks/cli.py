@@ -1,7 +1,7 @@
 """``labkit check [--json FILE] [--part B] [--folder DIR] [--watch]``: the checks of the student's own work.
 
 Exit status: 0 when no item is missing, 1 when one is, 2 for a usage error. ``--watch``
-(:mod:`labkit.checks.watch`) checks again at each save until Ctrl-C; its status is the latest check's.
+(:mod:`labkit.checks.recheck`) checks again at each save until Ctrl-C; its status is the latest check's.
 """
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ def watch(args: argparse.Namespace, settings) -> int:
     """``--watch``: each check reads the settings again (a saved ``.env`` counts) and starts the servers anew."""
     from labkit.checks.report import write_json
     from labkit.checks.run import run_checks
-    from labkit.checks.watch import PARTS, Watch, servers_reach, watched
+    from labkit.checks.recheck import PARTS, Watch, servers_reach, watched
+    from labkit.kit_server import serve_in_foreground
 
     folder = Path(args.folder) if args.folder else Path(settings.root)
 
@@ -55,9 +56,10 @@ def watch(args: argparse.Namespace, settings) -> int:
         return run_checks(args.folder, now, parts=parts, screenshots=now.check_screenshots_dir)
 
     after = (lambda items: write_json(items, args.json)) if args.json else None
-    items = Watch(check, watched(folder, settings.answers_dir), args.part or PARTS, after=after,
-                  reach=lambda: servers_reach(folder)).forever()
-    return exit_code(items)
+    watching = Watch(check, watched(folder, settings.answers_dir), args.part or PARTS, after=after,
+                     reach=lambda: servers_reach(folder))
+    serve_in_foreground((), watching.forever, close=lambda: None, stopped="stopped watching")
+    return exit_code(watching.items())
 
 
 def exit_code(items: list) -> int:

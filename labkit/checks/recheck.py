@@ -168,16 +168,13 @@ class Watch:
         else:
             self.show(f"{why}: no check of Part {', '.join(self.wanted)} reads it")
 
-    def forever(self, rounds: int | None = None) -> list:
-        """Check every part asked for, then watch (``rounds`` looks, or until Ctrl-C); the latest items."""
+    def forever(self, rounds: int | None = None) -> None:
+        """Check every part asked for, then watch (``rounds`` looks, or until Ctrl-C, which propagates:
+        :func:`labkit.kit_server.serve_in_foreground` catches it). ``items()`` holds the latest report."""
         self.files.changed()  # what was saved before now is checked now
         self.run(self.wanted)
         self.show("watching your files: save one to check again (Ctrl-C to stop)")
-        try:
-            while rounds is None or rounds > 0:
-                self.sleep(POLL_S)
-                self.once()
-                rounds = None if rounds is None else rounds - 1
-        except KeyboardInterrupt:
-            self.show("stopped watching")
-        return self.items()
+        while rounds is None or rounds > 0:
+            self.sleep(POLL_S)
+            self.once()
+            rounds = None if rounds is None else rounds - 1
